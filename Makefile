@@ -1,0 +1,65 @@
+# Flywheel developer entry points. `make demo` runs everything locally with no root, apt or
+# Docker (embedded PostgreSQL + Valkey under ./var/); `make test` needs a real PostgreSQL and
+# Redis (defaults below; override with DATABASE_URL=... REDIS_URL=... in the environment).
+
+PYTHON ?= python3.11
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+# Empty: pip's configured index. Outside this project's machines, use the CPU wheels
+# (https://download.pytorch.org/whl/cpu) unless you want the CUDA build.
+TORCH_INDEX_URL ?=
+
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flywheel
+REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+LINT_PATHS := flywheel annotation training tests bench
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+	frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
+
+.PHONY: install frontend demo services test test-frontend lint clean-data
+
+install: $(VENV)/.installed
+
+# torch first: otherwise a transitive requirement pulls the registry's default (CUDA) build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(VENV_PYTHON) -m pip install -e '.[dev]'
+	touch $@
+
+frontend: frontend/dist/index.html
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	touch $@
+
+demo: install frontend
+	$(VENV_PYTHON) -m flywheel.local
+
+# Embedded PostgreSQL + Valkey only, URLs in var/local.env; Ctrl-C stops them.
+services: install
+	$(VENV_PYTHON) -m flywheel.local services
+
+test: install frontend
+	DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' HF_HUB_OFFLINE=1 \
+		FLYWHEEL_ALLOW_INSECURE_KEY=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-frontend: frontend/node_modules/.installed
+	cd frontend && npm test
+
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+# Deletes all local data: the embedded databases, Valkey's queue, trained models, SECRET_KEY.
+clean-data:
+	@if [ -e var/local.env ]; then \
+		echo "var/local.env exists: stop 'python -m flywheel.local' first (or delete the file if none runs)."; \
+		exit 1; \
+	fi
+	rm -rf var

@@ -1,0 +1,240 @@
+"""Projects, and bulk import of prompts and candidate sets into a project."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..enums import Role
+from ..models import CandidateSet, Project, Prompt
+from ..parsers import number_rows, parse_upload
+from ..permissions import HasAnyRole, IsAdmin, IsReviewerOrAdmin
+from ..roles import user_role
+from ..selectors import candidate_set_list, project_get, project_list, prompt_list
+from ..services.imports import candidate_sets_import, prompts_import
+from ..services.projects import project_create, project_update
+from ..validation import MAX_K, MIN_K
+
+
+class ProjectOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    k = serializers.IntegerField()
+    annotations_per_set = serializers.IntegerField()
+    guidelines = serializers.CharField()
+    criteria = serializers.JSONField()
+    allow_ties = serializers.BooleanField()
+    lease_seconds = serializers.IntegerField()
+    current_policy = serializers.IntegerField(source="current_policy_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    prompt_count = serializers.IntegerField()
+    set_count = serializers.IntegerField()
+    complete_set_count = serializers.IntegerField()
+    my_ranking_count = serializers.IntegerField(
+        required=False, help_text="Sets the caller ranked (annotators only)."
+    )
+
+
+class ProjectInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=200, required=False)
+    k = serializers.IntegerField(min_value=MIN_K, max_value=MAX_K)
+    annotations_per_set = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    guidelines = serializers.CharField(allow_blank=True, max_length=100_000, default="")
+    criteria = serializers.JSONField(
+        required=False, help_text='{"flags": [str], "ratings": [{"name", "min", "max"}]}'
+    )
+    allow_ties = serializers.BooleanField(default=True)
+    lease_seconds = serializers.IntegerField(min_value=30, max_value=7 * 24 * 3600, default=1800)
+
+
+class ProjectUpdateInput(ProjectInput):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+        for name in ("slug", "k"):
+            self.fields.pop(name)
+
+
+def _annotator_or_none(request: Request):
+    return request.user if user_role(request.user) == Role.ANNOTATOR else None
+
+
+def get_project_or_404(project_id: int) -> Project:
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+class ProjectListCreateApi(generics.ListAPIView):
+    """GET: projects with progress (any role). POST: create a project (admin)."""
+
+    serializer_class = ProjectOutput
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else [HasAnyRole()]
+
+    def get_queryset(self) -> QuerySet[Project]:
+        return project_list(annotator=_annotator_or_none(self.request))
+
+    @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
+    def post(self, request: Request) -> Response:
+        data = ProjectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_create(created_by=request.user, **data.validated_data)
+        return Response(
+            ProjectOutput(project_get(project_id=project.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProjectDetailApi(APIView):
+    """GET: one project (any role). PATCH: change it (admin); K is fixed once created."""
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "PATCH" else [HasAnyRole()]
+
+    @extend_schema(responses={200: ProjectOutput})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get(project_id=project_id, annotator=_annotator_or_none(request))
+        if project is None:
+            raise Http404("No such project.")
+        return Response(ProjectOutput(project).data)
+
+    @extend_schema(request=ProjectUpdateInput, responses={200: ProjectOutput})
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = get_project_or_404(project_id)
+        data = ProjectUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        project_update(project=project, **data.validated_data)
+        return Response(ProjectOutput(project_get(project_id=project_id)).data)
+
+
+def _import_rows(request: Request) -> list:
+    """Rows from a JSON list body, a JSON Lines body, or a multipart ``file`` of either."""
+    if "file" in request.FILES:
+        upload = request.FILES["file"]
+        return parse_upload(upload.read())
+    data = request.data
+    if isinstance(data, list) and data and isinstance(data[0], tuple):
+        return data  # JSON Lines, already numbered by line
+    if hasattr(data, "getlist"):  # multipart without a file
+        raise ParseError("Upload the rows as a 'file' field, or send JSON / JSON Lines.")
+    return number_rows(data)
+
+
+class ImportResult(serializers.Serializer):
+    created = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+
+
+IMPORT_REQUEST = {
+    "application/json": OpenApiTypes.OBJECT,
+    "application/x-ndjson": OpenApiTypes.STR,
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    },
+}
+
+
+class PromptOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    messages = serializers.JSONField()
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    metadata = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class PromptListImportApi(generics.ListAPIView):
+    """GET: the project's prompts (admin, reviewer). POST: bulk import (admin): a JSON list,
+    JSON Lines, or a file, of ``{"prompt": str}`` or ``{"messages": [...]}`` rows with optional
+    ``external_id``, ``source``, ``metadata``. One bad row refuses the batch."""
+
+    serializer_class = PromptOutput
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Prompt.objects.none()
+        return prompt_list(project=get_project_or_404(self.kwargs["project_id"]))
+
+    @extend_schema(
+        request=IMPORT_REQUEST,
+        responses={201: ImportResult},
+        examples=[
+            OpenApiExample(
+                "Two prompts",
+                value=[
+                    {"prompt": "Write a haiku about rain."},
+                    {
+                        "messages": [
+                            {"role": "system", "content": "Be brief."},
+                            {"role": "user", "content": "Name a prime."},
+                        ],
+                        "external_id": "q-17",
+                    },
+                ],
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = get_project_or_404(project_id)
+        prompts = prompts_import(project=project, rows=_import_rows(request))
+        return Response(
+            {"created": len(prompts), "ids": [p.pk for p in prompts]},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CandidateOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="candidate.id")
+    text = serializers.CharField(source="candidate.text")
+    model = serializers.CharField(source="candidate.model_name")
+    model_version = serializers.IntegerField(source="candidate.model_version_id", allow_null=True)
+
+
+class CandidateSetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    prompt = serializers.IntegerField(source="prompt_id")
+    messages = serializers.JSONField(source="prompt.messages")
+    round = serializers.IntegerField()
+    state = serializers.CharField()
+    ranking_count = serializers.IntegerField()
+    candidates = CandidateOutput(source="members.all", many=True)
+    created_at = serializers.DateTimeField()
+
+
+class CandidateSetListImportApi(generics.ListAPIView):
+    """GET: the project's candidate sets (admin, reviewer). POST: bulk import of externally
+    generated candidates (admin): rows of ``{"prompt"|"messages", "candidates": [{"text",
+    "model"?}] × K, "round"?, "external_id"?}``. A row whose ``external_id`` names an existing
+    prompt with the same conversation adds a set to that prompt."""
+
+    serializer_class = CandidateSetOutput
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return CandidateSet.objects.none()
+        return candidate_set_list(project=get_project_or_404(self.kwargs["project_id"]))
+
+    @extend_schema(request=IMPORT_REQUEST, responses={201: ImportResult})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = get_project_or_404(project_id)
+        sets = candidate_sets_import(project=project, rows=_import_rows(request))
+        return Response(
+            {"created": len(sets), "ids": [s.pk for s in sets]}, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,125 @@
+"""The annotator's loop: take the next task, submit a ranking, or skip."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..permissions import IsAnnotator
+from ..selectors import assignment_task
+from ..services.assignments import assignment_next, assignment_skip
+from ..services.rankings import Submission, ranking_submit
+from .projects import get_project_or_404
+
+
+class MessageOutput(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField()
+
+
+class TaskCandidateOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class TaskOutput(serializers.Serializer):
+    assignment = serializers.IntegerField()
+    lease_expires_at = serializers.DateTimeField()
+    project = serializers.IntegerField()
+    candidate_set = serializers.IntegerField()
+    prompt = MessageOutput(many=True)
+    candidates = TaskCandidateOutput(many=True, help_text="In this annotator's display order.")
+
+
+class NextTaskApi(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={200: TaskOutput, 204: None})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Lease a candidate set to rank (or return the caller's current lease). 204 when the
+        project has nothing left for the caller."""
+        project = get_project_or_404(project_id)
+        assignment = assignment_next(project=project, annotator=request.user)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(TaskOutput(assignment_task(assignment=assignment)).data)
+
+
+class RankingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    assignment = serializers.IntegerField(source="assignment_id")
+    candidate_set = serializers.IntegerField(source="candidate_set_id")
+    ranking = serializers.JSONField(source="tiers")
+    not_rankable = serializers.BooleanField()
+    flags = serializers.JSONField()
+    ratings = serializers.JSONField()
+    rationale = serializers.CharField()
+    time_spent_seconds = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SubmissionInput(serializers.Serializer):
+    ranking = serializers.JSONField(
+        required=False,
+        help_text="Tiers best → worst: [[id], [id, id], …]; ids in one tier are tied.",
+    )
+    not_rankable = serializers.BooleanField(
+        default=False, help_text="All responses are bad; give no tiers."
+    )
+    flags = serializers.JSONField(required=False, help_text='{"<id>": [flag, …]}')
+    ratings = serializers.JSONField(required=False, help_text='{"<id>": {"<dim>": int}}')
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    time_spent_seconds = serializers.FloatField(required=False, allow_null=True)
+    interaction = serializers.JSONField(
+        required=False, help_text="Summary of the annotator's interaction (moves, keys…)."
+    )
+
+
+class SubmitApi(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(
+        request=SubmissionInput,
+        responses={201: RankingOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A retried submit with the same key returns the first result.",
+            )
+        ],
+    )
+    def post(self, request: Request, assignment_id: int) -> Response:
+        data = SubmissionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ranking, created = ranking_submit(
+            assignment_id=assignment_id,
+            annotator=request.user,
+            submission=Submission(**data.validated_data),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        headers = {} if created else {"Idempotent-Replayed": "true"}
+        return Response(
+            RankingOutput(ranking).data, status=status.HTTP_201_CREATED, headers=headers
+        )
+
+
+class AssignmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    candidate_set = serializers.IntegerField(source="candidate_set_id")
+    state = serializers.CharField()
+    lease_expires_at = serializers.DateTimeField()
+
+
+class SkipApi(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={200: AssignmentOutput})
+    def post(self, request: Request, assignment_id: int) -> Response:
+        """Give the set back to the queue for other annotators."""
+        assignment = assignment_skip(assignment_id=assignment_id, annotator=request.user)
+        return Response(AssignmentOutput(assignment).data)

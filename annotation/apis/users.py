@@ -1,0 +1,50 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..enums import Role
+from ..permissions import IsAdmin
+from ..roles import user_role
+from ..selectors import user_list
+from ..services.users import user_create
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    role = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+    def get_role(self, user) -> str | None:
+        return user_role(user)
+
+
+class UserInput(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+    )
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=Role.choices)
+    email = serializers.EmailField(required=False, default="")
+
+
+class UserListCreateApi(generics.ListAPIView):
+    """GET: users (paginated). POST: create a user with a role."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = UserOutput
+
+    def get_queryset(self):
+        return user_list()
+
+    @extend_schema(request=UserInput, responses={201: UserOutput})
+    def post(self, request: Request) -> Response:
+        data = UserInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_create(**data.validated_data)
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)

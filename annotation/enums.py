@@ -1,0 +1,28 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """A user's role; stored as membership of the Django group of the same name."""
+
+    ADMIN = "admin", "Admin"
+    REVIEWER = "reviewer", "Reviewer"
+    ANNOTATOR = "annotator", "Annotator"
+
+
+class MessageRole(models.TextChoices):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class CandidateSetState(models.TextChoices):
+    OPEN = "open", "Open"  # still needs annotations
+    COMPLETE = "complete", "Complete"  # has `annotations_per_set` submitted rankings
+    RETIRED = "retired", "Retired"  # withdrawn by an admin; never handed out
+
+
+class AssignmentState(models.TextChoices):
+    LEASED = "leased", "Leased"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    EXPIRED = "expired", "Expired"  # set by the sweeper; a leased row past expiry counts the same

@@ -1,0 +1,237 @@
+"""Annotation domain: projects, prompts, candidates, candidate sets, assignments, rankings.
+
+Invariants that concurrency could break are held by the database (unique and check
+constraints), not only by the services that write these rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .enums import AssignmentState, CandidateSetState
+
+MIN_K, MAX_K = 2, 9
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    k = models.PositiveSmallIntegerField(help_text="Responses per prompt shown together (2–9).")
+    annotations_per_set = models.PositiveSmallIntegerField(
+        default=1, help_text="Overlap: how many annotators rank each candidate set."
+    )
+    guidelines = models.TextField(blank=True, help_text="Markdown shown to annotators.")
+    criteria = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"flags": [name, …], "ratings": [{"name", "min", "max"}, …]}',
+    )
+    allow_ties = models.BooleanField(default=True)
+    lease_seconds = models.PositiveIntegerField(default=30 * 60)
+    current_policy = models.ForeignKey(
+        "training.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="policy_of_projects",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(k__gte=MIN_K) & Q(k__lte=MAX_K), name="project_k_between_2_and_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(annotations_per_set__gte=1), name="project_overlap_at_least_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(lease_seconds__gte=30), name="project_lease_min_30s"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def flag_names(self) -> list[str]:
+        return list(self.criteria.get("flags", []))
+
+    @property
+    def rating_dimensions(self) -> dict[str, tuple[int, int]]:
+        return {d["name"]: (d["min"], d["max"]) for d in self.criteria.get("ratings", [])}
+
+
+class Prompt(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prompts")
+    messages = models.JSONField(help_text='[{"role": "system"|"user"|"assistant", "content"}, …]')
+    source = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                condition=~Q(external_id=""),
+                name="prompt_external_id_unique_per_project",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        last = self.messages[-1]["content"] if self.messages else ""
+        return f"Prompt {self.pk}: {last[:60]}"
+
+
+class Candidate(models.Model):
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="candidates")
+    text = models.TextField()
+    model_version = models.ForeignKey(
+        "training.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="candidates",
+    )
+    model_name = models.CharField(
+        max_length=200, blank=True, help_text="Name of the model that wrote it, if imported."
+    )
+    sampling_params = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Candidate {self.pk}"
+
+
+class CandidateSet(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="candidate_sets")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="candidate_sets")
+    candidates = models.ManyToManyField(
+        Candidate, through="CandidateSetMember", related_name="candidate_sets"
+    )
+    round = models.PositiveIntegerField(default=0)
+    state = models.CharField(
+        max_length=16, choices=CandidateSetState.choices, default=CandidateSetState.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "state", "id"], name="set_project_state_idx")]
+
+    def __str__(self) -> str:
+        return f"Set {self.pk} (prompt {self.prompt_id}, round {self.round})"
+
+
+class CandidateSetMember(models.Model):
+    candidate_set = models.ForeignKey(
+        CandidateSet, on_delete=models.CASCADE, related_name="members"
+    )
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="memberships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["candidate_set", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate_set", "candidate"], name="set_member_candidate_once"
+            ),
+            models.UniqueConstraint(
+                fields=["candidate_set", "position"], name="set_member_position_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Set {self.candidate_set_id} #{self.position}: candidate {self.candidate_id}"
+
+
+class Assignment(models.Model):
+    """One annotator's lease on one candidate set. At most one per (set, annotator): nobody is
+    handed the same set twice; an expired lease of theirs may be renewed."""
+
+    candidate_set = models.ForeignKey(
+        CandidateSet, on_delete=models.CASCADE, related_name="assignments"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    display_order = models.JSONField(help_text="Candidate ids in the order shown to the annotator.")
+    state = models.CharField(
+        max_length=16, choices=AssignmentState.choices, default=AssignmentState.LEASED
+    )
+    leased_at = models.DateTimeField()
+    lease_expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate_set", "annotator"], name="assignment_once_per_annotator"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["candidate_set", "state"], name="assignment_set_state_idx"),
+            models.Index(fields=["annotator", "state"], name="assignment_annotator_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment {self.pk} (set {self.candidate_set_id}, {self.state})"
+
+
+class Ranking(models.Model):
+    """A submitted K-way ranking: tiers best → worst; candidates in one tier are tied."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="ranking")
+    candidate_set = models.ForeignKey(
+        CandidateSet, on_delete=models.CASCADE, related_name="rankings"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rankings"
+    )
+    tiers = models.JSONField(default=list, blank=True, help_text="[[id], [id, id], …] best first")
+    not_rankable = models.BooleanField(default=False)
+    flags = models.JSONField(default=dict, blank=True, help_text='{"<candidate id>": [flag, …]}')
+    ratings = models.JSONField(
+        default=dict, blank=True, help_text='{"<candidate id>": {"<dimension>": int}}'
+    )
+    rationale = models.TextField(blank=True)
+    time_spent_seconds = models.FloatField(null=True, blank=True)
+    interaction = models.JSONField(default=dict, blank=True)
+    # NULL, not "", when absent: the unique constraint applies only to keys actually given.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate_set", "annotator"], name="ranking_once_per_annotator"
+            ),
+            models.UniqueConstraint(
+                fields=["annotator", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="ranking_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(not_rankable=False) | Q(tiers=[]),
+                name="ranking_not_rankable_has_no_tiers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ranking {self.pk} (set {self.candidate_set_id})"

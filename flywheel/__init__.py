@@ -1,0 +1,5 @@
+"""Flywheel: the human-feedback loop of language-model training."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

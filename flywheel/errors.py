@@ -1,0 +1,93 @@
+"""One error shape for the whole API, and the one application error services raise.
+
+Every error response is ``{"detail": str, "code": str, "errors": {field_path: [message, …]}}``;
+``errors`` is empty when no field is to blame. Field paths are dotted / indexed
+(``rows[3].messages``, ``ranking``), so a client can point at the offending input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A request the domain refuses. ``status`` is 400 (bad input), 404 or 409 (conflict)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        code: str = "invalid",
+        status: int = 400,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+        if field is not None:
+            self.errors.setdefault(field, []).append(message)
+        self.code = code
+        self.status = status
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested ``{field: [ErrorDetail]}`` / ``[{…}, …]`` → ``{"a.b[2].c": [str]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = prefix if key in ("non_field_errors", "__all__") else _join(prefix, str(key))
+            for k, v in flatten_errors(value, path).items():
+                flat.setdefault(k, []).extend(v)
+    elif isinstance(detail, list) and detail and all(isinstance(d, str) for d in detail):
+        flat.setdefault(prefix or "non_field_errors", []).extend(str(d) for d in detail)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if value:
+                for k, v in flatten_errors(value, f"{prefix}[{index}]").items():
+                    flat.setdefault(k, []).extend(v)
+    elif detail:
+        flat.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return flat
+
+
+def _join(prefix: str, key: str) -> str:
+    if not prefix:
+        return key
+    return f"{prefix}[{key}]" if key.isdigit() else f"{prefix}.{key}"
+
+
+def _summary(errors: dict[str, list[str]]) -> str:
+    parts = [
+        f"{path}: {msgs[0]}" if path != "non_field_errors" else msgs[0]
+        for path, msgs in errors.items()
+    ]
+    return "; ".join(parts[:5]) + (f" (and {len(parts) - 5} more)" if len(parts) > 5 else "")
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        detail = exc.message
+        if exc.errors and exc.message == "Invalid input.":
+            detail = _summary(exc.errors)
+        return Response(
+            {"detail": detail, "code": exc.code, "errors": exc.errors}, status=exc.status
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        response.data = {"detail": _summary(errors), "code": "invalid", "errors": errors}
+    else:
+        data = response.data if isinstance(response.data, dict) else {}
+        detail = data.get("detail", str(exc))
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": str(detail), "code": code, "errors": {}}
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response.data["code"] = "not_authenticated"
+    return response
