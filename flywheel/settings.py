@@ -122,7 +122,9 @@ if not DATABASE_URL:
         "Run `make demo` (starts embedded PostgreSQL + Valkey under ./var/) or set DATABASE_URL, "
         "e.g. postgres://postgres@127.0.0.1:5432/flywheel."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("FLYWHEEL_CONN_MAX_AGE", 60))
+}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
