@@ -123,7 +123,9 @@ if not DATABASE_URL:
         "e.g. postgres://postgres@127.0.0.1:5432/flywheel."
     )
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("FLYWHEEL_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("FLYWHEEL_CONN_MAX_AGE", 60)
+    )
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -88,3 +88,74 @@ def fast_password_hashing():
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker process (``celery -A flywheel worker``) on a real Redis broker,
+    using this test's PostgreSQL database. Each pytest-xdist worker gets its own Redis database
+    number, so parallel test processes never consume each other's jobs."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import urlsplit, urlunsplit
+
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from flywheel.celery import app
+
+    worker_index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    parts = urlsplit(settings.REDIS_URL)
+    broker = urlunsplit(parts._replace(path=f"/{10 + worker_index}"))
+    redis.Redis.from_url(broker).flushdb()
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": broker}
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "flywheel",
+            "worker",
+            "-Q",
+            "default,generation,gpu",
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+            "-n",
+            f"test-{worker_index}@%h",
+        ],
+        env=env,
+    )
+    saved = app.conf.broker_url, app.conf.result_backend
+    _point_celery_at(app, broker, broker)
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            assert worker.poll() is None, "the Celery worker exited during start-up"
+            assert time.monotonic() < deadline, "the Celery worker did not answer a ping in 60 s"
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        _point_celery_at(app, *saved)
+
+
+def _point_celery_at(app, broker_url: str, result_backend: str) -> None:
+    """Re-point this process's Celery app; drops its cached broker pool and result backend."""
+    app.conf.update(broker_url=broker_url, result_backend=result_backend)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app._local.__dict__.pop("backend", None)

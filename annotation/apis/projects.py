@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flywheel.errors import ApplicationError
+
 from ..enums import Role
 from ..models import CandidateSet, Project, Prompt
 from ..parsers import number_rows, parse_upload
@@ -111,6 +113,13 @@ class ProjectDetailApi(APIView):
         project = get_project_or_404(project_id)
         data = ProjectUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
+        fixed = (
+            sorted(set(request.data) - set(data.fields)) if isinstance(request.data, dict) else []
+        )
+        if fixed:
+            raise ApplicationError(
+                "Invalid input.", errors={name: ["Cannot be changed."] for name in fixed}
+            )
         project_update(project=project, **data.validated_data)
         return Response(ProjectOutput(project_get(project_id=project_id)).data)
 

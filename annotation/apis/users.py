@@ -30,7 +30,7 @@ class UserInput(serializers.Serializer):
     )
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, default="")
+    email = serializers.EmailField(required=False, allow_blank=True)
 
 
 class UserListCreateApi(generics.ListAPIView):

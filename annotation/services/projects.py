@@ -12,6 +12,7 @@ from ..models import Project
 from ..validation import check_criteria, check_k
 
 DEFAULT_LEASE_SECONDS = 30 * 60
+BOUNDS = {"annotations_per_set": (1, 100), "lease_seconds": (30, 7 * 24 * 3600)}
 
 
 def _unique_slug(name: str) -> str:
@@ -26,6 +27,10 @@ def _check_project_fields(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if "k" in fields:
         errors.update(check_k(fields["k"]))
+    for name, (low, high) in BOUNDS.items():
+        value = fields.get(name)
+        if value is not None and (not isinstance(value, int) or not low <= value <= high):
+            errors.setdefault(name, []).append(f"Must be an integer from {low} to {high}.")
     if "criteria" in fields:
         fields["criteria"], criteria_errors = check_criteria(fields["criteria"])
         errors.update(criteria_errors)
@@ -50,7 +55,13 @@ def project_create(
     created_by: AbstractUser | None = None,
 ) -> Project:
     fields = _check_project_fields(
-        {"k": k, "criteria": criteria or {}} | ({"slug": slug} if slug else {})
+        {
+            "k": k,
+            "criteria": criteria or {},
+            "annotations_per_set": annotations_per_set,
+            "lease_seconds": lease_seconds,
+        }
+        | ({"slug": slug} if slug else {})
     )
     return Project.objects.create(
         name=name,

@@ -6,7 +6,6 @@ without a row here."""
 import pytest
 from rest_framework.test import APIClient
 
-from annotation.enums import Role
 from annotation.services.users import token_for
 
 pytestmark = pytest.mark.django_db
@@ -26,38 +25,88 @@ def set_rows():
 # (method, path template, body factory, {role: expected status})
 MATRIX = [
     ("post", "/api/v1/auth/token/", lambda ctx: {}, dict.fromkeys(ROLES, 400)),
-    ("post", "/api/v1/auth/token/revoke/", None,
-     {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204}),
+    (
+        "post",
+        "/api/v1/auth/token/revoke/",
+        None,
+        {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204},
+    ),
     ("get", "/api/v1/auth/csrf/", None, dict.fromkeys(ROLES, 204)),
     ("post", "/api/v1/auth/login/", lambda ctx: {}, dict.fromkeys(ROLES, 400)),
     ("post", "/api/v1/auth/logout/", None, {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204}),
     ("get", "/api/v1/me/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
     ("get", "/api/v1/users/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
-    ("post", "/api/v1/users/",
-     lambda ctx: {"username": f"new-{ctx['role']}", "password": "a-long-passphrase-1",
-                 "role": "annotator"},
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201}),
+    (
+        "post",
+        "/api/v1/users/",
+        lambda ctx: {
+            "username": f"new-{ctx['role']}",
+            "password": "a-long-passphrase-1",
+            "role": "annotator",
+        },
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
     ("get", "/api/v1/projects/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
-    ("post", "/api/v1/projects/", lambda ctx: {"name": f"P {ctx['role']}", "k": 3},
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201}),
-    ("get", "/api/v1/projects/{project}/", None,
-     {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
-    ("patch", "/api/v1/projects/{project}/", lambda ctx: {"guidelines": "Be kind."},
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
-    ("get", "/api/v1/projects/{project}/prompts/", None,
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200}),
-    ("post", "/api/v1/projects/{project}/prompts/", lambda ctx: prompt_rows(),
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201}),
-    ("get", "/api/v1/projects/{project}/candidate-sets/", None,
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200}),
-    ("post", "/api/v1/projects/{project}/candidate-sets/", lambda ctx: set_rows(),
-     {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201}),
-    ("post", "/api/v1/projects/{project}/next-task/", None,
-     {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403}),
-    ("post", "/api/v1/assignments/{assignment}/submit/", lambda ctx: {"ranking": ctx["ranking"]},
-     {ANON: 401, ANNOTATOR: 201, REVIEWER: 403, ADMIN: 403}),
-    ("post", "/api/v1/assignments/{assignment}/skip/", None,
-     {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403}),
+    (
+        "post",
+        "/api/v1/projects/",
+        lambda ctx: {"name": f"P {ctx['role']}", "k": 3},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "get",
+        "/api/v1/projects/{project}/",
+        None,
+        {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "patch",
+        "/api/v1/projects/{project}/",
+        lambda ctx: {"guidelines": "Be kind."},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
+    (
+        "get",
+        "/api/v1/projects/{project}/prompts/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/prompts/",
+        lambda ctx: prompt_rows(),
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "get",
+        "/api/v1/projects/{project}/candidate-sets/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/candidate-sets/",
+        lambda ctx: set_rows(),
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/next-task/",
+        None,
+        {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
+    ),
+    (
+        "post",
+        "/api/v1/assignments/{assignment}/submit/",
+        lambda ctx: {"ranking": ctx["ranking"]},
+        {ANON: 401, ANNOTATOR: 201, REVIEWER: 403, ADMIN: 403},
+    ),
+    (
+        "post",
+        "/api/v1/assignments/{assignment}/skip/",
+        None,
+        {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
+    ),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),
 ]
@@ -85,13 +134,15 @@ def fresh_assignment(project, users):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("method", "template", "body", "expected"), MATRIX,
-                         ids=[f"{m.upper()} {t}" for m, t, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "template", "body", "expected"),
+    MATRIX,
+    ids=[f"{m.upper()} {t}" for m, t, _, _ in MATRIX],
+)
 def test_authorization_matrix(world, role, method, template, body, expected):
     project, users = world
     assignment, ranking = fresh_assignment(project, users)
-    context = {"project": project.pk, "assignment": assignment, "ranking": ranking,
-               "role": role}
+    context = {"project": project.pk, "assignment": assignment, "ranking": ranking, "role": role}
     url = template.format(**context)
     client = client_as(role, users)
     data = body(context) if body else None
@@ -108,9 +159,11 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
         for method in operations
         if method in {"get", "post", "put", "patch", "delete"}
     }
+
     def as_schema_path(template):
-        return (template.replace("{project}", "{project_id}")
-                .replace("{assignment}", "{assignment_id}"))
+        return template.replace("{project}", "{project_id}").replace(
+            "{assignment}", "{assignment_id}"
+        )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
     assert documented - covered == set()

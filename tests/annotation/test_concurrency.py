@@ -49,9 +49,7 @@ def test_thirty_annotators_fill_twenty_sets_exactly_to_overlap(
     barrier = threading.Barrier(ANNOTATORS)
     with ThreadPoolExecutor(ANNOTATORS) as pool:
         results = list(
-            pool.map(
-                lambda t: annotate_until_done(live_server.url, t, project.pk, barrier), tokens
-            )
+            pool.map(lambda t: annotate_until_done(live_server.url, t, project.pk, barrier), tokens)
         )
 
     for done in results:  # nobody annotated a set twice

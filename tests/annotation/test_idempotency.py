@@ -45,8 +45,10 @@ def test_same_key_with_different_body_is_409(client_for, make_project, make_sets
     task = _task(client, project)
     order = [[c["id"]] for c in task["candidates"]]
     url = f"/api/v1/assignments/{task['assignment']}/submit/"
-    assert client.post(url, {"ranking": order}, format="json",
-                       HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    assert (
+        client.post(url, {"ranking": order}, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code
+        == 201
+    )
     changed = client.post(url, {"ranking": order[::-1]}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert changed.status_code == 409
     assert changed.json()["code"] == "idempotency_key_reused"

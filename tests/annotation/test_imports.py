@@ -41,7 +41,11 @@ def test_prompts_import_from_json_list(admin_client, make_project):
     first, second = Prompt.objects.filter(project=project).order_by("id")
     assert first.messages == [{"role": "user", "content": "Say hi."}]
     assert second.messages == rows[1]["messages"]
-    assert (second.external_id, second.source, second.metadata) == ("q-1", "seed", {"topic": "math"})
+    assert (second.external_id, second.source, second.metadata) == (
+        "q-1",
+        "seed",
+        {"topic": "math"},
+    )
 
 
 def test_prompts_import_from_jsonl_body(admin_client, make_project):
@@ -71,20 +75,40 @@ def test_prompts_import_from_uploaded_file(admin_client, make_project, as_list):
     ("row", "path", "message"),
     [
         ({}, "rows[2].prompt", "exactly one of"),
-        ({"prompt": "a", "messages": [{"role": "user", "content": "b"}]}, "rows[2].prompt",
-         "exactly one of"),
+        (
+            {"prompt": "a", "messages": [{"role": "user", "content": "b"}]},
+            "rows[2].prompt",
+            "exactly one of",
+        ),
         ({"prompt": "   "}, "rows[2].prompt", "non-empty string"),
         ({"prompt": "x", "colour": "red"}, "rows[2].colour", "Unknown field"),
         ({"messages": []}, "rows[2].messages", "non-empty list"),
-        ({"messages": [{"role": "robot", "content": "x"}]}, "rows[2].messages[0].role",
-         "Must be one of"),
-        ({"messages": [{"role": "user", "content": ""}]}, "rows[2].messages[0].content",
-         "non-empty string"),
-        ({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
-         "rows[2].messages", "end with a user message"),
-        ({"messages": [{"role": "user", "content": "q"}, {"role": "system", "content": "s"},
-                       {"role": "user", "content": "q2"}]},
-         "rows[2].messages[1].role", "only be the first"),
+        (
+            {"messages": [{"role": "robot", "content": "x"}]},
+            "rows[2].messages[0].role",
+            "Must be one of",
+        ),
+        (
+            {"messages": [{"role": "user", "content": ""}]},
+            "rows[2].messages[0].content",
+            "non-empty string",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+            "rows[2].messages",
+            "end with a user message",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "q"},
+                    {"role": "system", "content": "s"},
+                    {"role": "user", "content": "q2"},
+                ]
+            },
+            "rows[2].messages[1].role",
+            "only be the first",
+        ),
         ({"prompt": "x", "metadata": [1]}, "rows[2].metadata", "Must be an object"),
         ({"prompt": "x", "external_id": 7}, "rows[2].external_id", "Must be a string"),
         ("just a string", "rows[2]", "JSON object"),
@@ -205,8 +229,11 @@ def test_candidate_set_rows_reuse_a_prompt_by_external_id(admin_client, make_pro
         ([{"text": "a"}, {"text": "b"}], "rows[1].candidates", "K=3"),
         ([{"text": "a"}, {"text": "a"}, {"text": "b"}], "rows[1].candidates", "distinct"),
         ([{"text": "a"}, {"text": ""}, {"text": "b"}], "rows[1].candidates[1].text", "non-empty"),
-        ([{"text": "a"}, {"text": "b"}, {"text": "c", "score": 1}], "rows[1].candidates[2].score",
-         "Unknown"),
+        (
+            [{"text": "a"}, {"text": "b"}, {"text": "c", "score": 1}],
+            "rows[1].candidates[2].score",
+            "Unknown",
+        ),
         ([{"text": "a"}, {"text": "b"}, "c"], "rows[1].candidates[2]", "object"),
         ("abc", "rows[1].candidates", "Must be a list"),
     ],
@@ -238,8 +265,9 @@ def test_candidate_set_row_with_bad_round_is_rejected(admin_client, make_project
 
 
 def test_import_into_missing_project_is_404(admin_client):
-    response = admin_client.post("/api/v1/projects/999999/prompts/", [{"prompt": "x"}],
-                                 format="json")
+    response = admin_client.post(
+        "/api/v1/projects/999999/prompts/", [{"prompt": "x"}], format="json"
+    )
     assert response.status_code == 404
 
 

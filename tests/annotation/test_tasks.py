@@ -39,8 +39,10 @@ def project(make_project, make_sets):
     project = make_project(
         k=4,
         annotations_per_set=2,
-        criteria={"flags": ["unsafe", "factual_error"],
-                  "ratings": [{"name": "helpfulness", "min": 1, "max": 7}]},
+        criteria={
+            "flags": ["unsafe", "factual_error"],
+            "ratings": [{"name": "helpfulness", "min": 1, "max": 7}],
+        },
     )
     make_sets(project, 3)
     return project
@@ -200,31 +202,64 @@ def test_set_completes_after_overlap_submissions(client_for, project):
     [
         (lambda a, b, c, d: {"ranking": [[a], [b], [c]]}, "ranking", "missing"),
         (lambda a, b, c, d: {"ranking": [[a], [b], [c], [d], [a]]}, "ranking", "more than once"),
-        (lambda a, b, c, d: {"ranking": [[a], [b], [c], [d, 987654321]]}, "ranking",
-         "not in this set"),
+        (
+            lambda a, b, c, d: {"ranking": [[a], [b], [c], [d, 987654321]]},
+            "ranking",
+            "not in this set",
+        ),
         (lambda a, b, c, d: {"ranking": [[a], [], [b, c, d]]}, "ranking[1]", "must not be empty"),
         (lambda a, b, c, d: {"ranking": [a, b, c, d]}, "ranking", "list of tiers"),
-        (lambda a, b, c, d: {"ranking": [[a], ["b"], [c], [d]]}, "ranking[1]",
-         "not a candidate id"),
+        (
+            lambda a, b, c, d: {"ranking": [[a], ["b"], [c], [d]]},
+            "ranking[1]",
+            "not a candidate id",
+        ),
         (lambda a, b, c, d: {}, "ranking", "missing"),
-        (lambda a, b, c, d: {"not_rankable": True, "ranking": [[a, b, c, d]]}, "ranking",
-         "no tiers"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "flags": {str(a): ["rude"]}},
-         f"flags.{{a}}", "Unknown flag"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "flags": {"987654321": ["unsafe"]}},
-         "flags.987654321", "Not a candidate"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "ratings": {str(a): {"helpfulness": 9}}},
-         "ratings.{a}.helpfulness", "from 1 to 7"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "ratings": {str(a): {"style": 2}}},
-         "ratings.{a}.style", "Not a rating dimension"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "time_spent_seconds": -1},
-         "time_spent_seconds", "between"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "interaction": [1, 2]},
-         "interaction", "object"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "rationale": "x" * 20_001},
-         "rationale", "Longer than"),
-        (lambda a, b, c, d: {"ranking": [[a, b, c, d]], "not_rankable": "maybe"},
-         "not_rankable", "valid boolean"),
+        (
+            lambda a, b, c, d: {"not_rankable": True, "ranking": [[a, b, c, d]]},
+            "ranking",
+            "no tiers",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "flags": {str(a): ["rude"]}},
+            "flags.{a}",
+            "Unknown flag",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "flags": {"987654321": ["unsafe"]}},
+            "flags.987654321",
+            "Not a candidate",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "ratings": {str(a): {"helpfulness": 9}}},
+            "ratings.{a}.helpfulness",
+            "from 1 to 7",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "ratings": {str(a): {"style": 2}}},
+            "ratings.{a}.style",
+            "Not a rating dimension",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "time_spent_seconds": -1},
+            "time_spent_seconds",
+            "between",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "interaction": [1, 2]},
+            "interaction",
+            "object",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "rationale": "x" * 20_001},
+            "rationale",
+            "Longer than",
+        ),
+        (
+            lambda a, b, c, d: {"ranking": [[a, b, c, d]], "not_rankable": "maybe"},
+            "not_rankable",
+            "valid boolean",
+        ),
     ],
 )
 def test_invalid_submit_is_rejected_and_nothing_is_written(
@@ -322,8 +357,9 @@ def test_skip_someone_elses_assignment_is_404(client_for, project):
     assert Assignment.objects.get(pk=task["assignment"]).state == AssignmentState.LEASED
 
 
-def test_multi_turn_prompt_round_trips_from_import_to_next_task(admin_client, client_for,
-                                                                 make_project):
+def test_multi_turn_prompt_round_trips_from_import_to_next_task(
+    admin_client, client_for, make_project
+):
     project = make_project(k=2)
     messages = [
         {"role": "system", "content": "You are a careful tutor. Use *markdown*."},

@@ -1,0 +1,55 @@
+"""What the management commands share: finding a project, reading an import file, turning a
+refusal into a readable command error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError
+from rest_framework.exceptions import ParseError
+from tqdm import tqdm
+
+from flywheel.errors import ApplicationError
+
+from ..models import Project
+from ..parsers import parse_upload
+
+
+def resolve_project(ref: str) -> Project:
+    """A project by id or slug."""
+    project = Project.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    project = project or Project.objects.filter(slug=ref).first()
+    if project is None:
+        raise CommandError(f"No project with id or slug {ref!r}.")
+    return project
+
+
+def read_rows(path: str) -> list[tuple[int, Any]]:
+    file = Path(path)
+    if not file.is_file():
+        raise CommandError(f"No such file: {path}")
+    try:
+        return parse_upload(file.read_bytes())
+    except ParseError as exc:
+        raise CommandError(str(exc.detail)) from exc
+
+
+@contextmanager
+def refusals_as_command_errors() -> Iterator[None]:
+    try:
+        yield
+    except ApplicationError as exc:
+        lines = [exc.message] + [f"  {path}: {'; '.join(m)}" for path, m in exc.errors.items()]
+        raise CommandError("\n".join(lines)) from exc
+
+
+@contextmanager
+def progress_bar(
+    total: int, unit: str, *, stream: Any, quiet: bool
+) -> Iterator[Callable[[int], None]]:
+    """A tqdm bar on the command's stderr; yields the function that advances it."""
+    with tqdm(total=total, unit=unit, desc="Importing", disable=quiet, file=stream) as bar:
+        yield bar.update
