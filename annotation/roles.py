@@ -1,13 +1,63 @@
 """Roles are Django groups of the same name (admin, reviewer, annotator); a user has one.
-Superusers count as admins. Permissions per role are granted by migration 0002."""
+Superusers count as admins. The groups and their model permissions (which make the Django
+admin agree with the API's role checks) are kept in place after every ``migrate`` and
+``flush`` by ``ensure_role_groups``, a post_migrate receiver."""
 
 from __future__ import annotations
 
+from django.apps import apps as global_apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from .enums import Role
 
 ROLE_PRECEDENCE = (Role.ADMIN, Role.REVIEWER, Role.ANNOTATOR)
+
+ANNOTATION_MODELS = (
+    "project",
+    "prompt",
+    "candidate",
+    "candidateset",
+    "candidatesetmember",
+    "assignment",
+    "ranking",
+)
+ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
+    Role.ADMIN: [
+        (app, f"{action}_{model}")
+        for app, models in (
+            ("annotation", ANNOTATION_MODELS),
+            ("training", ("modelversion",)),
+            ("auth", ("user",)),
+        )
+        for model in models
+        for action in ("add", "change", "delete", "view")
+    ],
+    Role.REVIEWER: [("annotation", f"view_{m}") for m in ANNOTATION_MODELS]
+    + [("training", "view_modelversion")],
+    Role.ANNOTATOR: [
+        ("annotation", "view_project"),
+        ("annotation", "view_assignment"),
+        ("annotation", "add_ranking"),
+    ],
+}
+
+
+def ensure_role_groups(*, apps=global_apps, using: str = "default", **kwargs) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    for label in ("auth", "annotation", "training"):
+        create_permissions(
+            global_apps.get_app_config(label), verbosity=0, using=using, apps=apps
+        )
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        wanted = [
+            Permission.objects.using(using).get(content_type__app_label=app, codename=codename)
+            for app, codename in perms
+        ]
+        group.permissions.set(wanted)
 
 
 def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:

@@ -1,32 +1,31 @@
 /**
- * Who is signed in, from `GET /api/v1/me/`, and the line the page shows for it.
- * Pure functions here; main.ts does the fetching and the DOM.
+ * Who is signed in, from `GET /api/v1/me/` (or the answer to a sign-in), and the line the page
+ * shows for it. Pure functions here; api.ts does the fetching and components/ the DOM.
  */
 
 export type Role = "admin" | "reviewer" | "annotator";
 
+/** A signed-in user. `role` is null for an account no admin has given a role yet. */
 export interface Me {
+  id: number;
   username: string;
-  role: Role;
+  role: Role | null;
 }
-
-/** What the session line says; `link` is set when the user has to act (sign in). */
-export interface SessionLine {
-  text: string;
-  link?: { text: string; href: string };
-}
-
-export const SIGN_IN_URL = "/admin/login/?next=/";
 
 const ROLES: readonly Role[] = ["admin", "reviewer", "annotator"];
 
-/** Validate the body of `/api/v1/me/`; null if it is not the documented shape. */
+function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+/** Validate a `{"id", "username", "role"}` body; null if it is not the documented shape. */
 export function parseMe(body: unknown): Me | null {
   if (typeof body !== "object" || body === null) return null;
-  const { username, role } = body as Record<string, unknown>;
+  const { id, username, role } = body as Record<string, unknown>;
+  if (typeof id !== "number" || !Number.isInteger(id)) return null;
   if (typeof username !== "string" || username === "") return null;
-  if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) return null;
-  return { username, role: role as Role };
+  if (role !== null && !isRole(role)) return null;
+  return { id, username, role };
 }
 
 /**
@@ -45,13 +44,7 @@ export function sessionStateFrom(status: number, body: unknown): SessionState {
   return me ? { kind: "signed-in", me } : { kind: "unavailable", reason: "unexpected answer" };
 }
 
-export function describeSession(state: SessionState): SessionLine {
-  switch (state.kind) {
-    case "signed-in":
-      return { text: `Signed in as ${state.me.username} (${state.me.role})` };
-    case "signed-out":
-      return { text: "You are not signed in.", link: { text: "Sign in", href: SIGN_IN_URL } };
-    case "unavailable":
-      return { text: `Could not check your session: ${state.reason}.` };
-  }
+/** "Signed in as ada (annotator)". Plain text: the caller puts it in with textContent. */
+export function signedInText(me: Me): string {
+  return `Signed in as ${me.username} (${me.role ?? "no role"})`;
 }

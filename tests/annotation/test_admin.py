@@ -1,0 +1,50 @@
+"""Every model has a working Django admin, usable by a user with the admin role."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from annotation.enums import Role
+from annotation.services.assignments import assignment_next
+from annotation.services.rankings import Submission, ranking_submit
+from training.models import ModelKind, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [m for app in ("annotation", "training") for m in apps.get_app_config(app).get_models()]
+
+
+@pytest.fixture
+def populated(make_user, make_project, make_sets):
+    ModelVersion.objects.create(name="sft-0", kind=ModelKind.SFT)
+    project = make_project(k=2)
+    make_sets(project, 1)
+    annotator = make_user(Role.ANNOTATOR)
+    assignment = assignment_next(project=project, annotator=annotator)
+    ranking_submit(
+        assignment_id=assignment.pk,
+        annotator=annotator,
+        submission=Submission(ranking=[[c] for c in assignment.display_order]),
+    )
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_admin_role_can_browse_and_open_every_model(make_user, populated, model):
+    assert admin.site.is_registered(model), f"{model.__name__} has no admin"
+    client = Client()
+    client.force_login(make_user(Role.ADMIN))
+    meta = model._meta
+    listing = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    assert listing.status_code == 200
+    obj = model.objects.first()
+    change = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]))
+    assert change.status_code == 200
+
+
+def test_annotators_cannot_use_the_admin(make_user):
+    client = Client()
+    client.force_login(make_user(Role.ANNOTATOR))
+    response = client.get(reverse("admin:annotation_ranking_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,67 @@
+"""Browser tests: the built frontend (frontend/dist) in Debian's Chromium, driven by Playwright,
+against pytest-django's live server on the real PostgreSQL.
+
+Chromium comes from the OS (`apt-get install chromium`), not from `playwright install`, so the
+tests run where browsers cannot be downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+FRONTEND_INDEX = REPO / "frontend" / "dist" / "index.html"
+CHROMIUM = os.environ.get("FLYWHEEL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI containers run as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(django_db_setup) -> Iterator[Browser]:
+    """One headless Chromium for the session. Depends on ``django_db_setup`` so that the test
+    database is created before, and destroyed after, Playwright's event loop lives."""
+    if not FRONTEND_INDEX.exists():
+        pytest.fail(
+            f"{FRONTEND_INDEX.relative_to(REPO)} is missing: run `make frontend` before the "
+            "browser tests.",
+            pytrace=False,
+        )
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: `apt-get install chromium`, or point "
+            "FLYWHEEL_CHROMIUM at a Chromium binary.",
+            pytrace=False,
+        )
+    # Playwright's sync API keeps its asyncio loop registered as running on this thread while
+    # the browser is open, and Django then refuses every ORM call on the thread (the tests' own
+    # setup, the flush after a transactional test) as if it came from async code. Those calls
+    # are plain synchronous ones, so lift the check for exactly as long as the loop lives.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (its own cookies) per test."""
+    context = browser.new_context(viewport={"width": 1000, "height": 720})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
