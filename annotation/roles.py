@@ -46,9 +46,7 @@ def ensure_role_groups(*, apps=global_apps, using: str = "default", **kwargs) ->
     from django.contrib.auth.management import create_permissions
 
     for label in ("auth", "annotation", "training"):
-        create_permissions(
-            global_apps.get_app_config(label), verbosity=0, using=using, apps=apps
-        )
+        create_permissions(global_apps.get_app_config(label), verbosity=0, using=using, apps=apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():

@@ -91,3 +91,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response.data["code"] = "not_authenticated"
     return response
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF refusals in the API's error shape for ``/api/`` paths, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": f"CSRF Failed: {reason}", "code": "csrf_failed", "errors": {}}, status=403
+        )
+    return django_csrf_failure(request, reason=reason)

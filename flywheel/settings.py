@@ -237,6 +237,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Security headers; production turns on the HTTPS-only ones via env.
+CSRF_FAILURE_VIEW = "flywheel.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

@@ -51,7 +51,7 @@ def test_session_login_requires_csrf_and_session_writes_require_csrf(
 
     refused = client.post("/api/v1/auth/login/", credentials, format="json")
     assert refused.status_code == 403
-    assert "CSRF" in refused.content.decode()
+    assert refused.json()["code"] == "csrf_failed"
 
     assert client.get("/api/v1/auth/csrf/").status_code == 204
     csrf = client.cookies["csrftoken"].value

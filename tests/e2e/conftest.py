@@ -28,10 +28,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: one Chromium for all of tests/e2e, closed when the run leaves the
+# package. While it is open, Playwright's sync API keeps its asyncio loop registered as running on
+# this thread, which breaks `asyncio.run` and `async_to_sync` in any test that would come after
+# (pytest-django runs the tests that use no database after the transactional ones).
+@pytest.fixture(scope="package")
 def browser(django_db_setup) -> Iterator[Browser]:
-    """One headless Chromium for the session. Depends on ``django_db_setup`` so that the test
-    database is created before, and destroyed after, Playwright's event loop lives."""
+    """One headless Chromium. Depends on ``django_db_setup`` so that the test database is
+    created before, and destroyed after, Playwright's event loop lives."""
     if not FRONTEND_INDEX.exists():
         pytest.fail(
             f"{FRONTEND_INDEX.relative_to(REPO)} is missing: run `make frontend` before the "
@@ -44,10 +48,9 @@ def browser(django_db_setup) -> Iterator[Browser]:
             "FLYWHEEL_CHROMIUM at a Chromium binary.",
             pytrace=False,
         )
-    # Playwright's sync API keeps its asyncio loop registered as running on this thread while
-    # the browser is open, and Django then refuses every ORM call on the thread (the tests' own
-    # setup, the flush after a transactional test) as if it came from async code. Those calls
-    # are plain synchronous ones, so lift the check for exactly as long as the loop lives.
+    # With that loop registered, Django refuses every ORM call on this thread (the tests' own
+    # setup, the flush after a transactional test) as if it came from async code. They are
+    # plain synchronous calls, so lift the check for exactly as long as the loop lives.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(

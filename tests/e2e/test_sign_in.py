@@ -1,4 +1,4 @@
-"""Signing in from the home page, as an annotator (not staff, so /admin/login/ is no use)."""
+"""Signing in from the home page: annotators are not staff, so /admin/login/ is no use to them."""
 
 from __future__ import annotations
 
@@ -15,15 +15,12 @@ from annotation.services.projects import project_create
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.users import user_create
 
-from .conftest import REPO
-
-# transaction=True: the live server's thread must see the rows, so they are committed.
-# serialized_rollback=True: the flush after a transactional test also empties the role groups
-# that migration 0002 created; restore them first, whatever ran before.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# transaction=True: the live server answers from its own thread and connection, so the rows the
+# test sets up must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "correct-horse-battery-staple"
-SCREENSHOT = REPO / "docs" / "screenshots" / "signed-in.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "signed-in.png"
 
 
 def api_status(page: Page, path: str, *, method: str = "GET", json: dict | None = None) -> int:
@@ -65,9 +62,7 @@ def rank_one_set(project, annotator) -> None:
     )
 
 
-def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(
-    live_server, page: Page
-):
+def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(live_server, page: Page):
     annotator = user_create(username="ann", password=PASSWORD, role="annotator")
     haiku = project_create(name="Haiku quality", k=4)
     candidate_sets_import(project=haiku, rows=rows(4, 2))
@@ -80,6 +75,7 @@ def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(
 
     sign_in(page, "ann", "wrong password")
     expect(page.get_by_role("alert")).to_have_text("Unable to sign in with these credentials.")
+    expect(page.get_by_label("Password")).to_be_focused()  # to type it again
     expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
     assert api_status(page, "/api/v1/me/") == 401
 
@@ -104,7 +100,7 @@ def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(
     expect(page.get_by_role("link", name="Admin")).to_be_hidden()  # annotators have no admin
     if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(SCREENSHOT))
+        page.screenshot(path=SCREENSHOT)
 
     page.reload()
     expect(page.get_by_text("Signed in as ann (annotator)")).to_be_visible()
@@ -116,3 +112,17 @@ def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(
     expect(page.get_by_text(re.compile("Signed in as"))).to_have_count(0)
     expect(page.get_by_role("heading", name="Projects")).to_be_hidden()
     assert api_status(page, "/api/v1/me/") == 401
+
+
+def test_admin_sees_the_admin_link_and_no_personal_ranking_count(live_server, page: Page):
+    user_create(username="ada", password=PASSWORD, role="admin")
+    project_create(name="Haiku quality", k=4)
+
+    page.goto(live_server.url + "/")
+    sign_in(page, "ada", PASSWORD)
+
+    expect(page.get_by_text("Signed in as ada (admin)")).to_be_visible()
+    expect(page.locator(".project-list li")).to_have_text(
+        ["Haiku quality K = 4 · 0 / 0 sets complete"]
+    )
+    expect(page.get_by_role("link", name="Admin")).to_have_attribute("href", "/admin/")
