@@ -94,7 +94,7 @@ def fast_password_hashing():
 def celery_worker(transactional_db):
     """A real Celery worker process (``celery -A flywheel worker``) on a real Redis broker,
     using this test's PostgreSQL database. Each pytest-xdist worker gets its own Redis database
-    number, so parallel test processes never consume each other's jobs."""
+    number after REDIS_URL's, so parallel test processes never consume each other's jobs."""
     import os
     import subprocess
     import sys
@@ -109,7 +109,8 @@ def celery_worker(transactional_db):
 
     worker_index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     parts = urlsplit(settings.REDIS_URL)
-    broker = urlunsplit(parts._replace(path=f"/{10 + worker_index}"))
+    base_db = int(parts.path.strip("/") or 0)  # the suite's own REDIS_URL database, + 1 …
+    broker = urlunsplit(parts._replace(path=f"/{base_db + 1 + worker_index}"))
     redis.Redis.from_url(broker).flushdb()
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
