@@ -5,6 +5,8 @@ from .models import (
     Candidate,
     CandidateSet,
     CandidateSetMember,
+    DatasetSnapshot,
+    DatasetSnapshotItem,
     Project,
     Prompt,
     Ranking,
@@ -69,3 +71,34 @@ class RankingAdmin(admin.ModelAdmin):
     search_fields = ("annotator__username", "idempotency_key")
     raw_id_fields = ("assignment", "candidate_set", "annotator")
     readonly_fields = ("created_at", "request_fingerprint")
+
+
+class DatasetSnapshotItemInline(admin.TabularInline):
+    model = DatasetSnapshotItem
+    raw_id_fields = ("ranking",)
+    extra = 0
+    can_delete = False
+    max_num = 0  # snapshots are immutable
+
+
+@admin.register(DatasetSnapshot)
+class DatasetSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "project", "content_hash", "created_at")
+    list_filter = ("project",)
+    search_fields = ("name", "content_hash")
+    readonly_fields = [f.name for f in DatasetSnapshot._meta.fields]
+    inlines = [DatasetSnapshotItemInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # created through the API / service, which freezes and hashes them
+
+
+@admin.register(DatasetSnapshotItem)
+class DatasetSnapshotItemAdmin(admin.ModelAdmin):
+    list_display = ("id", "snapshot", "ranking", "split")
+    list_filter = ("split",)
+    raw_id_fields = ("snapshot", "ranking")
+    readonly_fields = ("snapshot", "ranking", "split")
+
+    def has_add_permission(self, request) -> bool:
+        return False

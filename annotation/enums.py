@@ -26,3 +26,13 @@ class AssignmentState(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     SKIPPED = "skipped", "Skipped"
     EXPIRED = "expired", "Expired"  # set by the sweeper; a leased row past expiry counts the same
+
+
+class GoldSource(models.TextChoices):
+    EXPERT = "expert", "Expert ranking"
+    HONEYPOT = "honeypot", "Synthetic honeypot"
+
+
+class SnapshotSplit(models.TextChoices):
+    TRAIN = "train", "Train"
+    TEST = "test", "Test"

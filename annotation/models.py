@@ -6,13 +6,19 @@ constraints), not only by the services that write these rows.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .enums import AssignmentState, CandidateSetState
+from .enums import AssignmentState, CandidateSetState, GoldSource, SnapshotSplit
 
 MIN_K, MAX_K = 2, 9
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
 
 
 class Project(models.Model):
@@ -30,6 +36,16 @@ class Project(models.Model):
     )
     allow_ties = models.BooleanField(default=True)
     lease_seconds = models.PositiveIntegerField(default=30 * 60)
+    gold_rate = models.FloatField(
+        default=0.0,
+        help_text="Share of tasks that are gold sets (known ranking), hidden among normal tasks.",
+    )
+    pseudonym_salt = models.CharField(
+        max_length=32,
+        default=new_salt,
+        editable=False,
+        help_text="Salt of the stable pseudonymous annotator ids in exports.",
+    )
     current_policy = models.ForeignKey(
         "training.ModelVersion",
         null=True,
@@ -125,15 +141,34 @@ class CandidateSet(models.Model):
     state = models.CharField(
         max_length=16, choices=CandidateSetState.choices, default=CandidateSetState.OPEN
     )
+    gold_tiers = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Known ranking (candidate ids, best first) of a gold set; null for normal sets.",
+    )
+    gold_source = models.CharField(
+        max_length=16, choices=GoldSource.choices, blank=True, help_text="Where the gold came from."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["project", "state", "id"], name="set_project_state_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gold_tiers__isnull=True, gold_source="")
+                | (Q(gold_tiers__isnull=False) & ~Q(gold_source="")),
+                name="set_gold_tiers_and_source_together",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Set {self.pk} (prompt {self.prompt_id}, round {self.round})"
+
+    @property
+    def is_gold(self) -> bool:
+        return self.gold_tiers is not None
 
 
 class CandidateSetMember(models.Model):
@@ -212,6 +247,9 @@ class Ranking(models.Model):
     time_spent_seconds = models.FloatField(null=True, blank=True)
     interaction = models.JSONField(default=dict, blank=True)
     # NULL, not "", when absent: the unique constraint applies only to keys actually given.
+    qc_flags = models.JSONField(
+        default=list, blank=True, help_text="Signals of suspicious work found at submit time."
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -235,3 +273,50 @@ class Ranking(models.Model):
 
     def __str__(self) -> str:
         return f"Ranking {self.pk} (set {self.candidate_set_id})"
+
+
+class DatasetSnapshot(models.Model):
+    """An immutable, frozen selection of rankings with a prompt-grouped train/test split.
+    Rankings, candidates and prompts never change once written, so exporting the same items
+    always yields the same bytes; ``content_hash`` is the SHA-256 of the snapshot's ``ranked``
+    export."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
+    name = models.CharField(max_length=200)
+    filters = models.JSONField(default=dict, blank=True)
+    test_fraction = models.FloatField(default=0.1)
+    seed = models.IntegerField(default=0)
+    content_hash = models.CharField(max_length=64)
+    counts = models.JSONField(default=dict)
+    card = models.TextField(help_text="Dataset card (markdown).")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(test_fraction__gte=0) & Q(test_fraction__lt=1),
+                name="snapshot_test_fraction_0_to_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_hash[:12]})"
+
+
+class DatasetSnapshotItem(models.Model):
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.CASCADE, related_name="items")
+    ranking = models.ForeignKey(Ranking, on_delete=models.PROTECT, related_name="snapshot_items")
+    split = models.CharField(max_length=8, choices=SnapshotSplit.choices)
+
+    class Meta:
+        ordering = ["snapshot", "ranking"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "ranking"], name="snapshot_ranking_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Snapshot {self.snapshot_id}: ranking {self.ranking_id} ({self.split})"

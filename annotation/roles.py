@@ -20,6 +20,8 @@ ANNOTATION_MODELS = (
     "candidatesetmember",
     "assignment",
     "ranking",
+    "datasetsnapshot",
+    "datasetsnapshotitem",
 )
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [

@@ -12,11 +12,12 @@ from .models import Assignment, CandidateSet, CandidateSetMember, Project, Promp
 
 def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
     """Projects with progress counts; with ``annotator``, also how many sets they ranked."""
+    normal = Q(candidate_sets__gold_tiers__isnull=True)
     qs = Project.objects.annotate(
-        set_count=Count("candidate_sets", distinct=True),
+        set_count=Count("candidate_sets", filter=normal, distinct=True),
         complete_set_count=Count(
             "candidate_sets",
-            filter=Q(candidate_sets__state=CandidateSetState.COMPLETE),
+            filter=normal & Q(candidate_sets__state=CandidateSetState.COMPLETE),
             distinct=True,
         ),
         prompt_count=Count("prompts", distinct=True),

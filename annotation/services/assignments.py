@@ -27,7 +27,9 @@ from ..models import Assignment, CandidateSet, CandidateSetMember, Project
 # How many full-on-recount sets one call may pass over before giving up (they are rare: each is
 # a set that filled up between the candidate query and the lock).
 MAX_PASSED_OVER = 50
-_shuffle = random.SystemRandom().shuffle
+_system_random = random.SystemRandom()
+_shuffle = _system_random.shuffle
+_random = _system_random.random
 
 
 def occupying(now: datetime) -> Q:
@@ -54,13 +56,29 @@ def _open_sets_for(project: Project, annotator: AbstractUser, now: datetime) -> 
         state__in=[AssignmentState.SUBMITTED, AssignmentState.SKIPPED],
     )
     return (
-        CandidateSet.objects.filter(project=project, state=CandidateSetState.OPEN)
+        CandidateSet.objects.filter(
+            project=project, state=CandidateSetState.OPEN, gold_tiers__isnull=True
+        )
         .filter(~Exists(finished_by_me))
         .annotate(occupied=Coalesce(_occupied_count(now), 0))
         .filter(occupied__lt=project.annotations_per_set)
         # Fill sets that others have started first: finished sets are worth more than many
         # half-annotated ones.
         .order_by("-occupied", "id")
+    )
+
+
+def _unseen_gold_set(project: Project, annotator: AbstractUser) -> CandidateSet | None:
+    """A gold set this annotator has never been handed. Gold sets have no overlap limit: every
+    annotator may see each once, so no row lock is needed (the annotator's own row lock already
+    serialises their calls, and the unique constraint forbids a second assignment)."""
+    seen = Assignment.objects.filter(candidate_set=OuterRef("pk"), annotator=annotator)
+    return (
+        CandidateSet.objects.filter(project=project, gold_tiers__isnull=False)
+        .exclude(state=CandidateSetState.RETIRED)
+        .filter(~Exists(seen))
+        .order_by("?")
+        .first()
     )
 
 
@@ -88,6 +106,10 @@ def assignment_next(*, project: Project, annotator: AbstractUser) -> Assignment 
     current = live_lease(project=project, annotator=annotator, now=now)
     if current is not None:
         return current
+    if project.gold_rate > 0 and _random() < project.gold_rate:
+        gold = _unseen_gold_set(project, annotator)
+        if gold is not None and _open_sets_for(project, annotator, now).exists():
+            return _lease(gold, annotator, project.lease_seconds, now)
 
     passed_over: list[int] = []
     for _ in range(MAX_PASSED_OVER):

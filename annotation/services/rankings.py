@@ -20,7 +20,8 @@ from django.utils import timezone
 from flywheel.errors import ApplicationError
 
 from ..enums import AssignmentState, CandidateSetState
-from ..models import Assignment, CandidateSet, Ranking
+from ..models import Assignment, CandidateSet, CandidateSetMember, Ranking
+from ..preference.qc import submitted_in_display_order, too_fast
 from ..validation import (
     MAX_INTERACTION_KEYS,
     MAX_RATIONALE_CHARS,
@@ -31,6 +32,8 @@ from ..validation import (
 from .assignments import lock_own_assignment
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
+QC_DISPLAY_ORDER = "display_order_no_interaction"
+QC_TOO_FAST = "too_fast"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def _submit(
 
     now = timezone.now()
     ranking = Ranking.objects.create(
+        qc_flags=_qc_flags(assignment, ranking_input.tiers, submission),
         assignment=assignment,
         candidate_set=assignment.candidate_set,
         annotator=annotator,
@@ -147,6 +151,20 @@ def _submit(
     assignment.save(update_fields=["state", "finished_at"])
     _complete_if_done(assignment.candidate_set, project.annotations_per_set, now)
     return ranking, True
+
+
+def _qc_flags(assignment: Assignment, tiers: list[list[int]], submission: Submission) -> list[str]:
+    """Signals of suspicious work (``annotation.preference.qc``), stored for reviewers; they
+    never refuse a submission."""
+    flags = []
+    if submitted_in_display_order(tiers, assignment.display_order, submission.interaction):
+        flags.append(QC_DISPLAY_ORDER)
+    texts = CandidateSetMember.objects.filter(
+        candidate_set_id=assignment.candidate_set_id
+    ).values_list("candidate__text", flat=True)
+    if too_fast(submission.time_spent_seconds, sum(len(t) for t in texts)):
+        flags.append(QC_TOO_FAST)
+    return flags
 
 
 def _check_submittable(assignment: Assignment) -> None:
@@ -168,6 +186,8 @@ def _check_submittable(assignment: Assignment) -> None:
 def _complete_if_done(candidate_set: CandidateSet, needed: int, now) -> None:
     # The caller holds the set's row lock, so this count cannot race another submit.
     submitted = Ranking.objects.filter(candidate_set=candidate_set).count()
+    if candidate_set.is_gold:  # gold sets are shown to every annotator once; never complete
+        return
     if submitted >= needed and candidate_set.state == CandidateSetState.OPEN:
         candidate_set.state = CandidateSetState.COMPLETE
         candidate_set.completed_at = now

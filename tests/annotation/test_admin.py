@@ -7,8 +7,10 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.enums import Role
+from annotation.exports.stream import ExportFilters
 from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
+from annotation.services.snapshots import snapshot_create
 from training.models import ModelKind, ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +30,7 @@ def populated(make_user, make_project, make_sets):
         annotator=annotator,
         submission=Submission(ranking=[[c] for c in assignment.display_order]),
     )
+    snapshot_create(project=project, name="snap", filters=ExportFilters())
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
