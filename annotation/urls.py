@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .apis import auth, projects, tasks, users
+from .apis import auth, datasets, projects, tasks, users
 
 urlpatterns = [
     path("auth/token/", auth.TokenObtainApi.as_view(), name="auth-token"),
@@ -23,6 +23,35 @@ urlpatterns = [
         name="project-candidate-sets",
     ),
     path("projects/<int:project_id>/next-task/", tasks.NextTaskApi.as_view(), name="next-task"),
+    path("projects/<int:project_id>/export/", datasets.ProjectExportApi.as_view(), name="export"),
+    path("projects/<int:project_id>/progress/", datasets.ProgressApi.as_view(), name="progress"),
+    path(
+        "projects/<int:project_id>/annotators/",
+        datasets.AnnotatorStatsApi.as_view(),
+        name="annotator-stats",
+    ),
+    path(
+        "projects/<int:project_id>/gold-sets/",
+        datasets.GoldSetImportApi.as_view(),
+        name="gold-sets",
+    ),
+    path(
+        "projects/<int:project_id>/honeypots/",
+        datasets.HoneypotCreateApi.as_view(),
+        name="honeypots",
+    ),
+    path(
+        "projects/<int:project_id>/preferences/",
+        datasets.PreferenceImportApi.as_view(),
+        name="preference-import",
+    ),
+    path("datasets/", datasets.SnapshotListCreateApi.as_view(), name="datasets"),
+    path("datasets/<int:snapshot_id>/", datasets.SnapshotDetailApi.as_view(), name="dataset"),
+    path(
+        "datasets/<int:snapshot_id>/export/",
+        datasets.SnapshotExportApi.as_view(),
+        name="dataset-export",
+    ),
     path("assignments/<int:assignment_id>/submit/", tasks.SubmitApi.as_view(), name="submit"),
     path("assignments/<int:assignment_id>/skip/", tasks.SkipApi.as_view(), name="skip"),
 ]

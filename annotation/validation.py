@@ -329,3 +329,21 @@ def _check_ratings(
                 continue
             clean.setdefault(str(cid), {})[dim] = score
     return clean
+
+
+def check_gold_ranking(value: Any, *, k: int) -> tuple[list[list[int]], Errors]:
+    """A gold row's ``gold_ranking``: tiers of 0-based indices into its ``candidates``, every
+    index once, at least two tiers (a gold set must say which answer is better)."""
+    errors: Errors = {}
+    path = "gold_ranking"
+    if not isinstance(value, list) or not all(isinstance(t, list) and t for t in value):
+        _add(errors, path, "Must be a list of non-empty tiers of candidate indices (0-based).")
+        return [], errors
+    flat = [i for tier in value for i in tier]
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in flat):
+        _add(errors, path, "Indices must be integers.")
+    elif sorted(flat) != list(range(k)):
+        _add(errors, path, f"Must name each of the {k} candidates (0 to {k - 1}) exactly once.")
+    elif len(value) < 2:
+        _add(errors, path, "Needs at least two tiers: a gold set must have a better answer.")
+    return value, errors

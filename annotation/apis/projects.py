@@ -33,6 +33,7 @@ class ProjectOutput(serializers.Serializer):
     criteria = serializers.JSONField()
     allow_ties = serializers.BooleanField()
     lease_seconds = serializers.IntegerField()
+    gold_rate = serializers.FloatField()
     current_policy = serializers.IntegerField(source="current_policy_id", allow_null=True)
     created_at = serializers.DateTimeField()
     prompt_count = serializers.IntegerField()
@@ -54,6 +55,10 @@ class ProjectInput(serializers.Serializer):
     )
     allow_ties = serializers.BooleanField(default=True)
     lease_seconds = serializers.IntegerField(min_value=30, max_value=7 * 24 * 3600, default=1800)
+    gold_rate = serializers.FloatField(
+        min_value=0, max_value=0.5, default=0.0,
+        help_text="Share of tasks that are (hidden) gold sets, when the project has any.",
+    )
 
 
 class ProjectUpdateInput(ProjectInput):

@@ -141,10 +141,9 @@ def _preference(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
 
 
 def prompt_text(messages: list[dict[str, str]]) -> str:
-    """A conversation as one string: a single user turn is its text; a longer conversation is a
-    ``Role: text`` transcript ending in ``Assistant:`` for the response to follow."""
-    if len(messages) == 1:
-        return messages[0]["content"]
+    """A conversation as one string for TRL's standard (non-chat) format: a ``Role: text``
+    transcript ending in ``Assistant:``. Responses follow after one space (see
+    ``_preference_text``), because TRL joins prompt and response by plain concatenation."""
     turns = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
     return "\n\n".join([*turns, "Assistant:"])
 
@@ -154,8 +153,8 @@ def _preference_text(record: SetRecord, options: ExportOptions) -> Iterator[Row]
     for pair, annotator in _pairs_with_annotator(record, options):
         yield {
             "prompt": prompt,
-            "chosen": text[pair.chosen],
-            "rejected": text[pair.rejected],
+            "chosen": " " + text[pair.chosen],
+            "rejected": " " + text[pair.rejected],
             "margin": pair.margin,
             **_ids(record),
             "annotator": annotator,

@@ -35,7 +35,7 @@ def _row_path(number: int, field: str) -> str:
     return f"rows[{number}]" + (f".{field}" if field else "")
 
 
-def _raise_if_errors(errors: Errors, rows: int) -> None:
+def raise_row_errors(errors: Errors, rows: int) -> None:
     if not errors:
         return
     bad_rows = len({path.split("]")[0] for path in errors})
@@ -48,7 +48,7 @@ def _raise_if_errors(errors: Errors, rows: int) -> None:
     )
 
 
-def _check_size(rows: NumberedRows) -> None:
+def check_row_count(rows: NumberedRows) -> None:
     if not rows:
         raise ApplicationError("The upload contains no rows.", field="rows")
     if len(rows) > settings.FLYWHEEL_MAX_IMPORT_ROWS:
@@ -109,7 +109,7 @@ def _bulk_create(model, objs: list, progress: Progress | None) -> list:
 def prompts_import(
     *, project: Project, rows: NumberedRows, progress: Progress | None = None
 ) -> list[Prompt]:
-    _check_size(rows)
+    check_row_count(rows)
     errors: Errors = {}
     numbered: list[tuple[int, PromptRow]] = []
     for number, raw in rows:
@@ -118,7 +118,7 @@ def prompts_import(
             errors.setdefault(_row_path(number, field), []).extend(messages)
         numbered.append((number, row))
     _check_external_ids(project, numbered, errors, reuse=False)
-    _raise_if_errors(errors, len(rows))
+    raise_row_errors(errors, len(rows))
     with transaction.atomic():
         return _bulk_create(Prompt, [_new_prompt(project, row) for _, row in numbered], progress)
 
@@ -126,7 +126,7 @@ def prompts_import(
 def candidate_sets_import(
     *, project: Project, rows: NumberedRows, progress: Progress | None = None
 ) -> list[CandidateSet]:
-    _check_size(rows)
+    check_row_count(rows)
     errors: Errors = {}
     numbered: list[tuple[int, CandidateSetRow]] = []
     for number, raw in rows:
@@ -137,7 +137,7 @@ def candidate_sets_import(
     existing = _check_external_ids(
         project, [(n, r.prompt) for n, r in numbered], errors, reuse=True
     )
-    _raise_if_errors(errors, len(rows))
+    raise_row_errors(errors, len(rows))
 
     model_names = {c.model for _, r in numbered for c in r.candidates if c.model}
     models = {m.name: m for m in ModelVersion.objects.filter(name__in=model_names)}

@@ -31,6 +31,9 @@ def _check_project_fields(fields: dict[str, Any]) -> dict[str, Any]:
         value = fields.get(name)
         if value is not None and (not isinstance(value, int) or not low <= value <= high):
             errors.setdefault(name, []).append(f"Must be an integer from {low} to {high}.")
+    rate = fields.get("gold_rate")
+    if rate is not None and not (isinstance(rate, int | float) and 0 <= rate <= 0.5):
+        errors.setdefault("gold_rate", []).append("Must be a number from 0 to 0.5.")
     if "criteria" in fields:
         fields["criteria"], criteria_errors = check_criteria(fields["criteria"])
         errors.update(criteria_errors)
@@ -51,6 +54,7 @@ def project_create(
     criteria: dict[str, Any] | None = None,
     allow_ties: bool = True,
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    gold_rate: float = 0.0,
     slug: str | None = None,
     created_by: AbstractUser | None = None,
 ) -> Project:
@@ -60,6 +64,7 @@ def project_create(
             "criteria": criteria or {},
             "annotations_per_set": annotations_per_set,
             "lease_seconds": lease_seconds,
+            "gold_rate": gold_rate,
         }
         | ({"slug": slug} if slug else {})
     )
@@ -72,12 +77,14 @@ def project_create(
         criteria=fields["criteria"],
         allow_ties=allow_ties,
         lease_seconds=lease_seconds,
+        gold_rate=fields["gold_rate"],
         created_by=created_by,
     )
 
 
 # K fixes the shape of every candidate set already imported, so it cannot change later.
 UPDATABLE_FIELDS = {
+    "gold_rate",
     "name",
     "guidelines",
     "criteria",

@@ -6,6 +6,10 @@ without a row here."""
 import pytest
 from rest_framework.test import APIClient
 
+from annotation.exports.stream import ExportFilters
+from annotation.services.assignments import assignment_next
+from annotation.services.rankings import Submission, ranking_submit
+from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +20,12 @@ ROLES = [ANON, ANNOTATOR, REVIEWER, ADMIN]
 
 def prompt_rows():
     return [{"prompt": "New prompt"}]
+
+
+def gold_rows():
+    return [
+        {"prompt": "G", "candidates": [{"text": "a"}, {"text": "b"}], "gold_ranking": [[0], [1]]}
+    ]
 
 
 def set_rows():
@@ -107,6 +117,61 @@ MATRIX = [
         None,
         {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
     ),
+    (
+        "get",
+        "/api/v1/projects/{project}/export/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "get",
+        "/api/v1/projects/{project}/progress/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "get",
+        "/api/v1/projects/{project}/annotators/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/gold-sets/",
+        lambda ctx: gold_rows(),
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/honeypots/",
+        lambda ctx: {"count": 1},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/preferences/?source=trl",
+        lambda ctx: [{"prompt": "Q", "chosen": "good", "rejected": "bad"}],
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    ("get", "/api/v1/datasets/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200}),
+    (
+        "post",
+        "/api/v1/datasets/",
+        lambda ctx: {"project": ctx["project"]},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "get",
+        "/api/v1/datasets/{snapshot}/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    (
+        "get",
+        "/api/v1/datasets/{snapshot}/export/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),
 ]
@@ -114,11 +179,19 @@ MATRIX = [
 
 @pytest.fixture
 def world(make_user, make_project, make_sets):
-    """A project with sets, one user per role, and a fresh lease for the annotator."""
+    """A project with sets, one ranked, a snapshot, one user per role; each test also leases
+    a fresh set to the annotator."""
     project = make_project(k=2, annotations_per_set=1)
     make_sets(project, 4)
     users = {role: make_user(role) for role in (ANNOTATOR, REVIEWER, ADMIN)}
-    return project, users
+    ranked = assignment_next(project=project, annotator=users[ANNOTATOR])
+    ranking_submit(
+        assignment_id=ranked.pk,
+        annotator=users[ANNOTATOR],
+        submission=Submission(ranking=[[c] for c in ranked.display_order]),
+    )
+    snapshot = snapshot_create(project=project, name="s", filters=ExportFilters())
+    return project, users, snapshot
 
 
 def client_as(role, users):
@@ -140,9 +213,15 @@ def fresh_assignment(project, users):
     ids=[f"{m.upper()} {t}" for m, t, _, _ in MATRIX],
 )
 def test_authorization_matrix(world, role, method, template, body, expected):
-    project, users = world
+    project, users, snapshot = world
     assignment, ranking = fresh_assignment(project, users)
-    context = {"project": project.pk, "assignment": assignment, "ranking": ranking, "role": role}
+    context = {
+        "project": project.pk,
+        "assignment": assignment,
+        "ranking": ranking,
+        "snapshot": snapshot.pk,
+        "role": role,
+    }
     url = template.format(**context)
     client = client_as(role, users)
     data = body(context) if body else None
@@ -161,8 +240,11 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
     }
 
     def as_schema_path(template):
-        return template.replace("{project}", "{project_id}").replace(
-            "{assignment}", "{assignment_id}"
+        return (
+            template.split("?")[0]
+            .replace("{project}", "{project_id}")
+            .replace("{assignment}", "{assignment_id}")
+            .replace("{snapshot}", "{snapshot_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}

@@ -56,7 +56,8 @@ def training_args(output_dir: Path) -> dict[str, Any]:
 
 
 def preference_rows() -> list[dict[str, Any]]:
-    """The `preference` view, `pairs=all`: every (better, worse) pair of each ranking."""
+    """The `preference` view, `pairs=all`: every (better, worse) pair of each ranking, with
+    `margin = (j - i) / (T - 1)` for tiers i < j of T, as `annotation.exports.rows` writes it."""
     rows = []
     for set_id, prompt in enumerate(PROMPTS, start=1):
         for better in range(len(RESPONSES)):

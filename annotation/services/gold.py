@@ -1,0 +1,114 @@
+"""Gold sets: candidate sets with a known ranking, hidden among normal tasks at the project's
+``gold_rate``, used to measure each annotator's accuracy. Either written by experts (imported)
+or synthetic honeypots made by degrading real responses (``annotation.honeypots``)."""
+
+from __future__ import annotations
+
+import random
+
+from django.db import transaction
+
+from flywheel.errors import ApplicationError
+
+from ..enums import CandidateSetState, GoldSource
+from ..exports.rows import SetRecord, set_consensus
+from ..exports.source import set_records
+from ..honeypots import degraded_copies
+from ..models import Candidate, CandidateSet, CandidateSetMember, Project, Ranking
+from ..validation import check_gold_ranking
+from .imports import NumberedRows, candidate_sets_import
+
+MAX_HONEYPOTS_PER_CALL = 1000
+
+
+@transaction.atomic
+def gold_sets_import(*, project: Project, rows: NumberedRows) -> list[CandidateSet]:
+    """Candidate-set rows plus ``gold_ranking`` (tiers of indices into ``candidates``)."""
+    golds, errors, plain = [], {}, []
+    for number, row in rows:
+        if not isinstance(row, dict):
+            plain.append((number, row))
+            golds.append([])
+            continue
+        tiers, row_errors = check_gold_ranking(row.get("gold_ranking"), k=project.k)
+        for field, messages in row_errors.items():
+            errors.setdefault(f"rows[{number}].{field}", []).extend(messages)
+        golds.append(tiers)
+        plain.append((number, {key: v for key, v in row.items() if key != "gold_ranking"}))
+    try:
+        sets = candidate_sets_import(project=project, rows=plain)
+    except ApplicationError as exc:
+        errors = exc.errors | errors
+        raise ApplicationError(exc.message, errors=errors) from exc
+    if errors:
+        raise ApplicationError(
+            f"{len(errors)} gold ranking(s) are invalid; nothing was imported.", errors=errors
+        )
+    for candidate_set, tiers in zip(sets, golds, strict=True):
+        ids = list(
+            candidate_set.members.order_by("position").values_list("candidate_id", flat=True)
+        )
+        candidate_set.gold_tiers = [[ids[i] for i in tier] for tier in tiers]
+        candidate_set.gold_source = GoldSource.EXPERT
+    CandidateSet.objects.bulk_update(sets, ["gold_tiers", "gold_source"])
+    return sets
+
+
+def _best_response(record: SetRecord) -> int:
+    """The consensus-best response of a ranked set, else its first candidate."""
+    result = set_consensus(record, "borda")
+    return result.tiers[0][0] if result.tiers else next(iter(record.candidates))
+
+
+@transaction.atomic
+def honeypots_create(*, project: Project, count: int, seed: int = 0) -> list[CandidateSet]:
+    """``count`` honeypots from the project's ranked normal sets (the consensus-best response
+    is the original). A set is used at most once per call."""
+    if not 1 <= count <= MAX_HONEYPOTS_PER_CALL:
+        raise ApplicationError(f"Must be from 1 to {MAX_HONEYPOTS_PER_CALL}.", field="count")
+    rankings = Ranking.objects.filter(
+        candidate_set__project=project, candidate_set__gold_tiers__isnull=True
+    )
+    records = [r for r in set_records(rankings, salt=project.pseudonym_salt) if r.usable_tiers()]
+    if not records:
+        raise ApplicationError(
+            "Honeypots are made from ranked sets; this project has none yet.", field="count"
+        )
+    rng = random.Random(seed)
+    rng.shuffle(records)
+    created: list[CandidateSet] = []
+    for record in records:
+        if len(created) == count:
+            break
+        best = _best_response(record)
+        try:
+            copies = degraded_copies(record.candidates[best], project.k, rng.randrange(2**31))
+        except ValueError:
+            continue  # too short to degrade k − 1 ways
+        candidate_set = CandidateSet.objects.create(
+            project=project,
+            prompt_id=record.prompt_id,
+            state=CandidateSetState.OPEN,
+            gold_tiers=[],
+            gold_source=GoldSource.HONEYPOT,
+        )
+        degraded = Candidate.objects.bulk_create(
+            Candidate(prompt_id=record.prompt_id, text=text, model_name=f"honeypot:{name}")
+            for name, text in copies
+        )
+        members = [best, *(c.pk for c in degraded)]
+        rng.shuffle(members)
+        CandidateSetMember.objects.bulk_create(
+            CandidateSetMember(candidate_set=candidate_set, candidate_id=cid, position=i)
+            for i, cid in enumerate(members)
+        )
+        candidate_set.gold_tiers = [[best], [c.pk for c in degraded]]
+        candidate_set.save(update_fields=["gold_tiers"])
+        created.append(candidate_set)
+    if len(created) < count:
+        raise ApplicationError(
+            f"Only {len(created)} ranked set(s) have a response long enough to degrade; "
+            f"asked for {count}.",
+            field="count",
+        )
+    return created
