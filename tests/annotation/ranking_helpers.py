@@ -1,0 +1,43 @@
+"""Setting up submitted rankings through the real services, with tiers given as positions in a
+set's canonical candidate order (so tests can say "the third response was best")."""
+
+from __future__ import annotations
+
+from annotation.models import CandidateSetMember, Project, Ranking
+from annotation.services.assignments import assignment_next
+from annotation.services.rankings import Submission, ranking_submit
+
+
+def canonical_ids(set_id: int) -> list[int]:
+    return list(
+        CandidateSetMember.objects.filter(candidate_set_id=set_id)
+        .order_by("position")
+        .values_list("candidate_id", flat=True)
+    )
+
+
+def rank_next(
+    project: Project,
+    annotator,
+    positions: list[list[int]] | None,
+    *,
+    flags: dict[int, list[str]] | None = None,
+    time_spent_seconds: float | None = 60.0,
+) -> Ranking:
+    """Take the annotator's next task and rank it; ``positions=None`` means "all bad"."""
+    assignment = assignment_next(project=project, annotator=annotator)
+    assert assignment is not None, "no task left for this annotator"
+    ids = canonical_ids(assignment.candidate_set_id)
+    tiers = [[ids[p] for p in tier] for tier in positions] if positions is not None else []
+    ranking, _ = ranking_submit(
+        assignment_id=assignment.pk,
+        annotator=annotator,
+        submission=Submission(
+            ranking=tiers,
+            not_rankable=positions is None,
+            flags={str(ids[p]): names for p, names in (flags or {}).items()},
+            time_spent_seconds=time_spent_seconds,
+            interaction={"moves": 1},
+        ),
+    )
+    return ranking
