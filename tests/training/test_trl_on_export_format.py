@@ -1,20 +1,26 @@
-"""Flywheel's exported preference views train with TRL 1.16 as-is: a JSONL file written in the
-export row format (DESIGN.md, "Export views"), Flywheel's bookkeeping columns included, goes
-through `datasets.load_dataset("json", ...)` straight into a TRL trainer, with no conversion code
-in between. Each test trains a few steps on the tiny world's model and checks what TRL's own
+"""Flywheel's exported preference views train with TRL 1.16 as-is: rankings submitted through
+the real services are downloaded from the export endpoint, the JSONL file (Flywheel's
+bookkeeping columns included) goes through `datasets.load_dataset("json", ...)` straight into a
+TRL trainer, with no conversion code in between. Each test trains a few steps on the tiny
+world's model and checks what TRL's own
 smoke tests check: a finite loss was logged and the trained parameters moved."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from datasets import Dataset, load_dataset
 from transformers import AutoModelForSequenceClassification, Trainer
 from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, RewardConfig, RewardTrainer
+
+from annotation.enums import Role
+from annotation.services.assignments import assignment_next
+from annotation.services.imports import candidate_sets_import
+from tests.annotation.ranking_helpers import rank_next
 
 MAX_STEPS = 3
 BATCH_SIZE = 4  # KTO needs > 1: its KL estimate pairs each prompt with a neighbour's completion
@@ -55,51 +61,53 @@ def training_args(output_dir: Path) -> dict[str, Any]:
     }
 
 
-def preference_rows() -> list[dict[str, Any]]:
-    """The `preference` view, `pairs=all`: every (better, worse) pair of each ranking, with
-    `margin = (j - i) / (T - 1)` for tiers i < j of T, as `annotation.exports.rows` writes it."""
-    rows = []
-    for set_id, prompt in enumerate(PROMPTS, start=1):
-        for better in range(len(RESPONSES)):
-            for worse in range(better + 1, len(RESPONSES)):
-                rows.append(
-                    {
-                        "prompt": [{"role": "user", "content": prompt}],
-                        "chosen": [{"role": "assistant", "content": RESPONSES[better]}],
-                        "rejected": [{"role": "assistant", "content": RESPONSES[worse]}],
-                        "margin": 0.5 * (worse - better),
-                        "prompt_id": 100 + set_id,
-                        "set_id": set_id,
-                        "annotator": f"a{set_id:05x}",
-                    }
-                )
-    return rows
+@pytest.fixture
+def export(db, make_project, make_user, admin_client):
+    """Rankings made through the real services, exported through the real endpoint: returns a
+    function ``view -> path of the downloaded JSONL file``. Six prompts, K=3, two annotators who
+    both rank RESPONSES best to worst."""
+    project = make_project(k=len(RESPONSES), annotations_per_set=2)
+
+    def add_sets(prompts: list[str], responses: list[str]) -> None:
+        candidate_sets_import(
+            project=project,
+            rows=[
+                (n, {"prompt": p, "candidates": [{"text": r} for r in responses]})
+                for n, p in enumerate(prompts, start=1)
+            ],
+        )
+
+    add_sets(PROMPTS, RESPONSES)
+    annotators = [make_user(Role.ANNOTATOR) for _ in range(2)]
+
+    def rank_all() -> None:
+        for annotator in annotators:
+            while annotator_has_task(project, annotator):
+                rank_next(project, annotator, [[i] for i in range(len(RESPONSES))])
+
+    rank_all()
+
+    def download(view: str, tmp_path: Path) -> Path:
+        response = admin_client.get(f"/api/v1/projects/{project.pk}/export/", {"view": view})
+        assert response.status_code == 200
+        path = tmp_path / f"{view}.jsonl"
+        path.write_bytes(b"".join(response.streaming_content))  # the file, byte for byte
+        return path
+
+    download.add_sets = add_sets  # type: ignore[attr-defined]
+    download.rank_all = rank_all  # type: ignore[attr-defined]
+    return download
 
 
-def kto_rows() -> list[dict[str, Any]]:
-    """The `kto` view: the best response of a ranking is desirable, the worst undesirable."""
-    rows = []
-    for set_id, prompt in enumerate(PROMPTS, start=1):
-        for response, label in ((RESPONSES[0], True), (RESPONSES[-1], False)):
-            rows.append(
-                {
-                    "prompt": [{"role": "user", "content": prompt}],
-                    "completion": [{"role": "assistant", "content": response}],
-                    "label": label,
-                    "prompt_id": 100 + set_id,
-                    "set_id": set_id,
-                    "annotator": f"a{set_id:05x}",
-                }
-            )
-    return rows
+def annotator_has_task(project, annotator) -> bool:
+    """Leases the annotator's next set if there is one; `rank_next` then resumes that lease."""
+    return assignment_next(project=project, annotator=annotator) is not None
 
 
-def load_export(tmp_path: Path, rows: list[dict[str, Any]]) -> Dataset:
-    """Write `rows` as an export JSONL file and load it the way an ML engineer would."""
-    path = tmp_path / "export.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+def load_export(path: Path) -> Dataset:
+    """Load an exported file the way an ML engineer would: no conversion code in between."""
     return load_dataset(
-        "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache")
+        "json", data_files=str(path), split="train", cache_dir=str(path.parent / "hf-cache")
     )
 
 
@@ -120,8 +128,12 @@ def assert_trained(trainer: Trainer, before: dict[str, torch.Tensor]) -> None:
     assert not unchanged, f"parameters not updated: {unchanged}"
 
 
-def test_preference_export_trains_a_reward_model(tiny_model_dir: Path, tmp_path: Path) -> None:
-    dataset = load_export(tmp_path, preference_rows())
+def test_preference_export_trains_a_reward_model(
+    tiny_model_dir: Path, tmp_path: Path, export
+) -> None:
+    dataset = load_export(export("preference", tmp_path))
+    assert set(dataset.column_names) >= {"prompt", "chosen", "rejected", "margin", "annotator"}
+    assert dataset.num_rows == 2 * len(PROMPTS) * 3  # two annotators × C(3, 2) pairs a set
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
     trainer = RewardTrainer(
         model=model,
@@ -142,24 +154,26 @@ def test_preference_export_trains_a_reward_model(tiny_model_dir: Path, tmp_path:
 
 
 def test_reward_trainer_silently_drops_rows_longer_than_max_length(
-    tiny_model_dir: Path, tmp_path: Path
+    tiny_model_dir: Path, tmp_path: Path, export
 ) -> None:
     """RewardTrainer filters (does not truncate) over-long pairs and logs nothing about it, so
     Flywheel's reward run has to count the dropped rows itself (DESIGN.md, "Training notes")."""
-    rows = preference_rows()
-    rows[0]["chosen"][0]["content"] = "a very long answer " * 50
-    dataset = load_export(tmp_path, rows)
+    export.add_sets(["Tell me everything."], ["a very long answer " * 50, *RESPONSES[1:]])
+    export.rank_all()
+    dataset = load_export(export("preference", tmp_path))
+    long_rows = sum(len(row["chosen"][0]["content"]) > 500 for row in dataset)
+    assert long_rows == 2 * 2  # the long answer beats two others, for each annotator
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
     trainer = RewardTrainer(
         model=model,
         args=RewardConfig(**training_args(tmp_path / "out"), max_length=128),
         train_dataset=dataset,
     )
-    assert len(trainer.train_dataset) == len(dataset) - 1
+    assert len(trainer.train_dataset) == len(dataset) - long_rows
 
 
-def test_preference_export_trains_dpo(tiny_model_dir: Path, tmp_path: Path) -> None:
-    dataset = load_export(tmp_path, preference_rows())
+def test_preference_export_trains_dpo(tiny_model_dir: Path, tmp_path: Path, export) -> None:
+    dataset = load_export(export("preference", tmp_path))
     # Passed by path: with no `ref_model`, DPOTrainer loads the reference from the same path.
     trainer = DPOTrainer(
         model=str(tiny_model_dir),
@@ -177,8 +191,9 @@ def test_preference_export_trains_dpo(tiny_model_dir: Path, tmp_path: Path) -> N
         assert torch.equal(param, reference_before[name]), f"reference model moved: {name}"
 
 
-def test_kto_export_trains_kto(tiny_model_dir: Path, tmp_path: Path) -> None:
-    dataset = load_export(tmp_path, kto_rows())
+def test_kto_export_trains_kto(tiny_model_dir: Path, tmp_path: Path, export) -> None:
+    dataset = load_export(export("kto", tmp_path))
+    assert sorted(set(dataset["label"])) == [False, True]
     trainer = KTOTrainer(
         model=str(tiny_model_dir),
         args=KTOConfig(**training_args(tmp_path / "out")),
