@@ -23,7 +23,7 @@ than that share of the set's annotators ranked ``chosen`` strictly above ``rejec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -77,6 +77,9 @@ class ExportOptions:
     method: ConsensusMethod = DEFAULT_METHOD
     min_pair_agreement: float | None = None
     min_agreement: float | None = None
+    # Annotator pseudonym → aggregation weight (Bradley–Terry uses them; see
+    # ``annotation.preference.consensus.annotator_weights``). Missing annotators weigh 1.
+    weights: Mapping[str, float] | None = None
 
 
 def set_agreement(record: SetRecord) -> float | None:
@@ -84,8 +87,14 @@ def set_agreement(record: SetRecord) -> float | None:
     return pairwise_agreement(record.usable_tiers())
 
 
-def set_consensus(record: SetRecord, method: ConsensusMethod) -> Consensus:
-    return consensus(record.usable_tiers(), sorted(record.candidates), method=method)
+def set_consensus(
+    record: SetRecord, method: ConsensusMethod, weights: Mapping[str, float] | None = None
+) -> Consensus:
+    usable = [r for r in record.rankings if not r.not_rankable and r.tiers]
+    ranking_weights = [weights.get(r.annotator, 1.0) for r in usable] if weights else None
+    return consensus(
+        [r.tiers for r in usable], sorted(record.candidates), ranking_weights, method=method
+    )
 
 
 def rows_for_set(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
@@ -108,7 +117,7 @@ def _assistant(text: str) -> list[dict[str, str]]:
 
 def _pairs_with_annotator(record: SetRecord, options: ExportOptions) -> Iterator[tuple[Pair, str]]:
     if options.source == "consensus":
-        tiers = set_consensus(record, options.method).tiers
+        tiers = set_consensus(record, options.method, options.weights).tiers
         pairs = [(p, CONSENSUS_ANNOTATOR) for p in ranking_pairs(tiers, options.pairs)]
     else:
         pairs = [
@@ -199,7 +208,7 @@ def _kto_labels(
 def _kto(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
     ids = list(record.candidates)
     if options.source == "consensus":
-        tiers = set_consensus(record, options.method).tiers
+        tiers = set_consensus(record, options.method, options.weights).tiers
         all_bad = not tiers and any(r.not_rankable for r in record.rankings)
         labelled = [(_kto_labels(tiers, all_bad, ids), CONSENSUS_ANNOTATOR)]
     else:
@@ -239,7 +248,7 @@ def _ranked(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
 
 def _consensus(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
     ids = list(record.candidates)
-    result = set_consensus(record, options.method)
+    result = set_consensus(record, options.method, options.weights)
     yield {
         "prompt": record.messages,
         "responses": [record.candidates[cid] for cid in ids],
@@ -255,7 +264,7 @@ def _consensus(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
 def _sft(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
     """The best response of each set: the consensus top tier, a tie broken by consensus score
     and then by the set's canonical order."""
-    result = set_consensus(record, options.method)
+    result = set_consensus(record, options.method, options.weights)
     if not result.tiers:
         return
     order = {cid: i for i, cid in enumerate(record.candidates)}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -11,7 +12,8 @@ from django.db.models import QuerySet
 from flywheel.errors import ApplicationError
 
 from ..models import DatasetSnapshot, Project, Ranking
-from ..quality import gold_failure_user_ids
+from ..preference.consensus import annotator_weights
+from ..quality import annotator_stats, gold_failure_user_ids
 from .rows import ExportOptions, Row, rows_for_set
 from .source import annotator_pseudonym, exportable_rankings, set_records
 
@@ -74,8 +76,24 @@ def snapshot_rankings(*, snapshot: DatasetSnapshot, split: str | None = None) ->
     return Ranking.objects.filter(**items)
 
 
+def agreement_weights(project: Project) -> dict[str, float]:
+    """Each annotator's weight from their mean Kendall τ against the leave-one-out consensus
+    of the others (``annotator_weights``: τ clipped to [0.05, 1]), keyed by pseudonym."""
+    taus = {
+        annotator_pseudonym(project.pseudonym_salt, uid): (
+            statistics.fmean(s.taus) if s.taus else None
+        )
+        for uid, s in annotator_stats(project=project).items()
+    }
+    return annotator_weights(taus)
+
+
 def export_rows(
     *, project: Project, rankings: QuerySet[Ranking], options: ExportOptions
 ) -> Iterator[Row]:
+    """The view's rows. Bradley–Terry consensus weighs each annotator by their agreement with
+    the others, measured over the whole project."""
+    if options.method == "bradley_terry" and options.weights is None:
+        options = replace(options, weights=agreement_weights(project))
     for record in set_records(rankings, salt=project.pseudonym_salt):
         yield from rows_for_set(record, options)

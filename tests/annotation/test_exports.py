@@ -294,3 +294,42 @@ def test_bad_export_parameters_are_400(client_for, world, params, field):
     response = client_for(Role.ADMIN).get(f"/api/v1/projects/{project.pk}/export/", params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_bradley_terry_consensus_weighs_annotators_by_their_agreement(
+    client_for, make_project, make_user
+):
+    """Two annotators who always reverse everyone else get little weight, so on a set where
+    they outvote one reliable annotator, Bradley–Terry follows the reliable one; Borda (equal
+    weights) follows the majority."""
+    project = make_project(k=3, annotations_per_set=6)
+    rows = [
+        (n, {"prompt": f"q{n}", "candidates": [{"text": f"q{n} a{j}"} for j in range(3)]})
+        for n in range(1, 6)
+    ]
+    candidate_sets_import(project=project, rows=rows)
+    good = [make_user(Role.ANNOTATOR) for _ in range(4)]
+    spammers = [make_user(Role.ANNOTATOR) for _ in range(2)]
+    for _ in range(5):
+        for annotator in good:
+            rank_next(project, annotator, [[0], [1], [2]])
+        for annotator in spammers:
+            rank_next(project, annotator, [[2], [1], [0]])
+    (disputed,) = candidate_sets_import(
+        project=project,
+        rows=[(1, {"prompt": "x", "candidates": [{"text": f"x a{j}"} for j in range(3)]})],
+    )
+    for annotator, order in (
+        (spammers[0], [[2], [1], [0]]),
+        (spammers[1], [[2], [1], [0]]),
+        (good[0], [[0], [1], [2]]),
+    ):
+        rank_next(project, annotator, order)
+    client = client_for(Role.ADMIN)
+
+    def consensus_of(method):
+        _, rows = export(client, project, view="consensus", method=method)
+        return next(r["tiers"] for r in rows if r["set_id"] == disputed.pk)
+
+    assert consensus_of("borda") == [[2], [1], [0]]
+    assert consensus_of("bradley_terry")[0] == [0]
