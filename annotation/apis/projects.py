@@ -56,7 +56,9 @@ class ProjectInput(serializers.Serializer):
     allow_ties = serializers.BooleanField(default=True)
     lease_seconds = serializers.IntegerField(min_value=30, max_value=7 * 24 * 3600, default=1800)
     gold_rate = serializers.FloatField(
-        min_value=0, max_value=0.5, default=0.0,
+        min_value=0,
+        max_value=0.5,
+        default=0.0,
         help_text="Share of tasks that are (hidden) gold sets, when the project has any.",
     )
 
