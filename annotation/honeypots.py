@@ -45,12 +45,12 @@ def truncate(text: str, rng: random.Random) -> str:
 
 def shuffle_sentences(text: str, rng: random.Random) -> str:
     parts = sentences(text)
-    if len(parts) < 2:  # one sentence: scramble its words instead
-        words = text.split()
-        shuffled = words[:]
-        while len(words) > 1 and shuffled == words:
-            rng.shuffle(shuffled)
-        return " ".join(shuffled)
+    if len(set(parts)) < 2:  # one sentence (or one, repeated): scramble its words instead
+        parts = text.split()
+        if len(set(parts)) < 2:
+            # Every order is the same text: reshuffling would never end. ``degraded_copies``
+            # drops a copy equal to the original.
+            return text
     shuffled = parts[:]
     while shuffled == parts:
         rng.shuffle(shuffled)

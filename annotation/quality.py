@@ -101,7 +101,10 @@ class AnnotatorStats:
         }
 
 
-def _rankings_by_set(project: Project) -> Iterator[tuple[CandidateSet, list[tuple]]]:
+def _rankings_by_set(
+    project: Project,
+) -> Iterator[tuple[int, list[list[int]] | None, list[tuple]]]:
+    """``(set_id, gold_tiers or None, ranking rows)`` per ranked set of the project."""
     rows = (
         Ranking.objects.filter(candidate_set__project=project)
         .order_by("candidate_set_id", "id")
@@ -210,11 +213,14 @@ def project_progress(*, project: Project, days: int = 14) -> dict:
         .annotate(n=Count("id"))
         .order_by("day")
     )
+    # not_rankable and flagged count the same rankings as ``rankings`` (normal sets), so they
+    # read as shares of it; gold work shows per annotator in ``annotator_stats``.
+    normal_ranking = Q(candidate_set__gold_tiers__isnull=True)
     counts = Ranking.objects.filter(candidate_set__project=project).aggregate(
-        rankings=Count("id", filter=Q(candidate_set__gold_tiers__isnull=True)),
+        rankings=Count("id", filter=normal_ranking),
         gold_rankings=Count("id", filter=Q(candidate_set__gold_tiers__isnull=False)),
-        not_rankable=Count("id", filter=Q(not_rankable=True)),
-        flagged=Count("id", filter=~Q(qc_flags=[])),
+        not_rankable=Count("id", filter=normal_ranking & Q(not_rankable=True)),
+        flagged=Count("id", filter=normal_ranking & ~Q(qc_flags=[])),
     )
     return {
         "sets": sum(by_state.values()),

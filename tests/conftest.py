@@ -160,3 +160,47 @@ def _point_celery_at(app, broker_url: str, result_backend: str) -> None:
         app._pool.force_close_all()
         app._pool = None
     app._local.__dict__.pop("backend", None)
+
+
+# --- Fixtures of the gold-set, quality, honeypot and preference-import tests ---------------
+
+
+@pytest.fixture
+def take_and_rank() -> Callable:
+    """An annotator's whole loop through the API: next-task, then submit the tiers that
+    ``rank(task)`` returns (``task["shown"]`` holds the candidate ids in display order).
+
+    The body defaults to an unremarkable submit (60 s, one drag move: no QC flag on short
+    texts); ``body`` overrides it, and a ``None`` value leaves that field out. Returns
+    ``(task, ranking_json)``, or ``(None, None)`` when next-task answers 204."""
+
+    def run(client: APIClient, project: Project, rank: Callable, **body):
+        response = client.post(f"/api/v1/projects/{project.pk}/next-task/")
+        if response.status_code == 204:
+            return None, None
+        assert response.status_code == 200, response.content
+        task = response.json()
+        task["shown"] = [c["id"] for c in task["candidates"]]
+        payload = {"time_spent_seconds": 60.0, "interaction": {"moves": 1}} | body
+        if "ranking" not in payload and not payload.get("not_rankable"):
+            payload["ranking"] = rank(task)
+        payload = {key: value for key, value in payload.items() if value is not None}
+        submitted = client.post(
+            f"/api/v1/assignments/{task['assignment']}/submit/", payload, format="json"
+        )
+        assert submitted.status_code == 201, submitted.content
+        return task, submitted.json()
+
+    return run
+
+
+@pytest.fixture
+def gold_draw(monkeypatch) -> Callable[[float], None]:
+    """Fix next-task's random draw (gold is served when it is below the project's gold_rate),
+    so tests of gold selection are deterministic."""
+    from annotation.services import assignments
+
+    def fix(value: float) -> None:
+        monkeypatch.setattr(assignments, "_random", lambda: value)
+
+    return fix

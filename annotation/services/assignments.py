@@ -69,10 +69,15 @@ def _open_sets_for(project: Project, annotator: AbstractUser, now: datetime) -> 
 
 
 def _unseen_gold_set(project: Project, annotator: AbstractUser) -> CandidateSet | None:
-    """A gold set this annotator has never been handed. Gold sets have no overlap limit: every
-    annotator may see each once, so no row lock is needed (the annotator's own row lock already
-    serialises their calls, and the unique constraint forbids a second assignment)."""
-    seen = Assignment.objects.filter(candidate_set=OuterRef("pk"), annotator=annotator)
+    """A gold set this annotator has not submitted or skipped (an expired lease of theirs is
+    renewed). Gold sets have no overlap limit: every annotator may see each once, so no row lock
+    is needed (the annotator's own row lock already serialises their calls, and the unique
+    constraint forbids a second assignment)."""
+    seen = Assignment.objects.filter(
+        candidate_set=OuterRef("pk"),
+        annotator=annotator,
+        state__in=[AssignmentState.SUBMITTED, AssignmentState.SKIPPED],
+    )
     return (
         CandidateSet.objects.filter(project=project, gold_tiers__isnull=False)
         .exclude(state=CandidateSetState.RETIRED)

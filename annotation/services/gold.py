@@ -16,7 +16,7 @@ from ..exports.source import set_records
 from ..honeypots import degraded_copies
 from ..models import Candidate, CandidateSet, CandidateSetMember, Project, Ranking
 from ..validation import check_gold_ranking
-from .imports import NumberedRows, candidate_sets_import
+from .imports import NumberedRows, candidate_sets_import, raise_row_errors
 
 MAX_HONEYPOTS_PER_CALL = 1000
 
@@ -38,8 +38,11 @@ def gold_sets_import(*, project: Project, rows: NumberedRows) -> list[CandidateS
     try:
         sets = candidate_sets_import(project=project, rows=plain)
     except ApplicationError as exc:
-        errors = exc.errors | errors
-        raise ApplicationError(exc.message, errors=errors) from exc
+        if "rows" in exc.errors:  # empty or oversized upload: nothing to say per row
+            raise
+        # Recount: the candidate import's message counts only the rows it found invalid.
+        raise_row_errors(exc.errors | errors, len(rows))
+        raise
     if errors:
         raise ApplicationError(
             f"{len(errors)} gold ranking(s) are invalid; nothing was imported.", errors=errors
@@ -62,8 +65,10 @@ def _best_response(record: SetRecord) -> int:
 
 @transaction.atomic
 def honeypots_create(*, project: Project, count: int, seed: int = 0) -> list[CandidateSet]:
-    """``count`` honeypots from the project's ranked normal sets (the consensus-best response
-    is the original). A set is used at most once per call."""
+    """``count`` honeypots from the project's ranked normal sets: a copy of the set's
+    consensus-best response (the original) among ``k − 1`` degraded copies of it. A set is used
+    at most once per call. The original's source candidate is kept in its
+    ``sampling_params["honeypot_of"]``."""
     if not 1 <= count <= MAX_HONEYPOTS_PER_CALL:
         raise ApplicationError(f"Must be from 1 to {MAX_HONEYPOTS_PER_CALL}.", field="count")
     rankings = Ranking.objects.filter(
@@ -92,17 +97,27 @@ def honeypots_create(*, project: Project, count: int, seed: int = 0) -> list[Can
             gold_tiers=[],
             gold_source=GoldSource.HONEYPOT,
         )
-        degraded = Candidate.objects.bulk_create(
-            Candidate(prompt_id=record.prompt_id, text=text, model_name=f"honeypot:{name}")
-            for name, text in copies
+        # All K candidates are fresh rows created in shuffled order: ids, and the order they
+        # were written in, must not tell a scripted client which one is the original.
+        texts = [("original", record.candidates[best]), *copies]
+        rng.shuffle(texts)
+        candidates = Candidate.objects.bulk_create(
+            Candidate(
+                prompt_id=record.prompt_id,
+                text=text,
+                model_name=f"honeypot:{name}",
+                sampling_params={"honeypot_of": best} if name == "original" else {},
+            )
+            for name, text in texts
         )
-        members = [best, *(c.pk for c in degraded)]
-        rng.shuffle(members)
         CandidateSetMember.objects.bulk_create(
-            CandidateSetMember(candidate_set=candidate_set, candidate_id=cid, position=i)
-            for i, cid in enumerate(members)
+            CandidateSetMember(candidate_set=candidate_set, candidate=c, position=i)
+            for i, c in enumerate(candidates)
         )
-        candidate_set.gold_tiers = [[best], [c.pk for c in degraded]]
+        original = [
+            c.pk for (name, _), c in zip(texts, candidates, strict=True) if name == "original"
+        ]
+        candidate_set.gold_tiers = [original, [c.pk for c in candidates if c.pk not in original]]
         candidate_set.save(update_fields=["gold_tiers"])
         created.append(candidate_set)
     if len(created) < count:

@@ -43,7 +43,7 @@ HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
 
 def parse_hh_transcript(text: str) -> list[dict[str, str]]:
     """``"\\n\\nHuman: a\\n\\nAssistant: b"`` → messages; raises ValueError if not a transcript."""
-    if not isinstance(text, str) or not HH_TURN.match(text):
+    if not isinstance(text, str) or not text.startswith("\n\nHuman: "):
         raise ValueError('Must be a transcript starting with "\\n\\nHuman: ".')
     parts = HH_TURN.split(text)[1:]  # [speaker, content, speaker, content, …]
     return [
@@ -171,7 +171,9 @@ def preferences_import(
             candidate_set=s,
             annotator=annotator,
             state=AssignmentState.SUBMITTED,
-            display_order=[candidates[2 * i].pk, candidates[2 * i + 1].pk],
+            # Never shown to anyone: an invented order (chosen first) would read as primacy
+            # bias in the annotator statistics, which skip an empty order.
+            display_order=[],
             leased_at=now,
             lease_expires_at=now,
             finished_at=now,

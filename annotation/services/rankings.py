@@ -162,7 +162,10 @@ def _qc_flags(assignment: Assignment, tiers: list[list[int]], submission: Submis
     texts = CandidateSetMember.objects.filter(
         candidate_set_id=assignment.candidate_set_id
     ).values_list("candidate__text", flat=True)
-    if too_fast(submission.time_spent_seconds, sum(len(t) for t in texts)):
+    # What the annotator had to read: the responses and the conversation (next-task shows it).
+    messages = assignment.candidate_set.prompt.messages
+    shown_chars = sum(len(t) for t in texts) + sum(len(m["content"]) for m in messages)
+    if too_fast(submission.time_spent_seconds, shown_chars):
         flags.append(QC_TOO_FAST)
     return flags
 
