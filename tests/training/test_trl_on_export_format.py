@@ -2,8 +2,8 @@
 the real services are downloaded from the export endpoint, the JSONL file (Flywheel's
 bookkeeping columns included) goes through `datasets.load_dataset("json", ...)` straight into a
 TRL trainer, with no conversion code in between. Each test trains a few steps on the tiny
-world's model and checks what TRL's own
-smoke tests check: a finite loss was logged and the trained parameters moved."""
+world's model and checks what TRL's own smoke tests check: a finite loss was logged and the
+trained parameters moved."""
 
 from __future__ import annotations
 
