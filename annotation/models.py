@@ -122,6 +122,13 @@ class Candidate(models.Model):
     )
     sampling_params = models.JSONField(default=dict, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
+    generation_job = models.ForeignKey(
+        "training.GenerationJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="candidates",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

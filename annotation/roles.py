@@ -23,19 +23,20 @@ ANNOTATION_MODELS = (
     "datasetsnapshot",
     "datasetsnapshotitem",
 )
+TRAINING_MODELS = ("modelversion", "trainingrun", "runmetric", "generationjob")
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
         (app, f"{action}_{model}")
         for app, models in (
             ("annotation", ANNOTATION_MODELS),
-            ("training", ("modelversion",)),
+            ("training", TRAINING_MODELS),
             ("auth", ("user",)),
         )
         for model in models
         for action in ("add", "change", "delete", "view")
     ],
     Role.REVIEWER: [("annotation", f"view_{m}") for m in ANNOTATION_MODELS]
-    + [("training", "view_modelversion")],
+    + [("training", f"view_{m}") for m in TRAINING_MODELS],
     Role.ANNOTATOR: [
         ("annotation", "view_project"),
         ("annotation", "view_assignment"),

@@ -234,6 +234,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotation.tasks.release_expired_leases",
         "schedule": 60.0,
     },
+    "recover-stalled-work": {
+        "task": "training.tasks.recover_stalled_work",
+        "schedule": 30.0,
+    },
+}
+CELERY_TASK_ROUTES = {
+    "training.tasks.execute_training_run": {"queue": "gpu"},
+    "training.tasks.run_generation_job": {"queue": "generation"},
 }
 
 # Security headers; production turns on the HTTPS-only ones via env.

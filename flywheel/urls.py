@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("annotation.urls")),
+    path("api/v1/", include("training.urls")),
     path("", frontend, name="frontend"),
 ]

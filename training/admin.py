@@ -1,11 +1,67 @@
 from django.contrib import admin
 
-from .models import ModelVersion
+from .models import GenerationJob, ModelVersion, RunMetric, TrainingRun
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "kind", "parent", "created_at")
+    list_display = ("id", "name", "kind", "parent", "produced_by", "created_at")
     list_filter = ("kind",)
     search_fields = ("name", "storage_path")
-    raw_id_fields = ("parent",)
+    raw_id_fields = ("parent", "produced_by")
+
+
+class RunMetricInline(admin.TabularInline):
+    model = RunMetric
+    extra = 0
+    can_delete = False
+    readonly_fields = ("step", "values", "created_at")
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "dataset",
+        "base_model",
+        "step",
+        "total_steps",
+        "attempts",
+        "created_at",
+    )
+    list_filter = ("kind", "status")
+    raw_id_fields = ("dataset", "base_model", "reward_model", "created_by")
+    readonly_fields = (
+        "heartbeat_at",
+        "started_at",
+        "finished_at",
+        "worker",
+        "attempts",
+        "resumed_from_step",
+    )
+    inlines = [RunMetricInline]
+
+
+@admin.register(RunMetric)
+class RunMetricAdmin(admin.ModelAdmin):
+    list_display = ("id", "run", "step", "created_at")
+    raw_id_fields = ("run",)
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "project",
+        "model_version",
+        "status",
+        "done",
+        "sets_created",
+        "prompts_skipped",
+        "round",
+        "created_at",
+    )
+    list_filter = ("status",)
+    raw_id_fields = ("project", "model_version", "created_by")

@@ -1,7 +1,13 @@
-"""Model registry. Issue #4 adds runs, generation jobs and storage handling; the annotation side
-needs model versions already, to link candidates and a project's current policy."""
+"""Model registry, training runs and generation jobs.
 
+Lineage goes both ways: a model version knows its parent and the run that produced it; a run
+knows its dataset snapshot, its base (and reward) model and its output; a generation job knows
+its model, and candidates know their job.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class ModelKind(models.TextChoices):
@@ -11,13 +17,44 @@ class ModelKind(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
+class RunKind(models.TextChoices):
+    SFT = "sft", "SFT"
+    REWARD = "reward", "Reward model"
+    DPO = "dpo", "DPO"
+    KTO = "kto", "KTO"
+    PPO = "ppo", "PPO"
+    GRPO = "grpo", "GRPO"
+    RLOO = "rloo", "RLOO"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 class ModelVersion(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=ModelKind.choices)
-    storage_path = models.CharField(max_length=1000, blank=True)
+    storage_path = models.CharField(
+        max_length=1000, blank=True, help_text="A Hugging Face model directory."
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    produced_by = models.OneToOneField(
+        "TrainingRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="output_model",
+    )
+    chat_template = models.TextField(blank=True, help_text="The tokenizer's chat template.")
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -26,3 +63,107 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+
+class TrainingRun(models.Model):
+    kind = models.CharField(max_length=16, choices=RunKind.choices)
+    dataset = models.ForeignKey(
+        "annotation.DatasetSnapshot", on_delete=models.PROTECT, related_name="training_runs"
+    )
+    base_model = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="runs_as_base"
+    )
+    reward_model = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="runs_as_reward",
+    )
+    config = models.JSONField(default=dict, blank=True, help_text="The algorithm's config.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    final_metrics = models.JSONField(default=dict, blank=True)
+    log_tail = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    resumed_from_step = models.PositiveIntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["ppo", "grpo", "rloo"], reward_model__isnull=False)
+                | ~Q(kind__in=["ppo", "grpo", "rloo"]),
+                name="run_rl_kinds_have_reward_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+
+class RunMetric(models.Model):
+    """One logged point of a run's metrics series (loss, accuracy, rewards, KL, …)."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="metrics")
+    step = models.PositiveIntegerField()
+    values = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} step {self.step}"
+
+
+class GenerationJob(models.Model):
+    project = models.ForeignKey(
+        "annotation.Project", on_delete=models.CASCADE, related_name="generation_jobs"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="generation_jobs"
+    )
+    prompt_ids = models.JSONField(help_text="The prompts to generate for, in order.")
+    k = models.PositiveSmallIntegerField()
+    round = models.PositiveIntegerField(default=0)
+    sampling = models.JSONField(help_text="temperature, top_p, max_new_tokens, batch size")
+    seed = models.BigIntegerField(default=0)
+    backend = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    done = models.PositiveIntegerField(default=0, help_text="Prompts processed.")
+    sets_created = models.PositiveIntegerField(default=0)
+    prompts_skipped = models.PositiveIntegerField(
+        default=0, help_text="Prompts that did not yield K distinct candidates."
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"generation job {self.pk} ({self.status})"

@@ -1,0 +1,297 @@
+"""REST for the training side: model registry with lineage, training runs, generation jobs."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.apis.projects import get_project_or_404
+from annotation.models import DatasetSnapshot
+from annotation.permissions import IsAdmin
+from flywheel.errors import ApplicationError
+
+from .models import GenerationJob, ModelKind, ModelVersion, RunKind, RunMetric, TrainingRun
+from .services.generation import SAMPLING_DEFAULTS, generation_job_create
+from .services.registry import model_version_register
+from .services.runs import training_run_cancel, training_run_create
+
+
+class ModelVersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    storage_path = serializers.CharField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    children = serializers.SerializerMethodField()
+    produced_by = serializers.SerializerMethodField(help_text="The run that trained it.")
+    dataset = serializers.SerializerMethodField(help_text="The snapshot it was trained on.")
+    used_by_runs = serializers.SerializerMethodField(help_text="Runs that start from it.")
+    generation_jobs = serializers.SerializerMethodField()
+    candidates_generated = serializers.IntegerField(source="candidate_count")
+    metadata = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+    def get_children(self, model) -> list[int]:
+        return [c.pk for c in model.children.all()]
+
+    def get_produced_by(self, model) -> int | None:
+        run = getattr(model, "produced_by", None)
+        return run.pk if run else None
+
+    def get_dataset(self, model) -> int | None:
+        run = getattr(model, "produced_by", None)
+        return run.dataset_id if run else None
+
+    def get_used_by_runs(self, model) -> list[int]:
+        return [r.pk for r in model.runs_as_base.all()] + [r.pk for r in model.runs_as_reward.all()]
+
+    def get_generation_jobs(self, model) -> list[int]:
+        return [j.pk for j in model.generation_jobs.all()]
+
+
+class ModelRegisterInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    path = serializers.CharField(max_length=1000, help_text="A local Hugging Face model dir.")
+    kind = serializers.ChoiceField(choices=ModelKind.choices, default=ModelKind.BASE)
+    parent = serializers.IntegerField(required=False)
+
+
+def model_list():
+    return (
+        ModelVersion.objects.select_related("produced_by")
+        .prefetch_related(
+            Prefetch("children", queryset=ModelVersion.objects.only("id", "parent_id")),
+            Prefetch("runs_as_base", queryset=TrainingRun.objects.only("id", "base_model_id")),
+            Prefetch("runs_as_reward", queryset=TrainingRun.objects.only("id", "reward_model_id")),
+            Prefetch(
+                "generation_jobs", queryset=GenerationJob.objects.only("id", "model_version_id")
+            ),
+        )
+        .annotate(candidate_count=Count("candidates", distinct=True))
+        .order_by("id")
+    )
+
+
+class ModelListRegisterApi(generics.ListAPIView):
+    """GET: model versions with lineage both ways. POST: register a local Hugging Face model
+    directory (how real deployments plug in Qwen / Llama checkpoints)."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = ModelVersionOutput
+
+    def get_queryset(self):
+        return model_list()
+
+    @extend_schema(request=ModelRegisterInput, responses={201: ModelVersionOutput})
+    def post(self, request: Request) -> Response:
+        data = ModelRegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        parent = None
+        if "parent" in v:
+            parent = ModelVersion.objects.filter(pk=v["parent"]).first()
+            if parent is None:
+                raise ApplicationError("No such model.", field="parent")
+        model = model_version_register(
+            name=v["name"], path=v["path"], kind=v["kind"], parent=parent
+        )
+        return Response(ModelVersionOutput(model_list().get(pk=model.pk)).data, status=201)
+
+
+class MetricOutput(serializers.Serializer):
+    step = serializers.IntegerField()
+    values = serializers.JSONField()
+
+
+class TrainingRunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    dataset = serializers.IntegerField(source="dataset_id")
+    base_model = serializers.IntegerField(source="base_model_id")
+    reward_model = serializers.IntegerField(source="reward_model_id", allow_null=True)
+    output_model = serializers.SerializerMethodField()
+    config = serializers.JSONField()
+    cancel_requested = serializers.BooleanField()
+    step = serializers.IntegerField()
+    total_steps = serializers.IntegerField()
+    progress = serializers.FloatField()
+    final_metrics = serializers.JSONField()
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+    resumed_from_step = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_output_model(self, run) -> int | None:
+        model = getattr(run, "output_model", None)
+        return model.pk if model else None
+
+
+class TrainingRunDetailOutput(TrainingRunOutput):
+    metrics = MetricOutput(many=True, help_text="The metrics series, in logging order.")
+    log_tail = serializers.CharField()
+
+
+class TrainingRunInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RunKind.choices)
+    dataset = serializers.IntegerField(help_text="A dataset snapshot id.")
+    base_model = serializers.IntegerField()
+    reward_model = serializers.IntegerField(required=False, allow_null=True)
+    config = serializers.DictField(required=False, default=dict)
+
+
+def _get(model, pk, field):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise ApplicationError(f"No such {field.replace('_', ' ')}.", field=field)
+    return found
+
+
+def runs_with_output():
+    return TrainingRun.objects.select_related("output_model").order_by("-id")
+
+
+class TrainingRunListCreateApi(generics.ListAPIView):
+    """GET: training runs. POST: queue a run ``{kind, dataset, base_model, reward_model?,
+    config}``; the config is validated against the algorithm's (400 for unknown keys or bad
+    values, nothing queued)."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = TrainingRunOutput
+
+    def get_queryset(self):
+        return runs_with_output()
+
+    @extend_schema(request=TrainingRunInput, responses={201: TrainingRunOutput})
+    def post(self, request: Request) -> Response:
+        data = TrainingRunInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        run = training_run_create(
+            kind=v["kind"],
+            dataset=_get(DatasetSnapshot, v["dataset"], "dataset"),
+            base_model=_get(ModelVersion, v["base_model"], "base_model"),
+            reward_model=_get(ModelVersion, v.get("reward_model"), "reward_model"),
+            config=v["config"],
+            created_by=request.user,
+        )
+        return Response(TrainingRunOutput(run).data, status=status.HTTP_201_CREATED)
+
+
+def get_run_or_404(run_id: int) -> TrainingRun:
+    run = (
+        runs_with_output()
+        .prefetch_related(Prefetch("metrics", queryset=RunMetric.objects.order_by("id")))
+        .filter(pk=run_id)
+        .first()
+    )
+    if run is None:
+        raise Http404("No such training run.")
+    return run
+
+
+class TrainingRunDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: TrainingRunDetailOutput})
+    def get(self, request: Request, run_id: int) -> Response:
+        """Status, progress, the metrics series and the log tail."""
+        return Response(TrainingRunDetailOutput(get_run_or_404(run_id)).data)
+
+
+class TrainingRunCancelApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: TrainingRunOutput})
+    def post(self, request: Request, run_id: int) -> Response:
+        """Cancel: a queued run at once, a running one at its next step (409 if finished)."""
+        run = training_run_cancel(run=get_run_or_404(run_id))
+        return Response(TrainingRunOutput(get_run_or_404(run.pk)).data)
+
+
+class SamplingInput(serializers.Serializer):
+    temperature = serializers.FloatField(required=False)
+    top_p = serializers.FloatField(required=False)
+    max_new_tokens = serializers.IntegerField(required=False)
+    batch_size = serializers.IntegerField(required=False)
+
+
+class GenerateInput(serializers.Serializer):
+    model = serializers.IntegerField(
+        required=False, help_text="Model version; default: the project's current policy."
+    )
+    prompts = serializers.JSONField(
+        required=False, default="pending", help_text='"pending", "all" or a list of prompt ids'
+    )
+    sampling = serializers.DictField(
+        required=False, default=dict, help_text=f"Defaults: {SAMPLING_DEFAULTS}"
+    )
+    seed = serializers.IntegerField(required=False, default=0, min_value=0)
+    round = serializers.IntegerField(required=False, min_value=0)
+
+
+class GenerationJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    model_version = serializers.IntegerField(source="model_version_id")
+    status = serializers.CharField()
+    k = serializers.IntegerField()
+    round = serializers.IntegerField()
+    sampling = serializers.JSONField()
+    seed = serializers.IntegerField()
+    backend = serializers.CharField()
+    prompts = serializers.IntegerField(source="prompt_count")
+    done = serializers.IntegerField()
+    sets_created = serializers.IntegerField()
+    prompts_skipped = serializers.IntegerField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+def _job_output(job: GenerationJob) -> dict:
+    job.prompt_count = len(job.prompt_ids)
+    return GenerationJobOutput(job).data
+
+
+class GenerateApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=GenerateInput, responses={202: GenerationJobOutput})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Start a generation job: K candidates per prompt from the project's policy (or the
+        named model), written as candidate sets of a new round."""
+        project = get_project_or_404(project_id)
+        data = GenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        job = generation_job_create(
+            project=project,
+            model_version=_get(ModelVersion, v.get("model"), "model"),
+            prompts=v["prompts"],
+            sampling=dict(v["sampling"]),
+            seed=v["seed"],
+            round=v.get("round"),
+            created_by=request.user,
+        )
+        return Response(_job_output(job), status=status.HTTP_202_ACCEPTED)
+
+
+class GenerationJobDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: GenerationJobOutput})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = GenerationJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such generation job.")
+        return Response(_job_output(job))

@@ -1,0 +1,1 @@
+"""Writes of the training domain (registry, runs, generation jobs)."""

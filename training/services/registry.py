@@ -1,0 +1,98 @@
+"""The model registry: register local Hugging Face model directories, and the models runs
+produce."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.db import transaction
+
+from flywheel.errors import ApplicationError
+
+from ..models import ModelKind, ModelVersion, TrainingRun
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
+
+
+def check_model_dir(path: Path) -> dict:
+    """A loadable Hugging Face model directory: config.json, weights and a tokenizer. Returns
+    what the registry records about it (architecture, chat template)."""
+    if not path.is_absolute():
+        raise ApplicationError("Must be an absolute path on the worker's storage.", field="path")
+    if not (path / "config.json").is_file():
+        raise ApplicationError(
+            f"No Hugging Face model at {path} (config.json is missing).", field="path"
+        )
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        raise ApplicationError(f"No weights (*.safetensors / *.bin) in {path}.", field="path")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise ApplicationError(f"No tokenizer files in {path}.", field="path")
+    config = json.loads((path / "config.json").read_text())
+    template_file = path / "chat_template.jinja"
+    template = template_file.read_text() if template_file.is_file() else ""
+    if not template and (path / "tokenizer_config.json").is_file():
+        template = (
+            json.loads((path / "tokenizer_config.json").read_text()).get("chat_template", "") or ""
+        )
+    return {
+        "architectures": config.get("architectures", []),
+        "model_type": config.get("model_type", ""),
+        "chat_template": template if isinstance(template, str) else json.dumps(template),
+    }
+
+
+@transaction.atomic
+def model_version_register(
+    *,
+    name: str,
+    path: str,
+    kind: ModelKind | str = ModelKind.BASE,
+    parent: ModelVersion | None = None,
+    metadata: dict | None = None,
+) -> ModelVersion:
+    """Register a model directory as it is (nothing is copied: real checkpoints are large)."""
+    if kind not in ModelKind.values:
+        raise ApplicationError(f"Must be one of {', '.join(ModelKind.values)}.", field="kind")
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ApplicationError("A model with this name exists.", field="name", code="conflict")
+    found = check_model_dir(Path(path))
+    return ModelVersion.objects.create(
+        name=name,
+        kind=kind,
+        storage_path=str(Path(path)),
+        parent=parent,
+        chat_template=found["chat_template"],
+        metadata={"architectures": found["architectures"], "model_type": found["model_type"]}
+        | (metadata or {}),
+    )
+
+
+OUTPUT_KIND = {
+    "sft": ModelKind.SFT,
+    "reward": ModelKind.REWARD,
+    "dpo": ModelKind.POLICY,
+    "kto": ModelKind.POLICY,
+    "ppo": ModelKind.POLICY,
+    "grpo": ModelKind.POLICY,
+    "rloo": ModelKind.POLICY,
+}
+
+
+def model_version_from_run(*, run: TrainingRun, path: Path, metrics: dict) -> ModelVersion:
+    """The output of a finished run, linked to its base model and to the run."""
+    found = check_model_dir(path)
+    return ModelVersion.objects.create(
+        name=f"{run.kind}-run-{run.pk}",
+        kind=OUTPUT_KIND[run.kind],
+        storage_path=str(path),
+        parent=run.base_model,
+        produced_by=run,
+        chat_template=found["chat_template"],
+        metadata={
+            "architectures": found["architectures"],
+            "model_type": found["model_type"],
+            "dataset": run.dataset_id,
+            "metrics": metrics,
+        },
+    )
