@@ -90,75 +90,120 @@ def fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker process (``celery -A flywheel worker``) on a real Redis broker,
+class CeleryWorkers:
+    """Real Celery worker processes (``celery -A flywheel worker``) on a real Redis broker,
     using this test's PostgreSQL database. Each pytest-xdist worker gets its own Redis database
     number after REDIS_URL's, so parallel test processes never consume each other's jobs."""
-    import os
-    import subprocess
-    import sys
-    import time
-    from urllib.parse import urlsplit, urlunsplit
 
-    import redis
-    from django.conf import settings
-    from django.db import connection
+    def __init__(self, env_overrides: dict[str, str] | None = None) -> None:
+        import os
+        from urllib.parse import urlsplit, urlunsplit
 
+        import redis
+        from django.conf import settings
+        from django.db import connection
+
+        worker_index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        parts = urlsplit(settings.REDIS_URL)
+        base_db = int(parts.path.strip("/") or 0)
+        self.broker = urlunsplit(parts._replace(path=f"/{base_db + 1 + worker_index}"))
+        redis.Redis.from_url(self.broker).flushdb()
+        db = connection.settings_dict
+        self.env = (
+            os.environ
+            | {
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                "REDIS_URL": self.broker,
+                "FLYWHEEL_MODELS_DIR": str(settings.FLYWHEEL_MODELS_DIR),
+            }
+            | (env_overrides or {})
+        )
+        self.index = worker_index
+        self.processes = []
+
+    def start(self):
+        import subprocess
+        import sys
+        import time
+
+        from flywheel.celery import app
+
+        name = f"test-{self.index}-{len(self.processes)}@%h"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "flywheel",
+                "worker",
+                "-Q",
+                "default,generation,gpu",
+                "--concurrency",
+                "1",
+                "--pool",
+                "solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "warning",
+                "-n",
+                name,
+            ],
+            env=self.env,
+        )
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name.replace("%h", _hostname())], timeout=0.5):
+            assert process.poll() is None, "the Celery worker exited during start-up"
+            assert time.monotonic() < deadline, "the Celery worker did not answer a ping in 60 s"
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+@pytest.fixture
+def celery_workers(transactional_db, settings, tmp_path):
+    """Start real workers with ``celery_workers.start()``; all are stopped at the end. Models
+    and run directories go under the test's tmp dir."""
     from flywheel.celery import app
 
-    worker_index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    parts = urlsplit(settings.REDIS_URL)
-    base_db = int(parts.path.strip("/") or 0)  # the suite's own REDIS_URL database, + 1 …
-    broker = urlunsplit(parts._replace(path=f"/{base_db + 1 + worker_index}"))
-    redis.Redis.from_url(broker).flushdb()
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": broker}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "flywheel",
-            "worker",
-            "-Q",
-            "default,generation,gpu",
-            "--concurrency",
-            "1",
-            "--pool",
-            "solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-            "-n",
-            f"test-{worker_index}@%h",
-        ],
-        env=env,
-    )
+    settings.FLYWHEEL_MODELS_DIR = tmp_path / "models"
+    workers = CeleryWorkers()
     saved = app.conf.broker_url, app.conf.result_backend
-    _point_celery_at(app, broker, broker)
+    _point_celery_at(app, workers.broker, workers.broker)
     try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            assert worker.poll() is None, "the Celery worker exited during start-up"
-            assert time.monotonic() < deadline, "the Celery worker did not answer a ping in 60 s"
-        yield worker
+        yield workers
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        workers.stop_all()
         _point_celery_at(app, *saved)
+
+
+@pytest.fixture
+def celery_worker(celery_workers):
+    """One real Celery worker process (see ``CeleryWorkers``)."""
+    return celery_workers.start()
 
 
 def _point_celery_at(app, broker_url: str, result_backend: str) -> None:
     """Re-point this process's Celery app; drops its cached broker pool and result backend."""
+    from kombu import pools
+
     app.conf.update(broker_url=broker_url, result_backend=result_backend)
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
+    app.amqp._producer_pool = None  # it wraps the old connection pool
+    pools.reset()  # kombu's global registry would hand the closed pool back
     app._local.__dict__.pop("backend", None)
 
 

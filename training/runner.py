@@ -22,7 +22,7 @@ import django
 
 logger = logging.getLogger("training.runner")
 
-HEARTBEAT_SECONDS = 10
+
 VIEW_FOR_KIND = {"sft": "sft", "reward": "preference", "dpo": "preference", "kto": "kto"}
 MODULE_FOR_KIND = {
     "sft": "sft",
@@ -74,9 +74,11 @@ class DatabaseHooks:
 def _heartbeat(run_id: int, hooks: DatabaseHooks, stop: threading.Event) -> None:
     from django.db import connection
 
-    from training.services.runs import run_heartbeat
+    from training.services.runs import STALL_SECONDS, run_heartbeat
 
-    while not stop.wait(HEARTBEAT_SECONDS):
+    # Well inside the stall window, so a live run never looks dead to the recovery sweep.
+    interval = max(0.5, min(10.0, STALL_SECONDS / 4))
+    while not stop.wait(interval):
         try:
             hooks.cancelled = run_heartbeat(run_id=run_id) or hooks.cancelled
         except Exception:  # noqa: BLE001 — a missed beat is retried; the run goes on
