@@ -9,15 +9,16 @@ Algorithms never touch the database.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from transformers import TrainerCallback
+logger = logging.getLogger(__name__)
 
 
 class RunHooks(Protocol):
@@ -105,27 +106,117 @@ def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
     return max(checkpoints, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
-class HooksCallback(TrainerCallback):
-    """Forwards a transformers/TRL Trainer's logs and progress to the run hooks, and stops the
-    trainer cooperatively when the run is cancelled (``control.should_training_stop``)."""
+# --- Shared by the TRL-backed algorithms (sft, reward, dpo, kto, grpo/rloo) -------------------
 
-    def __init__(self, hooks: RunHooks) -> None:
-        self.hooks = hooks
-        self.cancelled = False
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        numeric = {
-            k: float(v)
-            for k, v in (logs or {}).items()
-            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+def config_field(default: Any, help: str) -> Any:
+    """A config field with its help text (``dataclasses.fields(cls)[i].metadata["help"]``)."""
+    return field(default=default, metadata={"help": help})
+
+
+def require(ok: bool, name: str, reason: str) -> None:
+    """Raise the ``ValueError("field: reason")`` that ``config_from_dict`` callers expect."""
+    if not ok:
+        raise ValueError(f"{name}: {reason}")
+
+
+LrSchedule = Literal["linear", "cosine", "constant", "constant_with_warmup"]
+
+
+@dataclass(frozen=True)
+class TrainerRunConfig:
+    """Schedule and bookkeeping fields every Trainer-backed run shares. An algorithm's config
+    subclasses it and redeclares a field to give it the default of its own paper."""
+
+    learning_rate: float = config_field(5e-5, "Peak AdamW learning rate.")
+    num_train_epochs: float = config_field(
+        1.0, "Passes over the training file (ignored when max_steps is set)."
+    )
+    max_steps: int | None = config_field(
+        None, "Stop after this many optimizer steps; None: run num_train_epochs."
+    )
+    per_device_train_batch_size: int = config_field(8, "Rows per device per forward pass.")
+    gradient_accumulation_steps: int = config_field(
+        1, "Forward passes per optimizer step (effective batch = per-device batch × this)."
+    )
+    lr_scheduler_type: LrSchedule = config_field("linear", "Learning-rate schedule after warmup.")
+    warmup_steps: int = config_field(0, "Optimizer steps of linear warmup from 0.")
+    weight_decay: float = config_field(0.0, "AdamW decoupled weight decay.")
+    max_grad_norm: float = config_field(1.0, "Gradient clipping norm (transformers default).")
+    save_steps: int = config_field(
+        100,
+        "Checkpoint every this many optimizer steps; a redelivered job resumes from the latest "
+        "(two are kept). transformers' default is 500; fewer steps lose less work when a worker "
+        "dies.",
+    )
+    logging_steps: int = config_field(10, "Report metrics every this many optimizer steps.")
+    eval_steps: int | None = config_field(
+        None, "Evaluate on the eval file every this many steps; None: only once at the end."
+    )
+    seed: int | None = config_field(None, "Training seed; None: the run's seed.")
+    activation_checkpointing: bool = config_field(
+        False, "Recompute activations in the backward pass: less memory, ~20% slower."
+    )
+
+    def validate(self) -> None:
+        require(
+            math.isfinite(self.learning_rate) and self.learning_rate > 0,
+            "learning_rate",
+            "must be a positive number",
+        )
+        require(self.num_train_epochs > 0, "num_train_epochs", "must be > 0")
+        require(self.max_steps is None or self.max_steps >= 1, "max_steps", "must be >= 1")
+        for name in (
+            "per_device_train_batch_size",
+            "gradient_accumulation_steps",
+            "save_steps",
+            "logging_steps",
+        ):
+            require(getattr(self, name) >= 1, name, "must be >= 1")
+        require(self.eval_steps is None or self.eval_steps >= 1, "eval_steps", "must be >= 1")
+        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        require(self.weight_decay >= 0, "weight_decay", "must be >= 0")
+        require(self.max_grad_norm > 0, "max_grad_norm", "must be > 0")
+
+    def trainer_arguments(self, inputs: TrainInputs, *, has_eval: bool) -> dict[str, Any]:
+        """Keyword arguments common to every TRL config (``RewardConfig(**these, ...)``)."""
+        seed = inputs.seed if self.seed is None else self.seed
+        return {
+            "output_dir": str(inputs.checkpoint_dir),
+            "learning_rate": self.learning_rate,
+            "num_train_epochs": self.num_train_epochs,
+            "max_steps": -1 if self.max_steps is None else self.max_steps,
+            "per_device_train_batch_size": self.per_device_train_batch_size,
+            "per_device_eval_batch_size": self.per_device_train_batch_size,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            "lr_scheduler_type": self.lr_scheduler_type,
+            "warmup_steps": self.warmup_steps,
+            "weight_decay": self.weight_decay,
+            "max_grad_norm": self.max_grad_norm,
+            "logging_steps": self.logging_steps,
+            "save_strategy": "steps",
+            "save_steps": self.save_steps,
+            "save_total_limit": 2,
+            "eval_strategy": "steps" if has_eval and self.eval_steps else "no",
+            "eval_steps": self.eval_steps,
+            "seed": seed,
+            "data_seed": seed,
+            "use_cpu": inputs.use_cpu,
+            "bf16": not inputs.use_cpu,
+            # TRL configs default to gradient checkpointing (a deprecated alias in transformers 5).
+            "activation_checkpointing": self.activation_checkpointing,
+            "report_to": [],
+            "disable_tqdm": True,
         }
-        if numeric:
-            self.hooks.on_log(state.global_step, numeric)
 
-    def on_step_end(self, args, state, control, **kwargs):
-        self.hooks.on_progress(state.global_step, state.max_steps)
-        if self.hooks.should_stop():
-            self.cancelled = True
-            control.should_training_stop = True
-            control.should_save = False
-        return control
+
+def load_export(path: Path):
+    """A Flywheel JSONL export as a ``datasets.Dataset``, cached beside the file."""
+    from datasets import load_dataset
+
+    return load_dataset(
+        "json",
+        data_files=str(path),
+        split="train",
+        cache_dir=str(Path(path).parent / ".datasets-cache"),
+    )

@@ -1,0 +1,138 @@
+"""Reward model: a pairwise Bradley–Terry ranker trained on Flywheel's preference export.
+
+InstructGPT (Ouyang et al. 2022, §3.5, App. C.2): the policy's backbone with its LM head replaced
+by a scalar head read at the last token of prompt + response, trained on every (better, worse)
+pair of a K-way ranking with
+
+    loss = −E_{(x, y_w, y_l)} [log σ(r(x, y_w) − r(x, y_l) − m)]
+
+where the margin ``m`` (Llama 2, Touvron et al. 2023, §3.2.2) is the export's ``margin`` column,
+``(j − i)/(T − 1)`` for tiers i < j of T; ``use_margin=False`` gives InstructGPT's loss (m = 0).
+TRL's ``RewardTrainer`` does the work; this module picks the paper's defaults, keeps a set's
+comparisons together and reports what TRL does not: how many rows it dropped for length, and
+the exact held-out pairwise accuracy.
+
+Departures from the paper:
+- InstructGPT puts all C(K, 2) comparisons of a prompt in one batch element (one forward per
+  response) because shuffling them across batches overfits within one epoch. TRL batches pairs,
+  so instead the sets are shuffled as units and read in order (``group_comparisons_by_set``):
+  a set's pairs land in the same or adjacent batches.
+- Rows where prompt + response exceeds ``max_length`` tokens are dropped, not truncated (TRL):
+  ``rows_dropped_for_length`` in the result says how many.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import torch
+import torch.nn.functional as F
+
+from training.algorithms.base import (
+    RunHooks,
+    TrainInputs,
+    TrainResult,
+    load_export,
+)
+from training.algorithms.configs import RewardRunConfig
+from training.algorithms.trainer import HooksCallback, fit
+
+logger = logging.getLogger(__name__)
+
+
+def pairwise_rm_loss(
+    rewards_chosen: torch.Tensor,
+    rewards_rejected: torch.Tensor,
+    margin: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean of ``−log σ(r_w − r_l − m)`` over the batch: ``(B,), (B,), (B,) → ()``. The loss
+    TRL's ``RewardTrainer.compute_loss`` computes (without ``center_rewards_coefficient``)."""
+    diff = rewards_chosen - rewards_rejected
+    if margin is not None:
+        diff = diff - margin
+    return -F.logsigmoid(diff).mean()
+
+
+def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainResult:
+    """Train a scalar reward head on ``inputs.base_model`` with the preference export."""
+    from trl import RewardConfig, RewardTrainer
+
+    if hooks.should_stop():
+        return TrainResult(inputs.output_dir, cancelled=True)
+    seed = inputs.seed if config.seed is None else config.seed
+    train_rows = _prepared(load_export(inputs.train_file), config, seed)
+    eval_rows = _prepared(load_export(inputs.eval_file), config, seed) if inputs.eval_file else None
+
+    args = RewardConfig(
+        **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
+        max_length=config.max_length,
+        center_rewards_coefficient=config.center_rewards_coefficient,
+        train_sampling_strategy="sequential" if config.group_comparisons_by_set else "random",
+    )
+    callback = HooksCallback(hooks)
+    # By path: TRL seeds before it loads the model, so the fresh scalar head is reproducible.
+    trainer = RewardTrainer(
+        model=str(inputs.base_model),
+        args=args,
+        train_dataset=train_rows,
+        eval_dataset=eval_rows,
+        callbacks=[callback],
+    )
+    dropped = len(train_rows) - len(trainer.train_dataset)
+    if dropped:
+        logger.warning(
+            "dropped %d of %d pairs longer than %s tokens",
+            dropped,
+            len(train_rows),
+            config.max_length,
+        )
+
+    result = fit(trainer, callback, inputs)
+    result.metrics |= {
+        "train_rows": float(len(trainer.train_dataset)),
+        "rows_dropped_for_length": float(dropped),
+    }
+    if eval_rows is not None:
+        result.metrics["eval_rows_dropped_for_length"] = float(
+            len(eval_rows) - len(trainer.eval_dataset)
+        )
+        accuracy = None if result.cancelled else heldout_accuracy(trainer)
+        if accuracy is not None:
+            result.metrics["eval_accuracy"] = accuracy
+    return result
+
+
+def heldout_accuracy(trainer) -> float | None:
+    """Share of eval pairs with r(chosen) > r(rejected), over every pair (TRL's logged
+    ``eval_accuracy`` is a mean of per-batch means); None without eval pairs."""
+    model = trainer.model
+    model.eval()
+    hits = []
+    with torch.no_grad():
+        for batch in trainer.get_eval_dataloader():
+            rewards = model(
+                input_ids=batch["input_ids"].to(model.device),
+                attention_mask=batch["attention_mask"].to(model.device),
+            ).logits.squeeze(-1)  # (2B,): chosen rows first, then rejected
+            chosen, rejected = rewards.chunk(2)
+            hits.append(trainer.accelerator.gather_for_metrics((chosen > rejected).float()))
+    return torch.cat(hits).mean().item() if hits else None
+
+
+def _prepared(dataset, config: RewardRunConfig, seed: int):
+    if not config.use_margin and "margin" in dataset.column_names:
+        dataset = dataset.remove_columns("margin")
+    if config.group_comparisons_by_set and "set_id" in dataset.column_names:
+        dataset = dataset.select(_set_grouped_order(dataset["set_id"], seed))
+    return dataset
+
+
+def _set_grouped_order(set_ids: list, seed: int) -> list[int]:
+    """Row indices with the sets in a seeded random order and each set's rows together."""
+    rows_of: dict = {}
+    for index, set_id in enumerate(set_ids):
+        rows_of.setdefault(set_id, []).append(index)
+    sets = list(rows_of)
+    random.Random(seed).shuffle(sets)
+    return [index for set_id in sets for index in rows_of[set_id]]

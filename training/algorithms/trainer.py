@@ -1,0 +1,94 @@
+"""The glue between transformers/TRL Trainers and the platform's run hooks (worker only)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from training.algorithms.base import RunHooks, TrainInputs, TrainResult, latest_checkpoint
+
+logger = logging.getLogger(__name__)
+
+
+class HooksCallback(TrainerCallback):
+    """Forwards a transformers/TRL Trainer's logs and progress to the run hooks, and stops the
+    trainer cooperatively when the run is cancelled (``control.should_training_stop``)."""
+
+    def __init__(self, hooks: RunHooks) -> None:
+        self.hooks = hooks
+        self.cancelled = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        numeric = {
+            k: float(v)
+            for k, v in (logs or {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        }
+        if numeric:
+            self.hooks.on_log(state.global_step, numeric)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.hooks.on_progress(state.global_step, state.max_steps)
+        if self.hooks.should_stop():
+            self.cancelled = True
+            control.should_training_stop = True
+            control.should_save = False
+        return control
+
+
+def fit(trainer, callback: HooksCallback, inputs: TrainInputs) -> TrainResult:
+    """Train (resuming from the latest checkpoint in ``inputs.checkpoint_dir``), evaluate on
+    the trainer's eval set if any, save the model and tokenizer to ``inputs.output_dir`` and
+    return the final metrics: the latest value of each logged training metric, the trainer's
+    summary (``train_loss``, ``train_runtime``, …) and ``eval_*``. A cancelled run returns
+    ``cancelled=True`` and writes no output."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # metrics go to the hooks, not to stdout
+    checkpoint = latest_checkpoint(inputs.checkpoint_dir)
+    if checkpoint is not None:
+        logger.info("resuming from %s", checkpoint)
+    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    metrics = _latest_logged(trainer.state.log_history) | _finite(output.metrics)
+    if callback.cancelled:
+        return TrainResult(inputs.output_dir, metrics, cancelled=True)
+    if trainer.eval_dataset is not None:
+        metrics |= _finite(trainer.evaluate())
+    save_trained(trainer, inputs.output_dir)
+    return TrainResult(inputs.output_dir, metrics)
+
+
+def save_trained(trainer, output_dir: Path) -> None:
+    """Model + tokenizer (chat template included) via ``trainer.save_model``, written beside
+    ``output_dir`` and renamed into place, so a worker dying mid-save leaves no half model."""
+    partial = output_dir.with_name(output_dir.name + ".partial")
+    main = trainer.is_world_process_zero()
+    if main:
+        shutil.rmtree(partial, ignore_errors=True)
+    trainer.save_model(str(partial))
+    if main:
+        shutil.rmtree(output_dir, ignore_errors=True)
+        partial.rename(output_dir)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _finite(values: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in values.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+
+
+def _latest_logged(log_history: list[dict[str, Any]]) -> dict[str, float]:
+    latest: dict[str, float] = {}
+    for entry in log_history:
+        latest |= {k: v for k, v in _finite(entry).items() if not k.startswith("eval_")}
+    latest.pop("step", None)
+    return latest
