@@ -48,7 +48,7 @@ services: install
 # Tests use their own var dir, so a running `make demo` (var/local.env) never leaks into them.
 test: install frontend test-frontend
 	DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' HF_HUB_OFFLINE=1 \
-		FLYWHEEL_ALLOW_INSECURE_KEY=1 FLYWHEEL_CONN_MAX_AGE=0 FLYWHEEL_VAR_DIR='$(CURDIR)/var/test' \
+		FLYWHEEL_ALLOW_INSECURE_KEY=1 FLYWHEEL_CONN_MAX_AGE=0 FLYWHEEL_TORCH_THREADS=1 FLYWHEEL_VAR_DIR='$(CURDIR)/var/test' \
 		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test-frontend: frontend/node_modules/.installed

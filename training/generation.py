@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -98,6 +99,9 @@ class VLLMBackend:  # pragma: no cover — needs a GPU and vllm, which CI does n
 
 
 def load_backend(path: str) -> Backend:
+    threads = int(os.environ.get("FLYWHEEL_TORCH_THREADS", "0"))
+    if threads > 0:
+        torch.set_num_threads(threads)
     if torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None:
         return VLLMBackend.load(path)
     return HFBackend.load(path)

@@ -125,7 +125,7 @@ def prepare_inputs(run, directory: Path):
         train_file=train_file,
         eval_file=write("test"),
         reward_model=Path(run.reward_model.storage_path) if run.reward_model else None,
-        seed=int(run.config.get("seed", 0)),
+        seed=int(run.config.get("seed") or 0),
         use_cpu=not torch.cuda.is_available(),
     )
 
@@ -198,6 +198,11 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     django.setup()
+    threads = int(os.environ.get("FLYWHEEL_TORCH_THREADS", "0"))
+    if threads > 0:  # small models on a shared CPU train far faster on one thread
+        import torch
+
+        torch.set_num_threads(threads)
     sys.exit(execute(int(sys.argv[1])))
 
 

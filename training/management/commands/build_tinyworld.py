@@ -1,0 +1,58 @@
+import logging
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the bundled offline tiny world (prompts, tokenizer, random base model, SFT policy) "
+        "under --root, or reuse the one already built there with the same seed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--root",
+            type=Path,
+            default=None,
+            help="Directory to build in (default: FLYWHEEL_MODELS_DIR/tinyworld).",
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--force", action="store_true", help="Rebuild even if cached.")
+
+    def handle(self, *args, root, seed, force, verbosity, **options):
+        # Imported here: torch and TRL load only when the command runs, not for `manage.py help`.
+        from training.tinyworld.build import build_tinyworld
+
+        if verbosity >= 2:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        root = root or Path(settings.FLYWHEEL_MODELS_DIR) / "tinyworld"
+        started = time.perf_counter()
+        world = build_tinyworld(root, seed=seed, force=force)
+        wall = time.perf_counter() - started
+
+        status = "cached" if world.cached else "built"
+        self.stdout.write(f"Tiny world {status} in {root.resolve()} (seed {world.seed})")
+        rows = [
+            ("base model", world.base_model_dir),
+            ("SFT model", world.sft_model_dir),
+            ("train prompts", world.train_prompts_file),
+            ("held-out prompts", world.heldout_prompts_file),
+            ("SFT data", world.sft_data_file),
+        ]
+        for label, path in rows:
+            self.stdout.write(f"  {label + ':':18}{path}")
+        ev = world.sft_eval
+        self.stdout.write(
+            f"  SFT preferred-trait rate: {world.sft_trait_rate:.3f} "
+            f"({ev['samples']:.0f} held-out samples at T=1; "
+            f"well-formed {ev['well_formed_rate']:.3f}, on-topic {ev['relevance_rate']:.3f})"
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done in {wall:.1f}s"
+                + ("" if not world.cached else f" (original build took {world.build_seconds:.1f}s)")
+            )
+        )
