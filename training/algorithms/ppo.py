@@ -46,7 +46,6 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -58,66 +57,12 @@ from transformers import (
 )
 
 from training.algorithms.base import RunHooks, TrainInputs, TrainResult, latest_checkpoint
+from training.algorithms.configs import PpoRunConfig
 
 logger = logging.getLogger(__name__)
 
 RewardFn = Callable[[list[str]], list[float]]
 """Decoded responses (special tokens removed, no prompt), one per prompt → one score each."""
-
-
-@dataclass(frozen=True)
-class PpoRunConfig:
-    """A PPO run's settings; each default cites where it comes from. ``validate()`` checks
-    ranges and raises ValueError("field: reason")."""
-
-    max_steps: int = 100  # rollout → ppo_epochs update iterations
-    rollout_batch_size: int = 64  # prompts per rollout (TRL examples: 64; Ziegler et al.: 512)
-    minibatch_size: int = 8  # rollouts per optimizer step; divides rollout_batch_size
-    ppo_epochs: int = 4  # passes over each rollout batch (Ziegler et al. 2019; TRL)
-    learning_rate: float = 1e-5  # Ziegler et al. 2019: 1.41e-5; the tiny world wants ~1e-3
-    max_grad_norm: float | None = 1.0  # common practice (TRL / transformers default)
-    kl_coef: float = 0.05  # β: TRL and Stiennon et al. 2020; InstructGPT used 0.02
-    gamma: float = 1.0  # no discount within a response (Ziegler et al.; TRL)
-    lam: float = 0.95  # GAE λ (Ziegler et al.; TRL)
-    clip_range: float = 0.2  # ε (Schulman et al. 2017; TRL)
-    clip_range_value: float | None = 0.2  # ε_v; None: unclipped value loss (TRL: 0.2)
-    vf_coef: float = 0.1  # c_vf: loss = actor + 0.1 · critic (Ziegler et al.; TRL)
-    ptx_coef: float = 0.0  # γ_ptx: 0 is plain PPO; InstructGPT's PPO-ptx used 27.8
-    max_prompt_length: int = 512  # longer prompts are dropped (and counted), never truncated
-    max_new_tokens: int = 128  # TRL: 53 (TL;DR summaries); chat replies run longer
-    temperature: float = 1.0  # sample from π itself (TRL used 0.7)
-    top_p: float = 1.0
-    score_clip: float | None = None  # clip R(x, y) to [−c, c] ("clipped RM score")
-    whiten_scores: bool = False  # standardise R(x, y) over each rollout batch
-    missing_eos_penalty: float | None = None  # subtracted from R when no EOS (TRL)
-    critic_init: Literal["reward_model", "base_model"] = "reward_model"  # InstructGPT
-    save_steps: int = 50  # checkpoint every this many iterations
-    save_total_limit: int | None = 2  # keep only the newest checkpoints; None keeps all
-    seed: int | None = None  # None: inputs.seed
-
-    def validate(self) -> None:
-        positive = ["max_steps", "rollout_batch_size", "minibatch_size", "ppo_epochs"]
-        positive += ["learning_rate", "clip_range", "max_prompt_length", "max_new_tokens"]
-        positive += ["temperature", "top_p", "save_steps"]
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name}: must be > 0")
-        for name in ["kl_coef", "vf_coef", "ptx_coef"]:
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}: must be >= 0")
-        for name in ["max_grad_norm", "clip_range_value", "score_clip", "save_total_limit"]:
-            if getattr(self, name) is not None and getattr(self, name) <= 0:
-                raise ValueError(f"{name}: must be > 0 or null")
-        if self.missing_eos_penalty is not None and self.missing_eos_penalty < 0:
-            raise ValueError("missing_eos_penalty: must be >= 0 (it is subtracted)")
-        for name in ["gamma", "lam", "top_p"]:
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name}: must be in [0, 1]")
-        if self.rollout_batch_size % self.minibatch_size:
-            raise ValueError("minibatch_size: must divide rollout_batch_size")
-
-
-# ---------------------------------------------------------------------------- the math
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int | None = None) -> torch.Tensor:
