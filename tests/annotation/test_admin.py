@@ -11,7 +11,13 @@ from annotation.exports.stream import ExportFilters
 from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
-from training.models import ModelKind, ModelVersion
+from training.models import (
+    GenerationJob,
+    ModelKind,
+    ModelVersion,
+    RunMetric,
+    TrainingRun,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +36,13 @@ def populated(make_user, make_project, make_sets):
         annotator=annotator,
         submission=Submission(ranking=[[c] for c in assignment.display_order]),
     )
-    snapshot_create(project=project, name="snap", filters=ExportFilters())
+    snapshot = snapshot_create(project=project, name="snap", filters=ExportFilters())
+    sft = ModelVersion.objects.get(name="sft-0")
+    run = TrainingRun.objects.create(kind="dpo", dataset=snapshot, base_model=sft)
+    RunMetric.objects.create(run=run, step=1, values={"loss": 0.7})
+    GenerationJob.objects.create(
+        project=project, model_version=sft, prompt_ids=[1], k=2, sampling={}
+    )
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

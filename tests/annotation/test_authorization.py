@@ -11,6 +11,7 @@ from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
+from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +173,44 @@ MATRIX = [
         None,
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
     ),
+    ("get", "/api/v1/models/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
+    (
+        "post",
+        "/api/v1/models/",
+        lambda ctx: {"name": f"m-{ctx['role']}", "path": "/nonexistent"},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 400},
+    ),
+    ("get", "/api/v1/training-runs/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
+    (
+        "post",
+        "/api/v1/training-runs/",
+        lambda ctx: {"kind": "sft", "dataset": ctx["snapshot"], "base_model": ctx["model"]},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "get",
+        "/api/v1/training-runs/{run}/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
+    (
+        "post",
+        "/api/v1/training-runs/{run}/cancel/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/generate/",
+        lambda ctx: {"model": ctx["model"], "prompts": "all"},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 202},
+    ),
+    (
+        "get",
+        "/api/v1/generation-jobs/{job}/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),
 ]
@@ -191,7 +230,12 @@ def world(make_user, make_project, make_sets):
         submission=Submission(ranking=[[c] for c in ranked.display_order]),
     )
     snapshot = snapshot_create(project=project, name="s", filters=ExportFilters())
-    return project, users, snapshot
+    model = ModelVersion.objects.create(name="policy", kind=ModelKind.POLICY)
+    run = TrainingRun.objects.create(kind="sft", dataset=snapshot, base_model=model)
+    job = GenerationJob.objects.create(
+        project=project, model_version=model, prompt_ids=[1], k=2, sampling={}
+    )
+    return project, users, snapshot, {"model": model.pk, "run": run.pk, "job": job.pk}
 
 
 def client_as(role, users):
@@ -213,7 +257,7 @@ def fresh_assignment(project, users):
     ids=[f"{m.upper()} {t}" for m, t, _, _ in MATRIX],
 )
 def test_authorization_matrix(world, role, method, template, body, expected):
-    project, users, snapshot = world
+    project, users, snapshot, training = world
     assignment, ranking = fresh_assignment(project, users)
     context = {
         "project": project.pk,
@@ -221,6 +265,7 @@ def test_authorization_matrix(world, role, method, template, body, expected):
         "ranking": ranking,
         "snapshot": snapshot.pk,
         "role": role,
+        **training,
     }
     url = template.format(**context)
     client = client_as(role, users)
@@ -245,6 +290,8 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{project}", "{project_id}")
             .replace("{assignment}", "{assignment_id}")
             .replace("{snapshot}", "{snapshot_id}")
+            .replace("{run}", "{run_id}")
+            .replace("{job}", "{job_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
