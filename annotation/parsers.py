@@ -6,9 +6,33 @@ import json
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 JSONL_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
+
+
+def reject_nul(value: Any, path: str = "") -> None:
+    """PostgreSQL text and jsonb cannot hold NUL (U+0000); refuse it at the door with the
+    place it was found, rather than fail at write time."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ParseError(f"{path or 'The body'} contains a NUL character (U+0000).")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key, path)
+            reject_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            reject_nul(item, f"{path}[{index}]")
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser, refusing NUL characters anywhere in the document."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        reject_nul(data)
+        return data
 
 
 class JSONLinesParser(BaseParser):
@@ -30,9 +54,11 @@ def parse_jsonl(raw: bytes) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            rows.append((number, json.loads(line)))
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ParseError(f"Line {number} is not valid JSON: {exc.msg}.") from exc
+        reject_nul(value, f"rows[{number}]")
+        rows.append((number, value))
     return rows
 
 
@@ -41,7 +67,10 @@ def parse_upload(raw: bytes) -> list[tuple[int, Any]]:
     text = _decode(raw)
     if text.lstrip().startswith("["):
         try:
-            return number_rows(json.loads(text))
+            rows = number_rows(json.loads(text))
+            for number, row in rows:
+                reject_nul(row, f"rows[{number}]")
+            return rows
         except json.JSONDecodeError as exc:
             raise ParseError(f"The file is not valid JSON (line {exc.lineno}): {exc.msg}.") from exc
     return parse_jsonl(raw)

@@ -13,6 +13,7 @@ the local PostgreSQL) and creates/drops only ``flywheel_bench``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -160,7 +161,11 @@ def prepare(database_url: str, admin_url: str, pairs: int) -> tuple[int, str]:
     )
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     project, token = int(out[-2]), out[-1]
     sets = -(-pairs // (PAIRS_PER_RANKING * OVERLAP))
@@ -168,8 +173,13 @@ def prepare(database_url: str, admin_url: str, pairs: int) -> tuple[int, str]:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(
             SEED_SQL,
-            {"project": project, "sets": sets, "k": K, "annotators": ANNOTATORS,
-             "overlap": OVERLAP},
+            {
+                "project": project,
+                "sets": sets,
+                "k": K,
+                "annotators": ANNOTATORS,
+                "overlap": OVERLAP,
+            },
         )
         cur.execute("ANALYZE")
     print(f"seeded {sets} sets × {OVERLAP} rankings in {time.perf_counter() - started:.1f} s")
@@ -199,9 +209,22 @@ def http_export(project: int, token: str) -> tuple[float, ByteCounter]:
 
 def start_server(database_url: str) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "flywheel.wsgi", "-b", f"127.0.0.1:{PORT}",
-         "-w", "1", "--timeout", "600", "--control-socket", str(ROOT / "var" / "bench.ctl")],
-        cwd=ROOT, env=bench_env(database_url),
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "flywheel.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            "1",
+            "--timeout",
+            "600",
+            "--control-socket",
+            str(ROOT / "var" / "bench.ctl"),
+        ],
+        cwd=ROOT,
+        env=bench_env(database_url),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -218,10 +241,8 @@ def watch_rss(server: subprocess.Popen, stop: threading.Event, peak: list[int]) 
     parent = psutil.Process(server.pid)
     while not stop.is_set():
         for proc in parent.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 peak[0] = max(peak[0], proc.memory_info().rss)
-            except psutil.NoSuchProcess:
-                pass
         time.sleep(0.05)
 
 
@@ -253,10 +274,14 @@ def main() -> None:
         admin_sql(admin_url, "DROP DATABASE IF EXISTS flywheel_bench WITH (FORCE)")
 
     print(f"pairs: COPY {copied.lines:,}, HTTP export {streamed.lines:,}")
-    for name, seconds, sink in (("COPY TO STDOUT", copy_seconds, copied),
-                                ("HTTP JSONL export", http_seconds, streamed)):
-        print(f"{name:>18}: {seconds:6.2f} s  {sink.lines / seconds:>10,.0f} rows/s  "
-              f"{sink.bytes / seconds / 1e6:7.1f} MB/s  ({sink.bytes / 1e6:,.0f} MB)")
+    for name, seconds, sink in (
+        ("COPY TO STDOUT", copy_seconds, copied),
+        ("HTTP JSONL export", http_seconds, streamed),
+    ):
+        print(
+            f"{name:>18}: {seconds:6.2f} s  {sink.lines / seconds:>10,.0f} rows/s  "
+            f"{sink.bytes / seconds / 1e6:7.1f} MB/s  ({sink.bytes / 1e6:,.0f} MB)"
+        )
     ratio = (streamed.lines / http_seconds) / (copied.lines / copy_seconds)
     print(f"throughput ratio (export / COPY, rows/s): {ratio:.2f}  (goal ≥ 0.5)")
     print(f"peak RSS of the web worker: {peak[0] / 2**20:.0f} MiB  (goal < 300 MiB)")

@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "annotation.parsers.StrictJSONParser",
         "annotation.parsers.JSONLinesParser",
         "annotation.parsers.JSONLParser",
         "rest_framework.parsers.MultiPartParser",

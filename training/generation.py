@@ -109,7 +109,8 @@ def load_backend(path: str) -> Backend:
 
 def _distinct(samples: list[str], have: list[str]) -> list[str]:
     for text in samples:
-        text = text.strip()
+        # A model can emit U+0000 (byte-level tokenizers); PostgreSQL text cannot store it.
+        text = text.replace("\x00", "").strip()
         if text and text not in have:
             have.append(text)
     return have

@@ -279,3 +279,21 @@ def test_import_row_limit(admin_client, make_project, settings):
     assert response.status_code == 400
     assert "At most 3 rows" in response.json()["detail"]
     assert Prompt.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["json", "jsonl"])
+def test_nul_characters_are_refused_with_their_place(admin_client, make_project, content_type):
+    """PostgreSQL cannot store U+0000 in text or jsonb: refused as a 400, never a 500."""
+    project = make_project()
+    url = f"/api/v1/projects/{project.pk}/prompts/"
+    rows = [{"prompt": "fine"}, {"prompt": "bad\u0000byte"}]
+    if content_type == "json":
+        response = admin_client.post(url, rows, format="json")
+        where = "[1].prompt"
+    else:
+        body = "\n".join(json.dumps(r) for r in rows)
+        response = admin_client.post(url, body, content_type="application/x-ndjson")
+        where = "rows[2].prompt"
+    assert response.status_code == 400
+    assert where in response.json()["detail"] and "NUL" in response.json()["detail"]
+    assert Prompt.objects.count() == 0

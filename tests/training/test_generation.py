@@ -171,3 +171,19 @@ def test_generation_uses_the_models_chat_template(policy, project_with_prompts):
     )
     assert rendered.endswith("<|im_start|>assistant\n")
     assert policy.chat_template and "im_start" in policy.chat_template
+
+
+class NulBackend:
+    """A stand-in for a model emitting U+0000 (byte-level tokenizers can), which PostgreSQL
+    text cannot store."""
+
+    name = "test"
+
+    def sample(self, prompts, n, sampling, seed):
+        return [[f"answer\x00 {i}" for i in range(n)] for _ in prompts]
+
+
+def test_nul_characters_are_stripped_from_generated_text():
+    prompts = [(1, [{"role": "user", "content": "hi"}])]
+    (batch,) = generate_sets(NulBackend(), prompts, k=2, sampling={"batch_size": 1}, seed=0)
+    assert batch[0][1] == ["answer 0", "answer 1"]
