@@ -4,7 +4,8 @@ held-out prompts over the SFT policy's."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,21 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from .scorer import has_preferred_trait, hidden_rule_score, is_relevant, is_well_formed
 from .world import Messages
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with `n` intra-op CPU threads, then restore the previous setting.
+
+    The tiny world's matrices are too small for a second thread to pay, and on a shared 2-core
+    machine two threads spin against other processes: sampling 64 replies took 0.3 s with one
+    thread and 12 s with two under the same background load."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -94,19 +110,22 @@ def evaluate_policy(
     max_new_tokens: int = 64,
     temperature: float = 1.0,
     seed: int = 0,
+    cpu_threads: int | None = 1,
 ) -> PolicyEval:
-    """Sample from the model saved at `model_path` and score every sample by the hidden rule."""
+    """Sample from the model saved at `model_path` (on CPU, with `cpu_threads` intra-op threads;
+    None leaves torch's setting) and score every sample by the hidden rule."""
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    texts, finished = generate_responses(
-        model,
-        tokenizer,
-        prompts,
-        samples_per_prompt=samples_per_prompt,
-        max_new_tokens=max_new_tokens,
-        temperature=temperature,
-        seed=seed,
-    )
+    with torch_threads(cpu_threads) if cpu_threads else nullcontext():
+        texts, finished = generate_responses(
+            model,
+            tokenizer,
+            prompts,
+            samples_per_prompt=samples_per_prompt,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            seed=seed,
+        )
     pairs = [(p, t) for p, replies in zip(prompts, texts, strict=True) for t in replies]
     n = len(pairs)
     return PolicyEval(
@@ -127,6 +146,7 @@ def preferred_trait_rate(
     max_new_tokens: int,
     temperature: float = 1.0,
     seed: int,
+    cpu_threads: int | None = 1,
 ) -> float:
     """Share of the policy's samples that show the preferred trait (see `evaluate_policy`)."""
     return evaluate_policy(
@@ -136,4 +156,5 @@ def preferred_trait_rate(
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         seed=seed,
+        cpu_threads=cpu_threads,
     ).trait_rate

@@ -4,10 +4,11 @@ politely only part of the time.
 
 Loss on the assistant's tokens only (RLHF-NOTES, SFT: prompt tokens masked), through TRL's
 `assistant_only_loss` and the `{% generation %}` markers in the tiny world's chat template.
-InstructGPT trains SFT for 16 epochs at a learning rate far below pretraining's; a random-weight
-model trained from scratch on a few hundred rows wants the opposite, a few epochs at a high rate,
-which is what the defaults below are (measured: the model writes the format on > 95 % of samples
-after them, and the trait appears at roughly the rate it has in the data).
+InstructGPT trains SFT for 16 epochs at a tenth of the pretraining learning rate; a random-weight
+model learning from scratch on ~700 rows wants a high rate instead (5e-3; 1e-2 diverged) and small
+batches (16 learnt topic copying where 32 had not, at the same number of epochs). Measured with
+the defaults, seeds 0–2, T = 1 on held-out prompts: well-formed ≥ 0.99, on-topic ≥ 0.93, trait
+rate 0.26–0.34 (the data has 0.35); ~35 s of training on one CPU thread.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+LOGGED_METRICS = ("loss", "mean_token_accuracy", "train_loss", "train_runtime")
+
 
 @dataclass(frozen=True)
 class SFTBootstrapConfig:
@@ -29,13 +32,13 @@ class SFTBootstrapConfig:
     near it, leaving room for a preference round to raise it."""
     responses_per_prompt: int = 4
     """SFT rows per train prompt (each a fresh templated response)."""
-    epochs: float = 5.0
+    epochs: float = 8.0
     learning_rate: float = 5e-3
-    batch_size: int = 32
+    batch_size: int = 16
     warmup: float = 0.05
     """Linear warm-up, as a fraction of the steps; cosine decay after it."""
     max_length: int = 128
-    """Tokens per row; the longest tiny-world conversation is about 60."""
+    """Tokens per row; the longest tiny-world conversation is about 55."""
 
 
 def sft_bootstrap(
@@ -60,8 +63,9 @@ def sft_bootstrap(
         """Trainer logs go to `logging`, not stdout (PrinterCallback `print`s them)."""
 
         def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs:
-                logger.info("sft step %d: %s", state.global_step, logs)
+            shown = {k: f"{v:.4g}" for k, v in (logs or {}).items() if k in LOGGED_METRICS}
+            if shown:
+                logger.info("sft step %d/%d: %s", state.global_step, state.max_steps, shown)
 
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     model = AutoModelForCausalLM.from_pretrained(base_model)
@@ -83,7 +87,7 @@ def sft_bootstrap(
             activation_checkpointing=False,
             report_to=[],
             save_strategy="no",
-            logging_steps=10,
+            logging_steps=50,
             disable_tqdm=True,
             seed=seed,
             data_seed=seed,

@@ -97,7 +97,9 @@ def all_prompts() -> list[Messages]:
     return [user_prompt(tpl.format(t=topic)) for topic in TOPICS for tpl in PROMPT_TEMPLATES]
 
 
-def split_prompts(*, seed: int = 0, heldout_fraction: float = 0.2) -> tuple[list[Messages], ...]:
+def split_prompts(
+    *, seed: int = 0, heldout_fraction: float = 0.2
+) -> tuple[list[Messages], list[Messages]]:
     """(train, heldout): a seeded split of `all_prompts()`. Held-out prompts are for evaluation
     only (never SFT or preference data). Each topic keeps at least one train prompt, so held-out
     prompts test new phrasings of known topics, not unseen words the model never learned."""

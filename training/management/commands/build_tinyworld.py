@@ -1,4 +1,4 @@
-import logging
+import os
 import time
 from pathlib import Path
 
@@ -22,12 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--force", action="store_true", help="Rebuild even if cached.")
 
-    def handle(self, *args, root, seed, force, verbosity, **options):
-        # Imported here: torch and TRL load only when the command runs, not for `manage.py help`.
+    def handle(self, *args, root, seed, force, **options):
+        # Per-file and per-map progress bars say nothing here (the build logs its steps). Set
+        # before the build imports datasets/transformers, which it does only on a cache miss.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
         from training.tinyworld.build import build_tinyworld
 
-        if verbosity >= 2:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         root = root or Path(settings.FLYWHEEL_MODELS_DIR) / "tinyworld"
         started = time.perf_counter()
         world = build_tinyworld(root, seed=seed, force=force)
