@@ -32,3 +32,11 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.tinyworld.model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts=tiny_corpus())
+
+
+@pytest.fixture(scope="session")
+def tinyworld(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny world (tokenizer, base model, SFT policy, prompts), built once per session."""
+    from training.tinyworld.build import build_tinyworld
+
+    return build_tinyworld(tmp_path_factory.mktemp("tinyworld"), seed=0)

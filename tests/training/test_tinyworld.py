@@ -35,11 +35,6 @@ NEUTRAL_ON_TOPIC = "Many people think owls are quiet. That covers it."
 NEUTRAL_OFF_TOPIC = "Many people think whales are quiet. That covers it."
 
 
-@pytest.fixture(scope="session")
-def tinyworld(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return build_tinyworld(tmp_path_factory.mktemp("tinyworld"), seed=0)
-
-
 # --- the hidden rule and the simulated annotator -------------------------------------------
 
 
