@@ -187,3 +187,12 @@ def test_nul_characters_are_stripped_from_generated_text():
     prompts = [(1, [{"role": "user", "content": "hi"}])]
     (batch,) = generate_sets(NulBackend(), prompts, k=2, sampling={"batch_size": 1}, seed=0)
     assert batch[0][1] == ["answer 0", "answer 1"]
+
+
+@pytest.mark.django_db
+def test_big_models_generate_on_the_gpu_queue(policy, monkeypatch):
+    from training.services import generation
+
+    assert generation.generation_queue(policy) == "generation"
+    monkeypatch.setattr(generation, "GPU_GENERATION_BYTES", 1)
+    assert generation.generation_queue(policy) == "gpu"

@@ -9,8 +9,10 @@ worker stopped and never writes a prompt twice.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -109,11 +111,23 @@ def generation_job_create(
     return job
 
 
+GPU_GENERATION_BYTES = int(os.environ.get("FLYWHEEL_GPU_GENERATION_BYTES", str(2 * 1024**3)))
+
+
+def generation_queue(model_version: ModelVersion) -> str:
+    """``gpu`` for models whose weights exceed ``FLYWHEEL_GPU_GENERATION_BYTES`` (2 GiB, about
+    a 1B-parameter model in bf16), ``generation`` (CPU workers) otherwise."""
+    weights = Path(model_version.storage_path)
+    size = sum(f.stat().st_size for f in weights.glob("*.safetensors")) if weights.is_dir() else 0
+    return "gpu" if size > GPU_GENERATION_BYTES else "generation"
+
+
 def dispatch_generation_job(job_id: int) -> None:
     from ..tasks import run_generation_job
 
+    job = GenerationJob.objects.select_related("model_version").get(pk=job_id)
     try:
-        run_generation_job.apply_async((job_id,), queue="generation")
+        run_generation_job.apply_async((job_id,), queue=generation_queue(job.model_version))
     except Exception:  # noqa: BLE001 — the recovery sweep retries
         logger.exception("Could not dispatch generation job %s; it stays queued", job_id)
 
