@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0002_gold_qc_snapshots'),
-        ('training', '0002_modelversion_chat_template_and_more'),
+        ("annotation", "0002_gold_qc_snapshots"),
+        ("training", "0002_modelversion_chat_template_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='candidate',
-            name='generation_job',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='candidates', to='training.generationjob'),
+            model_name="candidate",
+            name="generation_job",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="candidates",
+                to="training.generationjob",
+            ),
         ),
     ]
