@@ -33,7 +33,7 @@ class ProjectOutput(serializers.Serializer):
     criteria = serializers.JSONField()
     allow_ties = serializers.BooleanField()
     lease_seconds = serializers.IntegerField()
-    gold_rate = serializers.FloatField()
+    gold_rate = serializers.FloatField(required=False, help_text="Not shown to annotators.")
     current_policy = serializers.IntegerField(source="current_policy_id", allow_null=True)
     created_at = serializers.DateTimeField()
     prompt_count = serializers.IntegerField()
@@ -42,6 +42,12 @@ class ProjectOutput(serializers.Serializer):
     my_ranking_count = serializers.IntegerField(
         required=False, help_text="Sets the caller ranked (annotators only)."
     )
+
+    def to_representation(self, project):
+        data = super().to_representation(project)
+        if hasattr(project, "my_ranking_count"):  # an annotator's view
+            data.pop("gold_rate")  # gold sets are hidden among their tasks
+        return data
 
 
 class ProjectInput(serializers.Serializer):

@@ -167,3 +167,15 @@ def test_duplicate_username_is_400(admin_client, make_user):
     )
     assert response.status_code == 400
     assert "already exists" in response.json()["errors"]["username"][0]
+
+
+def test_annotators_are_not_told_the_gold_rate(client_for, make_project):
+    project = make_project(gold_rate=0.2)
+    assert (
+        "gold_rate" not in client_for(Role.ANNOTATOR).get(f"/api/v1/projects/{project.pk}/").json()
+    )
+    listing = client_for(Role.ANNOTATOR).get("/api/v1/projects/").json()["results"]
+    assert all("gold_rate" not in p for p in listing)
+    assert (
+        client_for(Role.REVIEWER).get(f"/api/v1/projects/{project.pk}/").json()["gold_rate"] == 0.2
+    )
