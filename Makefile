@@ -14,7 +14,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 LINT_PATHS := flywheel annotation training tests bench
-FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
 
 .PHONY: install frontend demo services test test-frontend lint clean-data

@@ -6,9 +6,16 @@
 
 import { errorMessage } from "./apiErrors";
 import { CSRF_COOKIE, CSRF_HEADER, readCookie } from "./csrf";
-import { type ProjectListState, projectListStateFrom } from "./projects";
+import {
+  type ProjectListState,
+  type ProjectSummary,
+  parseProject,
+  projectListStateFrom,
+} from "./projects";
+import type { SubmissionBody } from "./ranking/state";
 import { type SessionState, sessionStateFrom } from "./session";
 import { type SignInResult, signInResultFrom } from "./signIn";
+import { type Task, parseTask } from "./task";
 
 export interface ApiAnswer {
   status: number;
@@ -18,10 +25,10 @@ export interface ApiAnswer {
 
 async function request(
   path: string,
-  init: { method?: string; json?: unknown } = {},
+  init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiAnswer> {
   const method = init.method ?? "GET";
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
   if (method !== "GET") {
     const token = readCookie(document.cookie, CSRF_COOKIE);
     if (token) headers[CSRF_HEADER] = token;
@@ -83,5 +90,100 @@ export async function fetchProjects(): Promise<ProjectListState> {
     return projectListStateFrom(status, body);
   } catch {
     return { kind: "failed", message: "The server could not be reached." };
+  }
+}
+
+export type ProjectState =
+  | { kind: "loaded"; project: ProjectSummary }
+  | { kind: "signed-out" }
+  | { kind: "failed"; message: string };
+
+export async function fetchProject(projectId: number): Promise<ProjectState> {
+  try {
+    const { status, body } = await request(`/api/v1/projects/${projectId}/`);
+    if (status === 401) return { kind: "signed-out" };
+    if (status !== 200) return { kind: "failed", message: errorMessage(status, body) };
+    const project = parseProject(body);
+    return project
+      ? { kind: "loaded", project }
+      : { kind: "failed", message: "The server answered with something unexpected." };
+  } catch {
+    return { kind: "failed", message: "The server could not be reached." };
+  }
+}
+
+/** A refusal: the message to show, and the API's `code` to act on (e.g. `lease_expired`). */
+export interface Refusal {
+  status: number;
+  code: string | null;
+  message: string;
+}
+
+function refusal(status: number, body: unknown): Refusal {
+  const code =
+    typeof body === "object" && body !== null && typeof (body as { code?: unknown }).code === "string"
+      ? (body as { code: string }).code
+      : null;
+  return { status, code, message: errorMessage(status, body) };
+}
+
+const UNREACHABLE: Refusal = {
+  status: 0,
+  code: "network",
+  message: "The server could not be reached. Your work is still here; try again.",
+};
+
+export type NextTaskResult =
+  | { kind: "task"; task: Task }
+  | { kind: "done" }
+  | { kind: "failed"; refusal: Refusal };
+
+export async function fetchNextTask(projectId: number): Promise<NextTaskResult> {
+  try {
+    const { status, body } = await request(`/api/v1/projects/${projectId}/next-task/`, {
+      method: "POST",
+    });
+    if (status === 204) return { kind: "done" };
+    if (status !== 200) return { kind: "failed", refusal: refusal(status, body) };
+    const task = parseTask(body);
+    return task
+      ? { kind: "task", task }
+      : {
+          kind: "failed",
+          refusal: { status, code: null, message: "The server answered with something unexpected." },
+        };
+  } catch {
+    return { kind: "failed", refusal: UNREACHABLE };
+  }
+}
+
+export type SubmitResult = { kind: "submitted" } | { kind: "refused"; refusal: Refusal };
+
+/** Submit with an `Idempotency-Key`: a retry with the same key and body cannot count twice. */
+export async function submitRanking(
+  assignment: number,
+  submission: SubmissionBody,
+  idempotencyKey: string,
+): Promise<SubmitResult> {
+  try {
+    const { status, body } = await request(`/api/v1/assignments/${assignment}/submit/`, {
+      method: "POST",
+      json: submission,
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+    return status === 201 ? { kind: "submitted" } : { kind: "refused", refusal: refusal(status, body) };
+  } catch {
+    return { kind: "refused", refusal: UNREACHABLE };
+  }
+}
+
+export async function skipAssignment(assignment: number): Promise<SubmitResult> {
+  try {
+    const { status, body } = await request(`/api/v1/assignments/${assignment}/skip/`, {
+      method: "POST",
+    });
+    return status === 200 ? { kind: "submitted" } : { kind: "refused", refusal: refusal(status, body) };
+  } catch {
+    return { kind: "refused", refusal: UNREACHABLE };
   }
 }

@@ -26,6 +26,9 @@ const summary: ProjectSummary = {
   setCount: 10,
   completeSetCount: 3,
   myRankingCount: null,
+  guidelines: "",
+  criteria: { flags: [], ratings: [] },
+  allowTies: true,
 };
 
 describe("parseProjectPage", () => {

@@ -5,6 +5,18 @@
 
 import { errorMessage } from "./apiErrors";
 
+export interface RatingDimension {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/** What the annotator records per response besides the ranking. */
+export interface Criteria {
+  flags: string[];
+  ratings: RatingDimension[];
+}
+
 export interface ProjectSummary {
   id: number;
   name: string;
@@ -13,6 +25,10 @@ export interface ProjectSummary {
   completeSetCount: number;
   /** Sets the caller ranked; the API sends it to annotators only. */
   myRankingCount: number | null;
+  /** Markdown, written by an admin. */
+  guidelines: string;
+  criteria: Criteria;
+  allowTies: boolean;
 }
 
 export interface ProjectPage {
@@ -30,6 +46,24 @@ function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
 }
 
+/** `{"flags": [str], "ratings": [{"name", "min", "max"}]}`; anything unreadable is left out. */
+export function parseCriteria(value: unknown): Criteria {
+  const criteria: Criteria = { flags: [], ratings: [] };
+  if (typeof value !== "object" || value === null) return criteria;
+  const { flags, ratings } = value as Record<string, unknown>;
+  if (Array.isArray(flags)) criteria.flags = flags.filter((f): f is string => typeof f === "string");
+  if (Array.isArray(ratings)) {
+    for (const r of ratings as unknown[]) {
+      if (typeof r !== "object" || r === null) continue;
+      const { name, min, max } = r as Record<string, unknown>;
+      if (typeof name !== "string" || !Number.isInteger(min) || !Number.isInteger(max)) continue;
+      if ((min as number) > (max as number)) continue;
+      criteria.ratings.push({ name, min: min as number, max: max as number });
+    }
+  }
+  return criteria;
+}
+
 export function parseProject(row: unknown): ProjectSummary | null {
   if (typeof row !== "object" || row === null) return null;
   const r = row as Record<string, unknown>;
@@ -44,6 +78,9 @@ export function parseProject(row: unknown): ProjectSummary | null {
     setCount: r.set_count,
     completeSetCount: r.complete_set_count,
     myRankingCount: isCount(mine) ? mine : null,
+    guidelines: typeof r.guidelines === "string" ? r.guidelines : "",
+    criteria: parseCriteria(r.criteria),
+    allowTies: r.allow_ties !== false,
   };
 }
 

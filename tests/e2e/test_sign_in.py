@@ -88,7 +88,7 @@ def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(live_ser
     sign_in(page, "ann", PASSWORD)
     expect(page.get_by_text("Signed in as ann (annotator)")).to_be_visible()
     expect(page.locator("#signed-in-as")).to_be_focused()
-    projects = page.locator(".project-list li")
+    projects = page.locator(".project-list li .project-summary")
     expect(projects).to_have_text(
         [
             "Haiku quality K = 4 · 1 / 2 sets complete · you ranked 1",
@@ -96,6 +96,8 @@ def test_annotator_signs_in_sees_projects_stays_signed_in_and_signs_out(live_ser
         ]
     )
     expect(page.locator("main img")).to_have_count(0)
+    # Annotators can start ranking each project; the link names it.
+    expect(page.get_by_role("link", name=re.compile("^Start ranking"))).to_have_count(2)
     expect(page.get_by_role("link", name="API docs")).to_be_visible()
     expect(page.get_by_role("link", name="Admin")).to_be_hidden()  # annotators have no admin
     if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
@@ -122,7 +124,7 @@ def test_admin_sees_the_admin_link_and_no_personal_ranking_count(live_server, pa
     sign_in(page, "ada", PASSWORD)
 
     expect(page.get_by_text("Signed in as ada (admin)")).to_be_visible()
-    expect(page.locator(".project-list li")).to_have_text(
+    expect(page.locator(".project-list li .project-summary")).to_have_text(
         ["Haiku quality K = 4 · 0 / 0 sets complete"]
     )
     expect(page.get_by_role("link", name="Admin")).to_have_attribute("href", "/admin/")

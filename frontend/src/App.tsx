@@ -1,0 +1,125 @@
+/**
+ * The app shell: checks the session, shows the sign-in page to a signed-out visitor, and for a
+ * signed-in user the header (role-aware navigation, account) and the page the hash route names.
+ */
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { fetchSession, signIn, signOut } from "./api";
+import { AppHeader } from "./components/AppHeader";
+import { ProjectsPage } from "./components/ProjectsPage";
+import { RankingWorkspace } from "./components/RankingWorkspace";
+import { SignInForm } from "./components/SignInForm";
+import { type Route, parseRoute } from "./router";
+import type { Me } from "./session";
+
+type AppSession =
+  | { kind: "checking" }
+  | { kind: "signed-in"; me: Me; focusAccount: boolean }
+  | { kind: "signed-out"; focusForm: boolean }
+  | { kind: "unavailable"; reason: string };
+
+function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const [session, setSession] = useState<AppSession>({ kind: "checking" });
+  const route = useHashRoute();
+  const checked = useRef(false);
+
+  useEffect(() => {
+    if (checked.current) return;
+    checked.current = true;
+    void fetchSession().then((state) => {
+      if (state.kind === "signed-in") setSession({ kind: "signed-in", me: state.me, focusAccount: false });
+      else if (state.kind === "signed-out") setSession({ kind: "signed-out", focusForm: false });
+      else setSession({ kind: "unavailable", reason: state.reason });
+    });
+  }, []);
+
+  const onSignedOut = useCallback(() => setSession({ kind: "signed-out", focusForm: true }), []);
+
+  useEffect(() => {
+    if (session.kind !== "signed-in") document.title = "Flywheel";
+  }, [session.kind]);
+
+  switch (session.kind) {
+    case "checking":
+      return (
+        <main className="page narrow">
+          <p role="status">Checking whether you are signed in…</p>
+        </main>
+      );
+    case "unavailable":
+      return (
+        <main className="page narrow">
+          <h1>Flywheel</h1>
+          <p role="alert">Could not check your session: {session.reason}.</p>
+        </main>
+      );
+    case "signed-out":
+      return (
+        <main className="page narrow">
+          <h1>Flywheel</h1>
+          <p className="tagline">
+            Rank the responses of language models, turn the rankings into preference data, and
+            train the next model on it.
+          </p>
+          <SignInForm
+            signIn={signIn}
+            autoFocus={session.focusForm}
+            onSignedIn={(me) => setSession({ kind: "signed-in", me, focusAccount: true })}
+          />
+          <nav aria-label="Tools" className="tools">
+            <a href="/api/v1/docs/">API docs</a>
+          </nav>
+        </main>
+      );
+    case "signed-in":
+      return (
+        <>
+          <a className="skip-link" href="#main" onClick={(e) => {
+            e.preventDefault();
+            document.getElementById("main")?.focus();
+          }}>
+            Skip to content
+          </a>
+          <AppHeader
+            me={session.me}
+            route={route}
+            focusAccount={session.focusAccount}
+            signOut={signOut}
+            onSignedOut={onSignedOut}
+          />
+          <main id="main" tabIndex={-1} className={route.name === "rank" ? "page wide" : "page"}>
+            {route.name === "projects" && (
+              <ProjectsPage me={session.me} onSignedOut={onSignedOut} />
+            )}
+            {route.name === "rank" &&
+              (session.me.role === "annotator" ? (
+                <RankingWorkspace key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />
+              ) : (
+                <>
+                  <h1>Ranking</h1>
+                  <p role="alert">Only annotators rank sets. <a href="#/projects">Back to projects</a></p>
+                </>
+              ))}
+            {route.name === "not-found" && (
+              <>
+                <h1>Not found</h1>
+                <p>
+                  Nothing lives at this address. <a href="#/projects">Go to the projects</a>.
+                </p>
+              </>
+            )}
+          </main>
+        </>
+      );
+  }
+}

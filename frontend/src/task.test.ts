@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { leaseText, parseTask } from "./task";
+
+const body = {
+  assignment: 7,
+  lease_expires_at: "2026-01-01T12:30:00Z",
+  project: 1,
+  candidate_set: 3,
+  prompt: [
+    { role: "user", content: "Hi" },
+    { role: "assistant", content: "Hello" },
+    { role: "user", content: "Write a haiku" },
+  ],
+  candidates: [
+    { id: 10, text: "a" },
+    { id: 12, text: "b" },
+  ],
+};
+
+describe("parseTask", () => {
+  it("reads the next-task answer", () => {
+    const task = parseTask(body);
+    expect(task?.assignment).toBe(7);
+    expect(task?.candidateSet).toBe(3);
+    expect(task?.leaseExpiresAt.toISOString()).toBe("2026-01-01T12:30:00.000Z");
+    expect(task?.prompt).toHaveLength(3);
+    expect(task?.candidates.map((c) => c.id)).toEqual([10, 12]);
+  });
+
+  it("rejects malformed answers", () => {
+    expect(parseTask(null)).toBeNull();
+    expect(parseTask({ ...body, lease_expires_at: "soon" })).toBeNull();
+    expect(parseTask({ ...body, candidates: [{ id: 1, text: "a" }] })).toBeNull();
+    expect(parseTask({ ...body, candidates: [{ id: 1, text: "a" }, { id: 1, text: "b" }] })).toBeNull();
+    expect(parseTask({ ...body, prompt: [{ role: "user" }] })).toBeNull();
+    expect(parseTask({ ...body, assignment: "7" })).toBeNull();
+  });
+});
+
+describe("leaseText", () => {
+  it("counts down minutes and seconds, hours when long", () => {
+    expect(leaseText(29 * 60_000 + 5_000)).toBe("29:05 left");
+    expect(leaseText(59_500)).toBe("1:00 left");
+    expect(leaseText(3_600_000 + 62_000)).toBe("1:01:02 left");
+    expect(leaseText(0)).toBe("expired");
+    expect(leaseText(-5)).toBe("expired");
+  });
+});

@@ -1,0 +1,80 @@
+/** A task from `POST /api/v1/projects/{id}/next-task/`: one leased candidate set to rank. */
+
+export interface Message {
+  role: string;
+  content: string;
+}
+
+export interface Candidate {
+  id: number;
+  text: string;
+}
+
+export interface Task {
+  assignment: number;
+  leaseExpiresAt: Date;
+  project: number;
+  candidateSet: number;
+  prompt: Message[];
+  /** In this annotator's display order. */
+  candidates: Candidate[];
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0;
+}
+
+/** Validate the 200 body; null if it is not the documented shape. */
+export function parseTask(body: unknown): Task | null {
+  if (typeof body !== "object" || body === null) return null;
+  const b = body as Record<string, unknown>;
+  if (!isId(b.assignment) || !isId(b.project) || !isId(b.candidate_set)) return null;
+  if (typeof b.lease_expires_at !== "string") return null;
+  const leaseExpiresAt = new Date(b.lease_expires_at);
+  if (Number.isNaN(leaseExpiresAt.getTime())) return null;
+  if (!Array.isArray(b.prompt) || !Array.isArray(b.candidates)) return null;
+  const prompt: Message[] = [];
+  for (const m of b.prompt as unknown[]) {
+    if (typeof m !== "object" || m === null) return null;
+    const { role, content } = m as Record<string, unknown>;
+    if (typeof role !== "string" || typeof content !== "string") return null;
+    prompt.push({ role, content });
+  }
+  const candidates: Candidate[] = [];
+  for (const c of b.candidates as unknown[]) {
+    if (typeof c !== "object" || c === null) return null;
+    const { id, text } = c as Record<string, unknown>;
+    if (!isId(id) || typeof text !== "string") return null;
+    candidates.push({ id, text });
+  }
+  if (candidates.length < 2 || new Set(candidates.map((c) => c.id)).size !== candidates.length)
+    return null;
+  return {
+    assignment: b.assignment,
+    leaseExpiresAt,
+    project: b.project,
+    candidateSet: b.candidate_set,
+    prompt,
+    candidates,
+  };
+}
+
+/** "12:05 left", "1:02:00 left", or "expired"; `ms` is the time until the lease ends. */
+export function leaseText(ms: number): string {
+  if (ms <= 0) return "expired";
+  const total = Math.ceil(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, "0") : String(m);
+  const clock = `${h > 0 ? `${h}:` : ""}${mm}:${String(s).padStart(2, "0")}`;
+  return `${clock} left`;
+}
+
+/** Human labels for chat roles. */
+export function roleLabel(role: string): string {
+  if (role === "user") return "User";
+  if (role === "assistant") return "Assistant";
+  if (role === "system") return "System";
+  return role;
+}

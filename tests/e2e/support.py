@@ -1,0 +1,83 @@
+"""Helpers for the browser tests of the annotator workspace: signing in, reading the board,
+dragging a response. Plain functions (not fixtures) so each test reads top to bottom."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import Locator, Page, expect
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signed-in-as")).to_be_visible()
+
+
+def open_workspace(page: Page, base_url: str, username: str, project_id: int) -> None:
+    sign_in(page, base_url, username)
+    page.goto(f"{base_url}/#/projects/{project_id}/rank")
+    expect(page.locator(".response-card").first).to_be_visible()
+
+
+def card(page: Page, number: int) -> Locator:
+    """Response ``number`` (the number shown on it, 1-based display order)."""
+    return page.locator(f'.response-card[data-number="{number}"]')
+
+
+def display_order(page: Page) -> list[int]:
+    """Candidate ids as shown: response 1, response 2, …"""
+    pairs = page.locator(".response-card").evaluate_all(
+        "cards => cards.map(c => [Number(c.dataset.number), Number(c.dataset.candidateId)])"
+    )
+    return [cid for _, cid in sorted(pairs)]
+
+
+def board_tiers(page: Page) -> list[list[int]]:
+    """The tiers on screen, best first, as candidate ids in the order shown within each tier."""
+    return page.locator("[data-tier-index]").evaluate_all(
+        """tiers => tiers.map(t => Array.from(t.querySelectorAll('.response-card'),
+                                              c => Number(c.dataset.candidateId)))"""
+    )
+
+
+def assert_tiers(page: Page, expected: list[list[int]], timeout: float = 5.0) -> list[list[int]]:
+    """Wait (React renders after the event) until the board shows ``expected``; return it."""
+    deadline = time.monotonic() + timeout
+    while (shown := board_tiers(page)) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert shown == expected
+    return shown
+
+
+def current_set(page: Page) -> str:
+    return page.locator(".set-info").inner_text()
+
+
+def drag(page: Page, source: Locator, target_selector: str) -> None:
+    """Drag ``source`` (a response card) by its title onto the element ``target_selector``
+    names, with real pointer events (dnd-kit's PointerSensor needs a few px to start)."""
+    handle = source.locator(".drag-handle")
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + 40, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 8, y + 8, steps=4)
+    expect(page.locator(".drag-preview")).to_be_visible()
+    target = page.locator(target_selector).bounding_box()
+    assert target is not None
+    tx, ty = target["x"] + target["width"] / 2, target["y"] + target["height"] / 2
+    page.mouse.move(tx, ty, steps=12)
+    page.mouse.move(tx + 1, ty, steps=2)
+    # Release only once the board shows the target as the drop zone (dnd-kit renders the
+    # pointer's position asynchronously; a loaded machine may lag a frame behind).
+    expect(page.locator(target_selector)).to_have_class(re.compile(r"\bover\b"))
+    page.mouse.up()
+    expect(page.locator(".drag-preview")).to_have_count(0)
