@@ -230,3 +230,45 @@ def project_progress(*, project: Project, days: int = 14) -> dict:
         **counts,
         "rankings_per_day": [{"day": r["day"].isoformat(), "rankings": r["n"]} for r in per_day],
     }
+
+
+def candidate_set_detail(*, set_id: int) -> dict | None:
+    """A set, its candidates in canonical order, every ranking, and the consensus."""
+    from .exports.rows import RankingRecord, SetRecord, set_agreement, set_consensus
+    from .preference.consensus import DEFAULT_METHOD
+
+    candidate_set = CandidateSet.objects.select_related("prompt").filter(pk=set_id).first()
+    if candidate_set is None:
+        return None
+    members = candidate_set.members.select_related("candidate").order_by("position")
+    rankings = list(
+        Ranking.objects.filter(candidate_set=candidate_set)
+        .select_related("annotator")
+        .order_by("id")
+    )
+    record = SetRecord(
+        candidate_set.pk,
+        candidate_set.prompt_id,
+        candidate_set.prompt.messages,
+        {m.candidate_id: m.candidate.text for m in members},
+        [RankingRecord(r.pk, str(r.annotator_id), r.tiers, r.not_rankable) for r in rankings],
+    )
+    consensus = set_consensus(record, DEFAULT_METHOD)
+    return {
+        "id": candidate_set.pk,
+        "project_id": candidate_set.project_id,
+        "prompt": candidate_set.prompt,
+        "round": candidate_set.round,
+        "state": candidate_set.state,
+        "gold_tiers": candidate_set.gold_tiers,
+        "candidates": [
+            {"id": m.candidate_id, "text": m.candidate.text, "model": m.candidate.model_name}
+            for m in members
+        ],
+        "rankings": rankings,
+        "consensus": {
+            "method": consensus.method,
+            "tiers": consensus.tiers,
+            "agreement": set_agreement(record),
+        },
+    }

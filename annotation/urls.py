@@ -45,6 +45,11 @@ urlpatterns = [
         datasets.PreferenceImportApi.as_view(),
         name="preference-import",
     ),
+    path(
+        "candidate-sets/<int:set_id>/",
+        datasets.CandidateSetDetailApi.as_view(),
+        name="candidate-set",
+    ),
     path("datasets/", datasets.SnapshotListCreateApi.as_view(), name="datasets"),
     path("datasets/<int:snapshot_id>/", datasets.SnapshotDetailApi.as_view(), name="dataset"),
     path(

@@ -20,7 +20,12 @@ from ..models import DatasetSnapshot, Project
 from ..permissions import IsAdmin, IsReviewerOrAdmin
 from ..preference.consensus import DEFAULT_METHOD, METHODS
 from ..preference.pairs import PAIR_MODES
-from ..quality import annotator_stats, project_agreement, project_progress
+from ..quality import (
+    annotator_stats,
+    candidate_set_detail,
+    project_agreement,
+    project_progress,
+)
 from ..services.gold import gold_sets_import, honeypots_create
 from ..services.preference_imports import FORMATS, preferences_import
 from ..services.snapshots import snapshot_create
@@ -305,3 +310,41 @@ class PreferenceImportApi(APIView):
         return Response(
             {"created": len(sets), "ids": [s.pk for s in sets]}, status=status.HTTP_201_CREATED
         )
+
+
+class SetRankingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    annotator = serializers.CharField(source="annotator.username")
+    tiers = serializers.JSONField()
+    not_rankable = serializers.BooleanField()
+    flags = serializers.JSONField()
+    ratings = serializers.JSONField()
+    rationale = serializers.CharField()
+    time_spent_seconds = serializers.FloatField(allow_null=True)
+    qc_flags = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class SetDetailOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    prompt = serializers.JSONField(source="prompt.messages")
+    round = serializers.IntegerField()
+    state = serializers.CharField()
+    gold_tiers = serializers.JSONField(allow_null=True)
+    candidates = serializers.JSONField()
+    rankings = SetRankingOutput(many=True)
+    consensus = serializers.JSONField(help_text="{method, tiers, agreement}")
+
+
+class CandidateSetDetailApi(APIView):
+    permission_classes = [IsReviewerOrAdmin]
+
+    @extend_schema(responses={200: SetDetailOutput})
+    def get(self, request: Request, set_id: int) -> Response:
+        """One set with every annotator's ranking side by side (usernames: reviewers manage
+        annotators) and the consensus."""
+        detail = candidate_set_detail(set_id=set_id)
+        if detail is None:
+            raise Http404("No such candidate set.")
+        return Response(SetDetailOutput(detail).data)

@@ -173,6 +173,12 @@ MATRIX = [
         None,
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
     ),
+    (
+        "get",
+        "/api/v1/candidate-sets/{candidate_set}/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
     ("get", "/api/v1/models/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
     (
         "post",
@@ -264,6 +270,7 @@ def test_authorization_matrix(world, role, method, template, body, expected):
         "assignment": assignment,
         "ranking": ranking,
         "snapshot": snapshot.pk,
+        "candidate_set": project.candidate_sets.first().pk,
         "role": role,
         **training,
     }
@@ -291,6 +298,7 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{assignment}", "{assignment_id}")
             .replace("{snapshot}", "{snapshot_id}")
             .replace("{run}", "{run_id}")
+            .replace("{candidate_set}", "{set_id}")
             .replace("{job}", "{job_id}")
         )
 
