@@ -9,8 +9,54 @@ import { AppHeader } from "./components/AppHeader";
 import { ProjectsPage } from "./components/ProjectsPage";
 import { RankingWorkspace } from "./components/RankingWorkspace";
 import { SignInForm } from "./components/SignInForm";
+import { DatasetCard } from "./components/DatasetCard";
+import { DatasetsPage } from "./components/DatasetsPage";
+import { ModelsPage } from "./components/ModelsPage";
+import { ProjectDashboard } from "./components/ProjectDashboard";
+import { RunDetailPage } from "./components/RunDetailPage";
+import { RunsPage } from "./components/RunsPage";
+import { SetReview } from "./components/SetReview";
+import { SetsPage } from "./components/SetsPage";
+import { canSee } from "./navigation";
 import { type Route, parseRoute } from "./router";
 import type { Me } from "./session";
+
+/** The page a reviewer/admin route shows, or a message for a role that may not see it. */
+function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSignedOut: () => void }) {
+  const adminOnly = route.name === "runs" || route.name === "run" || route.name === "models";
+  if (!canSee(me.role, adminOnly ? "admin" : "review")) {
+    return (
+      <>
+        <h1>Not for your role</h1>
+        <p role="alert">
+          This page is for {adminOnly ? "admins" : "reviewers and admins"}. <a href="#/projects">Back to projects</a>
+        </p>
+      </>
+    );
+  }
+  switch (route.name) {
+    case "dashboard":
+      return <ProjectDashboard key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
+    case "sets":
+      return <SetsPage key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
+    case "set":
+      return <SetReview key={route.setId} setId={route.setId} onSignedOut={onSignedOut} />;
+    case "datasets":
+      return <DatasetsPage me={me} onSignedOut={onSignedOut} />;
+    case "dataset":
+      return <DatasetCard key={route.datasetId} datasetId={route.datasetId} me={me} onSignedOut={onSignedOut} />;
+    case "runs":
+      return <RunsPage onSignedOut={onSignedOut} />;
+    case "run":
+      return <RunDetailPage key={route.runId} runId={route.runId} onSignedOut={onSignedOut} />;
+    case "models":
+      return <ModelsPage onSignedOut={onSignedOut} />;
+    default:
+      return null;
+  }
+}
+
+const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "set", "datasets", "dataset", "runs", "run", "models"];
 
 type AppSession =
   | { kind: "checking" }
@@ -110,6 +156,9 @@ export function App() {
                   <p role="alert">Only annotators rank sets. <a href="#/projects">Back to projects</a></p>
                 </>
               ))}
+            {REVIEW_ROUTES.includes(route.name) && (
+              <ReviewPage route={route} me={session.me} onSignedOut={onSignedOut} />
+            )}
             {route.name === "not-found" && (
               <>
                 <h1>Not found</h1>

@@ -23,7 +23,7 @@ export interface ApiAnswer {
   body: unknown;
 }
 
-async function request(
+export async function request(
   path: string,
   init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiAnswer> {

@@ -1,4 +1,5 @@
-/** What the main navigation offers each role. Reviewer and admin dashboards will join here. */
+/** What the main navigation offers each role: annotators their projects; reviewers also the
+ * datasets (read); admins also runs, models and the Django admin site. */
 
 import type { Role } from "./session";
 
@@ -11,7 +12,20 @@ export interface NavItem {
 
 export function navItems(role: Role | null): NavItem[] {
   const items: NavItem[] = [{ label: "Projects", href: "#/projects", external: false }];
-  if (role === "admin") items.push({ label: "Admin", href: "/admin/", external: true });
+  if (role === "reviewer" || role === "admin") {
+    items.push({ label: "Datasets", href: "#/datasets", external: false });
+  }
+  if (role === "admin") {
+    items.push({ label: "Runs", href: "#/runs", external: false });
+    items.push({ label: "Models", href: "#/models", external: false });
+    items.push({ label: "Admin", href: "/admin/", external: true });
+  }
   items.push({ label: "API docs", href: "/api/v1/docs/", external: true });
   return items;
+}
+
+/** Which pages a role may open; the API refuses the rest anyway (and the page says so). */
+export function canSee(role: Role | null, page: "review" | "admin"): boolean {
+  if (page === "admin") return role === "admin";
+  return role === "admin" || role === "reviewer";
 }

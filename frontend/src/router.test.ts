@@ -18,13 +18,32 @@ describe("parseRoute", () => {
   it("does not know other addresses", () => {
     expect(parseRoute("#/projects/x/rank").name).toBe("not-found");
     expect(parseRoute("#/admin").name).toBe("not-found");
+    expect(parseRoute("#/runs/x").name).toBe("not-found");
+  });
+
+  it("reads the reviewer and admin pages, and writes them back", () => {
+    const cases: [string, unknown][] = [
+      ["#/projects/3/dashboard", { name: "dashboard", projectId: 3 }],
+      ["#/projects/3/sets", { name: "sets", projectId: 3 }],
+      ["#/sets/9", { name: "set", setId: 9 }],
+      ["#/datasets", { name: "datasets" }],
+      ["#/datasets/4", { name: "dataset", datasetId: 4 }],
+      ["#/runs", { name: "runs" }],
+      ["#/runs/5/", { name: "run", runId: 5 }],
+      ["#/models", { name: "models" }],
+    ];
+    for (const [hash, route] of cases) {
+      expect(parseRoute(hash)).toEqual(route);
+      expect(routeHref(parseRoute(hash))).toBe(hash.replace(/\/$/, ""));
+    }
   });
 });
 
 describe("navItems", () => {
   it("offers the admin site to admins only", () => {
     expect(navItems("annotator").map((i) => i.label)).toEqual(["Projects", "API docs"]);
-    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Admin", "API docs"]);
+    expect(navItems("reviewer").map((i) => i.label)).toEqual(["Projects", "Datasets", "API docs"]);
+    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Admin", "API docs"]);
     expect(navItems(null).map((i) => i.label)).toEqual(["Projects", "API docs"]);
   });
 });

@@ -1,28 +1,81 @@
 /**
- * Hash routes, so Django serves only `/`: `#/projects` (the default) and
- * `#/projects/:id/rank`. Reviewer and admin pages will add routes here.
+ * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
+ * (annotators), and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
+ * `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`, `#/models`.
  */
 
 export type Route =
   | { name: "projects" }
   | { name: "rank"; projectId: number }
+  | { name: "dashboard"; projectId: number }
+  | { name: "sets"; projectId: number }
+  | { name: "set"; setId: number }
+  | { name: "datasets" }
+  | { name: "dataset"; datasetId: number }
+  | { name: "runs" }
+  | { name: "run"; runId: number }
+  | { name: "models" }
   | { name: "not-found"; hash: string };
+
+const ID = "(\\d{1,12})";
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "").replace(/\/+$/, "");
   if (path === "" || path === "/projects") return { name: "projects" };
-  const rank = /^\/projects\/(\d{1,12})\/rank$/.exec(path);
-  if (rank) return { name: "rank", projectId: Number(rank[1]) };
+  if (path === "/datasets") return { name: "datasets" };
+  if (path === "/runs") return { name: "runs" };
+  if (path === "/models") return { name: "models" };
+  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets)$`).exec(path);
+  if (project) {
+    const projectId = Number(project[1]);
+    const page = project[2] as "rank" | "dashboard" | "sets";
+    return { name: page, projectId };
+  }
+  const one = new RegExp(`^/(sets|datasets|runs)/${ID}$`).exec(path);
+  if (one) {
+    const id = Number(one[2]);
+    if (one[1] === "sets") return { name: "set", setId: id };
+    if (one[1] === "datasets") return { name: "dataset", datasetId: id };
+    return { name: "run", runId: id };
+  }
   return { name: "not-found", hash };
 }
 
 export function routeHref(route: Route): string {
   switch (route.name) {
     case "projects":
-      return "#/projects";
+    case "datasets":
+    case "runs":
+    case "models":
+      return `#/${route.name}`;
     case "rank":
-      return `#/projects/${route.projectId}/rank`;
+    case "dashboard":
+    case "sets":
+      return `#/projects/${route.projectId}/${route.name}`;
+    case "set":
+      return `#/sets/${route.setId}`;
+    case "dataset":
+      return `#/datasets/${route.datasetId}`;
+    case "run":
+      return `#/runs/${route.runId}`;
     case "not-found":
       return route.hash;
+  }
+}
+
+/** The main-navigation entry a route belongs under (highlighted as the current page). */
+export function navSection(route: Route): string {
+  switch (route.name) {
+    case "rank":
+    case "dashboard":
+    case "sets":
+    case "set":
+      return "#/projects";
+    case "dataset":
+      return "#/datasets";
+    case "run":
+      return "#/runs";
+    default:
+      return routeHref(route);
   }
 }

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND_INDEX = REPO / "frontend" / "dist" / "index.html"
@@ -58,6 +58,11 @@ def browser(django_db_setup) -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+# Pages poll the API every few seconds (run status) and CI machines are loaded: assertions
+# wait up to 15 s for the page to catch up before failing.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture

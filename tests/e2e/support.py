@@ -71,13 +71,22 @@ def drag(page: Page, source: Locator, target_selector: str) -> None:
     page.mouse.down()
     page.mouse.move(x + 8, y + 8, steps=4)
     expect(page.locator(".drag-preview")).to_be_visible()
-    target = page.locator(target_selector).bounding_box()
-    assert target is not None
-    tx, ty = target["x"] + target["width"] / 2, target["y"] + target["height"] / 2
-    page.mouse.move(tx, ty, steps=12)
-    page.mouse.move(tx + 1, ty, steps=2)
-    # Release only once the board shows the target as the drop zone (dnd-kit renders the
-    # pointer's position asynchronously; a loaded machine may lag a frame behind).
-    expect(page.locator(target_selector)).to_have_class(re.compile(r"\bover\b"))
+    # Move onto the target until the board shows it as the drop zone: the layout can shift
+    # once the drag starts, and dnd-kit measures asynchronously (a loaded machine lags).
+    target = page.locator(target_selector)
+    for _ in range(30):
+        box = target.bounding_box()
+        assert box is not None
+        tx, ty = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(tx, ty, steps=6)
+        page.mouse.move(tx + 1, ty, steps=2)
+        if re.search(r"\bover\b", target.get_attribute("class") or ""):
+            break
+        page.wait_for_timeout(100)
+    expect(target).to_have_class(re.compile(r"\bover\b"))
     page.mouse.up()
     expect(page.locator(".drag-preview")).to_have_count(0)
+    # dnd-kit swallows clicks with a capture listener that it removes in a setTimeout(…, 50)
+    # after the drag ends; a later timer in the page fires after it, so the next real click
+    # is not swallowed (a loaded machine can otherwise click inside that window).
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 120))")

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { navItems } from "../navigation";
-import { type Route, routeHref } from "../router";
+import { type Route, navSection } from "../router";
 import { type Me, signedInText } from "../session";
 
 export interface AppHeaderProps {
@@ -22,7 +22,7 @@ export function AppHeader({ me, route, focusAccount, signOut, onSignedOut }: App
     if (focusAccount) who.current?.focus();
   }, [focusAccount]);
 
-  const current = route.name === "rank" ? "#/projects" : routeHref(route);
+  const current = navSection(route);
   return (
     <header className="app-header">
       <a className="brand" href="#/projects">

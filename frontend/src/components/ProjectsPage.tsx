@@ -49,6 +49,16 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     Start ranking
                   </a>
                 )}
+                {(me.role === "reviewer" || me.role === "admin") && (
+                  <span className="project-links">
+                    <a className="button-link" href={`#/projects/${project.id}/dashboard`} aria-label={`Dashboard: ${project.name}`}>
+                      Dashboard
+                    </a>
+                    <a href={`#/projects/${project.id}/sets`} aria-label={`Sets: ${project.name}`}>
+                      Sets
+                    </a>
+                  </span>
+                )}
               </li>
             ))}
           </ul>

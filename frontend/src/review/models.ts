@@ -1,0 +1,71 @@
+/** Model versions from `GET /api/v1/models/`, and the lineage they spell out:
+ * dataset → run → model, parent → child. Pure. */
+
+import { asObj, int, intList, str } from "./resource";
+
+export interface ModelVersion {
+  id: number;
+  name: string;
+  kind: string;
+  parent: number | null;
+  children: number[];
+  producedBy: number | null;
+  dataset: number | null;
+  usedByRuns: number[];
+  generationJobs: number[];
+  candidatesGenerated: number;
+}
+
+export function parseModel(row: unknown): ModelVersion | null {
+  const r = asObj(row);
+  if (!r || !Number.isInteger(r.id)) return null;
+  return {
+    id: r.id as number,
+    name: str(r.name, `model ${String(r.id)}`),
+    kind: str(r.kind),
+    parent: Number.isInteger(r.parent) ? (r.parent as number) : null,
+    children: intList(r.children),
+    producedBy: Number.isInteger(r.produced_by) ? (r.produced_by as number) : null,
+    dataset: Number.isInteger(r.dataset) ? (r.dataset as number) : null,
+    usedByRuns: intList(r.used_by_runs),
+    generationJobs: intList(r.generation_jobs),
+    candidatesGenerated: int(r.candidates_generated),
+  };
+}
+
+export function modelLabel(m: ModelVersion): string {
+  return `${m.name} (${m.kind}, #${m.id})`;
+}
+
+/** Models a run may start from, and reward models, as the API checks them. */
+export function baseModels(models: ModelVersion[]): ModelVersion[] {
+  return models.filter((m) => ["base", "sft", "policy"].includes(m.kind));
+}
+export function rewardModels(models: ModelVersion[]): ModelVersion[] {
+  return models.filter((m) => m.kind === "reward");
+}
+
+/** A model's place in the lineage, as rows of a list: where it came from, what came of it. */
+export interface LineageNode {
+  model: ModelVersion;
+  depth: number;
+}
+
+/** Models as a forest (parent → children), roots first, each followed by its descendants. */
+export function lineageTree(models: ModelVersion[]): LineageNode[] {
+  const byId = new Map(models.map((m) => [m.id, m]));
+  const out: LineageNode[] = [];
+  const seen = new Set<number>();
+  const visit = (m: ModelVersion, depth: number) => {
+    if (seen.has(m.id)) return;
+    seen.add(m.id);
+    out.push({ model: m, depth });
+    const kids = models.filter((c) => c.parent === m.id).sort((a, b) => a.id - b.id);
+    for (const c of kids) visit(c, depth + 1);
+  };
+  for (const m of [...models].sort((a, b) => a.id - b.id)) {
+    if (m.parent === null || !byId.has(m.parent)) visit(m, 0);
+  }
+  for (const m of models) visit(m, 0); // a cycle (cannot happen) still shows every model
+  return out;
+}

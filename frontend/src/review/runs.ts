@@ -1,0 +1,230 @@
+/**
+ * Training runs: the rows of `GET /api/v1/training-runs/`, the detail with its metric series,
+ * the "Start a run" form turned into the POST body, and when the detail page polls.
+ */
+
+import { type Obj, asObj, int, num, str } from "./resource";
+
+export const RUN_KINDS = ["sft", "reward", "dpo", "kto", "ppo", "grpo", "rloo"] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+/** Kinds that need a reward model (the RL kinds). */
+export const RL_KINDS: readonly string[] = ["ppo", "grpo", "rloo"];
+/** Kinds with a β (KL strength) in their config. */
+export const BETA_KINDS: readonly string[] = ["dpo", "kto"];
+
+export const ACTIVE_STATUSES: readonly string[] = ["queued", "running"];
+export const POLL_MS = 2000;
+
+export interface Run {
+  id: number;
+  kind: string;
+  status: string;
+  dataset: number;
+  baseModel: number;
+  rewardModel: number | null;
+  outputModel: number | null;
+  step: number;
+  totalSteps: number;
+  progress: number;
+  createdAt: string | null;
+  finishedAt: string | null;
+  error: string;
+  cancelRequested: boolean;
+  config: Obj;
+}
+
+export interface MetricPoint {
+  step: number;
+  values: Record<string, number>;
+}
+
+export interface RunDetail extends Run {
+  metrics: MetricPoint[];
+  logTail: string;
+}
+
+export function parseRun(row: unknown): Run | null {
+  const r = asObj(row);
+  if (!r || !Number.isInteger(r.id) || typeof r.status !== "string") return null;
+  return {
+    id: r.id as number,
+    kind: str(r.kind),
+    status: r.status,
+    dataset: int(r.dataset),
+    baseModel: int(r.base_model),
+    rewardModel: Number.isInteger(r.reward_model) ? (r.reward_model as number) : null,
+    outputModel: Number.isInteger(r.output_model) ? (r.output_model as number) : null,
+    step: int(r.step),
+    totalSteps: int(r.total_steps),
+    progress: num(r.progress) ?? 0,
+    createdAt: typeof r.created_at === "string" ? r.created_at : null,
+    finishedAt: typeof r.finished_at === "string" ? r.finished_at : null,
+    error: str(r.error),
+    cancelRequested: r.cancel_requested === true,
+    config: asObj(r.config) ?? {},
+  };
+}
+
+export function parseRunDetail(body: unknown): RunDetail | null {
+  const run = parseRun(body);
+  const o = asObj(body);
+  if (!run || !o) return null;
+  const metrics: MetricPoint[] = [];
+  if (Array.isArray(o.metrics)) {
+    for (const m of o.metrics) {
+      const mo = asObj(m);
+      const values = asObj(mo?.values);
+      if (!mo || !Number.isInteger(mo.step) || !values) continue;
+      const numeric: Record<string, number> = {};
+      for (const [k, v] of Object.entries(values)) {
+        const n = num(v);
+        if (n !== null) numeric[k] = n;
+      }
+      metrics.push({ step: mo.step as number, values: numeric });
+    }
+  }
+  return { ...run, metrics, logTail: str(o.log_tail) };
+}
+
+export function isActive(status: string): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+/** Milliseconds until the detail page asks again; null once the run is finished. */
+export function nextPollDelay(run: { status: string } | null, failures = 0): number | null {
+  if (run === null) return failures > 0 ? Math.min(POLL_MS * 2 ** failures, 30_000) : POLL_MS;
+  if (!isActive(run.status)) return null;
+  return failures > 0 ? Math.min(POLL_MS * 2 ** failures, 30_000) : POLL_MS;
+}
+
+export function progressText(run: Run): string {
+  if (run.totalSteps <= 0) return run.status === "queued" ? "Waiting for a worker" : `Step ${run.step}`;
+  return `Step ${run.step} of ${run.totalSteps} (${Math.round(run.progress * 100)}%)`;
+}
+
+/** One chart's worth of a metric: the points that have it, in step order. */
+export interface Series {
+  key: string;
+  label: string;
+  points: { x: number; y: number }[];
+}
+
+/** Which charts, in which order: the ones the issue names first, then the rest. */
+const PREFERRED: [string, string][] = [
+  ["loss", "Loss"],
+  ["accuracy", "Accuracy"],
+  ["rewards/accuracies", "Reward accuracy"],
+  ["rewards/margins", "Reward margin"],
+  ["reward", "Reward"],
+  ["kl", "KL"],
+  ["objective/kl", "KL"],
+];
+const SKIPPED = new Set(["epoch", "step", "learning_rate", "grad_norm"]);
+
+export function metricSeries(metrics: MetricPoint[], max = 6): Series[] {
+  const keys = new Set<string>();
+  for (const m of metrics) for (const k of Object.keys(m.values)) keys.add(k);
+  const ordered: [string, string][] = PREFERRED.filter(([k]) => keys.has(k));
+  for (const k of [...keys].sort()) {
+    if (!SKIPPED.has(k) && !ordered.some(([o]) => o === k)) ordered.push([k, k]);
+  }
+  return ordered.slice(0, max).map(([key, label]) => ({
+    key,
+    label,
+    points: metrics
+      .filter((m) => m.values[key] !== undefined)
+      .map((m) => ({ x: m.step, y: m.values[key] as number }))
+      .sort((a, b) => a.x - b.x),
+  }));
+}
+
+// The "Start a run" form.
+
+/** The common config fields the form offers; empty means "the algorithm's default". */
+export interface ConfigFields {
+  max_steps: string;
+  learning_rate: string;
+  per_device_train_batch_size: string;
+  save_steps: string;
+  beta: string;
+}
+
+export const CONFIG_FIELDS: { name: keyof ConfigFields; label: string; integer: boolean; kinds: readonly string[] | null }[] = [
+  { name: "max_steps", label: "Max steps", integer: true, kinds: null },
+  { name: "learning_rate", label: "Learning rate", integer: false, kinds: null },
+  { name: "per_device_train_batch_size", label: "Batch size per device", integer: true, kinds: null },
+  { name: "save_steps", label: "Save every (steps)", integer: true, kinds: null },
+  { name: "beta", label: "β (KL strength)", integer: false, kinds: BETA_KINDS },
+];
+
+export interface RunForm {
+  kind: string;
+  dataset: string;
+  baseModel: string;
+  rewardModel: string;
+  fields: ConfigFields;
+  /** Extra config as a JSON object; the fields above win over the same keys here. */
+  rawConfig: string;
+}
+
+export function emptyRunForm(): RunForm {
+  return {
+    kind: "dpo",
+    dataset: "",
+    baseModel: "",
+    rewardModel: "",
+    fields: { max_steps: "", learning_rate: "", per_device_train_batch_size: "", save_steps: "", beta: "" },
+    rawConfig: "{}",
+  };
+}
+
+export interface RunPayload {
+  kind: string;
+  dataset: number;
+  base_model: number;
+  reward_model?: number;
+  config: Obj;
+}
+
+/** The POST body, or the field errors to show (keys as the API names them: `config.beta`). */
+export function runPayload(form: RunForm): { ok: true; payload: RunPayload } | { ok: false; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  if (!(RUN_KINDS as readonly string[]).includes(form.kind)) errors.kind = "Choose a kind.";
+  const dataset = Number(form.dataset);
+  if (form.dataset === "" || !Number.isInteger(dataset)) errors.dataset = "Choose a dataset snapshot.";
+  const base = Number(form.baseModel);
+  if (form.baseModel === "" || !Number.isInteger(base)) errors.base_model = "Choose a base model.";
+  const needsReward = RL_KINDS.includes(form.kind);
+  const reward = Number(form.rewardModel);
+  if (needsReward && (form.rewardModel === "" || !Number.isInteger(reward))) {
+    errors.reward_model = `A ${form.kind} run needs a reward model.`;
+  }
+  let config: Obj = {};
+  const raw = form.rawConfig.trim();
+  if (raw !== "") {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      const obj = asObj(parsed);
+      if (obj) config = { ...obj };
+      else errors.config = "The extra config must be a JSON object, e.g. {\"warmup_steps\": 10}.";
+    } catch {
+      errors.config = "The extra config is not valid JSON.";
+    }
+  }
+  for (const field of CONFIG_FIELDS) {
+    if (field.kinds && !field.kinds.includes(form.kind)) continue;
+    const text = form.fields[field.name].trim();
+    if (text === "") continue;
+    const value = Number(text);
+    if (!Number.isFinite(value) || (field.integer && !Number.isInteger(value))) {
+      errors[`config.${field.name}`] = field.integer ? "Must be a whole number." : "Must be a number.";
+      continue;
+    }
+    config[field.name] = value;
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const payload: RunPayload = { kind: form.kind, dataset, base_model: base, config };
+  if (needsReward) payload.reward_model = reward;
+  return { ok: true, payload };
+}
+
