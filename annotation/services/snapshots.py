@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from flywheel.errors import ApplicationError
 
@@ -215,8 +215,3 @@ def _card(snapshot: DatasetSnapshot, stats: _Stats) -> str:
             "",
         ]
     )
-
-
-def snapshot_counts_check(snapshot: DatasetSnapshot) -> dict[str, int]:
-    """Rankings per split as stored (used by tests and the API)."""
-    return dict(snapshot.items.values_list("split").annotate(n=Count("id")).filter(~Q(n=0)))
