@@ -69,7 +69,7 @@ expect.set_options(timeout=15_000)
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (its own cookies) per test."""
     context = browser.new_context(viewport={"width": 1000, "height": 720})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # actions wait for a page on a loaded CI machine
     page = context.new_page()
     yield page
     context.close()

@@ -97,6 +97,7 @@ def test_xss_payloads_in_prompts_responses_and_guidelines_never_run(live_server,
     # compare two responses side by side.
     for button in page.get_by_role("button", name="Show all").all():
         button.click()
+    expect(page.get_by_role("button", name="Show all")).to_have_count(0)  # layout settled
     for block in page.locator(".markdown").all():
         block.hover()
     card(page, 1).click(position={"x": 5, "y": 5})
