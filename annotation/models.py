@@ -35,6 +35,11 @@ class Project(models.Model):
         help_text='{"flags": [name, …], "ratings": [{"name", "min", "max"}, …]}',
     )
     allow_ties = models.BooleanField(default=True)
+    show_ai_suggestion = models.BooleanField(
+        default=False,
+        help_text="Show annotators a reward model's ranking of the set, where there is one "
+        "(the loop's AI feedback); off by default, since a shown suggestion anchors people.",
+    )
     lease_seconds = models.PositiveIntegerField(default=30 * 60)
     gold_rate = models.FloatField(
         default=0.0,
@@ -155,6 +160,11 @@ class CandidateSet(models.Model):
     )
     gold_source = models.CharField(
         max_length=16, choices=GoldSource.choices, blank=True, help_text="Where the gold came from."
+    )
+    ai_suggestion = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A reward model's ranking of the set: {model_version, tiers, scores}.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)

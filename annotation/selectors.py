@@ -58,9 +58,12 @@ def assignment_task(*, assignment: Assignment) -> dict:
             "candidate_id", "candidate__text"
         )
     )
-    candidate_set = CandidateSet.objects.select_related("prompt").get(
+    candidate_set = CandidateSet.objects.select_related("prompt", "project").get(
         pk=assignment.candidate_set_id
     )
+    suggestion = None
+    if candidate_set.project.show_ai_suggestion and candidate_set.ai_suggestion:
+        suggestion = {"ranking": candidate_set.ai_suggestion["tiers"]}
     return {
         "assignment": assignment.pk,
         "lease_expires_at": assignment.lease_expires_at,
@@ -68,6 +71,7 @@ def assignment_task(*, assignment: Assignment) -> dict:
         "candidate_set": candidate_set.pk,
         "prompt": candidate_set.prompt.messages,
         "candidates": [{"id": cid, "text": texts[cid]} for cid in assignment.display_order],
+        "suggestion": suggestion,
     }
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "annotation",
     "training",
+    "loop",
 ]
 
 MIDDLEWARE = [
@@ -238,10 +239,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.recover_stalled_work",
         "schedule": 30.0,
     },
+    "loop-tick": {
+        "task": "loop.tasks.tick",
+        "schedule": float(env("FLYWHEEL_LOOP_TICK_SECONDS", "15") or 15),
+    },
 }
 CELERY_TASK_ROUTES = {
     "training.tasks.execute_training_run": {"queue": "gpu"},
     "training.tasks.run_generation_job": {"queue": "generation"},
+    "loop.tasks.run_round_step": {"queue": "generation"},
 }
 
 # Security headers; production turns on the HTTPS-only ones via env.

@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("annotation.urls")),
     path("api/v1/", include("training.urls")),
+    path("api/v1/", include("loop.urls")),
     path("", frontend, name="frontend"),
 ]

@@ -207,6 +207,21 @@ def _point_celery_at(app, broker_url: str, result_backend: str) -> None:
     app._local.__dict__.pop("backend", None)
 
 
+@pytest.fixture(scope="session")
+def tinyworld(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny world (tokenizer, base model, SFT policy, prompts). Built once into a cache
+    under FLYWHEEL_VAR_DIR that every test process (xdist worker) and later session shares:
+    the build is locked and keyed by its parameters, so a second caller waits and reads it."""
+    import os
+    from pathlib import Path
+
+    from training.tinyworld.build import build_tinyworld
+
+    var = os.environ.get("FLYWHEEL_VAR_DIR")
+    root = Path(var) / "tinyworld" if var else tmp_path_factory.mktemp("tinyworld")
+    return build_tinyworld(root, seed=0)
+
+
 # --- Fixtures of the gold-set, quality, honeypot and preference-import tests ---------------
 
 

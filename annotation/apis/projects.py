@@ -32,6 +32,7 @@ class ProjectOutput(serializers.Serializer):
     guidelines = serializers.CharField()
     criteria = serializers.JSONField()
     allow_ties = serializers.BooleanField()
+    show_ai_suggestion = serializers.BooleanField()
     lease_seconds = serializers.IntegerField()
     gold_rate = serializers.FloatField(required=False, help_text="Not shown to annotators.")
     current_policy = serializers.IntegerField(source="current_policy_id", allow_null=True)
@@ -60,6 +61,9 @@ class ProjectInput(serializers.Serializer):
         required=False, help_text='{"flags": [str], "ratings": [{"name", "min", "max"}]}'
     )
     allow_ties = serializers.BooleanField(default=True)
+    show_ai_suggestion = serializers.BooleanField(
+        default=False, help_text="Show annotators the reward model's ranking (AI feedback)."
+    )
     lease_seconds = serializers.IntegerField(min_value=30, max_value=7 * 24 * 3600, default=1800)
     gold_rate = serializers.FloatField(
         min_value=0,

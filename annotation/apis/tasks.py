@@ -23,6 +23,13 @@ class TaskCandidateOutput(serializers.Serializer):
     text = serializers.CharField()
 
 
+class TaskSuggestionOutput(serializers.Serializer):
+    ranking = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="Candidate ids in tiers, best first.",
+    )
+
+
 class TaskOutput(serializers.Serializer):
     assignment = serializers.IntegerField()
     lease_expires_at = serializers.DateTimeField()
@@ -30,6 +37,10 @@ class TaskOutput(serializers.Serializer):
     candidate_set = serializers.IntegerField()
     prompt = MessageOutput(many=True)
     candidates = TaskCandidateOutput(many=True, help_text="In this annotator's display order.")
+    suggestion = TaskSuggestionOutput(
+        allow_null=True,
+        help_text="A reward model's ranking, only where the project shows AI suggestions.",
+    )
 
 
 class NextTaskApi(APIView):

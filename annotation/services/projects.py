@@ -53,6 +53,7 @@ def project_create(
     guidelines: str = "",
     criteria: dict[str, Any] | None = None,
     allow_ties: bool = True,
+    show_ai_suggestion: bool = False,
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
     gold_rate: float = 0.0,
     slug: str | None = None,
@@ -76,6 +77,7 @@ def project_create(
         guidelines=guidelines,
         criteria=fields["criteria"],
         allow_ties=allow_ties,
+        show_ai_suggestion=show_ai_suggestion,
         lease_seconds=lease_seconds,
         gold_rate=fields["gold_rate"],
         created_by=created_by,
@@ -89,6 +91,7 @@ UPDATABLE_FIELDS = {
     "guidelines",
     "criteria",
     "allow_ties",
+    "show_ai_suggestion",
     "lease_seconds",
     "annotations_per_set",
 }

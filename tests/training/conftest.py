@@ -1,4 +1,4 @@
-"""Fixtures for training tests: the tiny world's model, built once per test session."""
+"""Fixtures for training tests: a tiny model, built once per test session."""
 
 from __future__ import annotations
 
@@ -33,10 +33,3 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts=tiny_corpus())
 
-
-@pytest.fixture(scope="session")
-def tinyworld(tmp_path_factory: pytest.TempPathFactory):
-    """The tiny world (tokenizer, base model, SFT policy, prompts), built once per session."""
-    from training.tinyworld.build import build_tinyworld
-
-    return build_tinyworld(tmp_path_factory.mktemp("tinyworld"), seed=0)

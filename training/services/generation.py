@@ -23,6 +23,7 @@ from django.utils import timezone
 from annotation.models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from flywheel.errors import ApplicationError
 
+from ..signals import send_job_finished
 from ..models import GenerationJob, JobStatus, ModelKind, ModelVersion
 from .runs import REDISPATCH_QUEUED_AFTER, STALL_SECONDS
 
@@ -232,8 +233,10 @@ def generation_job_execute(*, job_id: int) -> str:
             error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"[-20_000:],
             finished_at=timezone.now(),
         )
+        send_job_finished(kind="generation_job", job_id=job_id)
         return "failed"
-    GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+    if GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
         status=JobStatus.SUCCEEDED, finished_at=timezone.now()
-    )
+    ):
+        send_job_finished(kind="generation_job", job_id=job_id)
     return "succeeded"

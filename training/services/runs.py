@@ -23,6 +23,7 @@ from django.utils import timezone
 from annotation.models import DatasetSnapshot
 from flywheel.errors import ApplicationError
 
+from ..signals import send_job_finished
 from ..models import FINISHED, JobStatus, ModelKind, ModelVersion, RunKind, RunMetric, TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     if locked.status == JobStatus.QUEUED:
         locked.status, locked.finished_at = JobStatus.CANCELLED, timezone.now()
         fields += ["status", "finished_at"]
+        send_job_finished(kind="training_run", job_id=locked.pk)
     locked.save(update_fields=fields)
     return locked
 
@@ -170,7 +172,7 @@ def run_finish(
     metrics: dict | None = None,
 ) -> bool:
     """Final state, once: only a running run can finish."""
-    return bool(
+    finished = bool(
         TrainingRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).update(
             status=status,
             error=error[-LOG_TAIL_CHARS:],
@@ -178,6 +180,9 @@ def run_finish(
             finished_at=timezone.now(),
         )
     )
+    if finished:
+        send_job_finished(kind="training_run", job_id=run_id)
+    return finished
 
 
 def runs_to_redispatch() -> list[int]:

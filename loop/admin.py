@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from .models import Loop, LoopRound
+
+
+@admin.register(Loop)
+class LoopAdmin(admin.ModelAdmin):
+    list_display = ("project", "auto", "trigger", "policy_kind", "prompt_selection", "ai_feedback")
+    list_filter = ("auto", "policy_kind", "prompt_selection")
+
+
+@admin.register(LoopRound)
+class LoopRoundAdmin(admin.ModelAdmin):
+    list_display = ("id", "loop", "number", "status", "step", "policy_kind", "created_at")
+    list_filter = ("status", "step", "policy_kind")
+    raw_id_fields = (
+        "base_policy",
+        "snapshot",
+        "reward_run",
+        "policy_run",
+        "reward_model",
+        "policy_model",
+        "generation_job",
+        "started_by",
+    )

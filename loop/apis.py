@@ -1,0 +1,223 @@
+"""REST for the feedback loop: settings, rounds (start, watch, retry) and the leaderboard."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.apis.projects import get_project_or_404
+from annotation.permissions import IsAdmin, IsReviewerOrAdmin
+from flywheel.errors import ApplicationError
+
+from .models import LoopRound, Oracle, PolicyKind, PromptSelection, SnapshotScope, Trigger
+from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
+from .services.rounds import round_retry, round_start
+from .services.settings import loop_for, loop_update
+
+
+class LoopOutput(serializers.Serializer):
+    project = serializers.IntegerField(source="project_id")
+    auto = serializers.BooleanField()
+    trigger = serializers.CharField()
+    min_new_rankings = serializers.IntegerField()
+    policy_kind = serializers.CharField()
+    reward_config = serializers.JSONField()
+    policy_config = serializers.JSONField()
+    sampling = serializers.JSONField()
+    prompt_selection = serializers.CharField()
+    prompts_per_round = serializers.IntegerField(allow_null=True)
+    snapshot_scope = serializers.CharField()
+    test_fraction = serializers.FloatField()
+    eval_prompts = serializers.JSONField()
+    eval_samples_per_prompt = serializers.IntegerField()
+    eval_max_new_tokens = serializers.IntegerField()
+    oracle = serializers.CharField()
+    ai_feedback = serializers.BooleanField()
+    seed = serializers.IntegerField()
+    current_policy = serializers.IntegerField(source="project.current_policy_id", allow_null=True)
+
+
+class LoopInput(serializers.Serializer):
+    auto = serializers.BooleanField(required=False)
+    trigger = serializers.ChoiceField(choices=Trigger.choices, required=False)
+    min_new_rankings = serializers.IntegerField(min_value=1, max_value=10**7, required=False)
+    policy_kind = serializers.ChoiceField(choices=PolicyKind.choices, required=False)
+    reward_config = serializers.JSONField(required=False)
+    policy_config = serializers.JSONField(required=False)
+    sampling = serializers.JSONField(required=False)
+    prompt_selection = serializers.ChoiceField(choices=PromptSelection.choices, required=False)
+    prompts_per_round = serializers.IntegerField(
+        min_value=1, max_value=10**6, allow_null=True, required=False
+    )
+    snapshot_scope = serializers.ChoiceField(choices=SnapshotScope.choices, required=False)
+    test_fraction = serializers.FloatField(required=False)
+    eval_prompts = serializers.JSONField(required=False)
+    eval_samples_per_prompt = serializers.IntegerField(min_value=1, max_value=64, required=False)
+    eval_max_new_tokens = serializers.IntegerField(min_value=1, max_value=8192, required=False)
+    oracle = serializers.ChoiceField(choices=Oracle.choices, required=False)
+    ai_feedback = serializers.BooleanField(required=False)
+    seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+
+
+class LoopApi(APIView):
+    """GET: a project's loop settings (reviewer, admin). PATCH: change them (admin)."""
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "PATCH" else [IsReviewerOrAdmin()]
+
+    @extend_schema(responses={200: LoopOutput})
+    def get(self, request: Request, project_id: int) -> Response:
+        return Response(LoopOutput(loop_for(get_project_or_404(project_id))).data)
+
+    @extend_schema(request=LoopInput, responses={200: LoopOutput})
+    def patch(self, request: Request, project_id: int) -> Response:
+        loop = loop_for(get_project_or_404(project_id))
+        if isinstance(request.data, dict):
+            unknown = sorted(set(request.data) - set(LoopInput().fields))
+            if unknown:
+                raise ApplicationError(
+                    "Invalid input.", errors={name: ["Unknown field."] for name in unknown}
+                )
+        data = LoopInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        loop = loop_update(loop=loop, changes=dict(data.validated_data))
+        return Response(LoopOutput(loop).data)
+
+
+class RoundOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="loop.project_id")
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+    step = serializers.CharField()
+    error = serializers.CharField()
+    policy_kind = serializers.CharField()
+    base_policy = serializers.IntegerField(source="base_policy_id")
+    snapshot = serializers.IntegerField(source="snapshot_id", allow_null=True)
+    reward_run = serializers.IntegerField(source="reward_run_id", allow_null=True)
+    reward_run_status = serializers.CharField(source="reward_run.status", allow_null=True)
+    policy_run = serializers.IntegerField(source="policy_run_id", allow_null=True)
+    policy_run_status = serializers.CharField(source="policy_run.status", allow_null=True)
+    reward_model = serializers.IntegerField(source="reward_model_id", allow_null=True)
+    policy_model = serializers.IntegerField(source="policy_model_id", allow_null=True)
+    generation_job = serializers.IntegerField(source="generation_job_id", allow_null=True)
+    generation_job_status = serializers.CharField(source="generation_job.status", allow_null=True)
+    selection = serializers.JSONField()
+    evaluation = serializers.SerializerMethodField(
+        help_text="Reward-model accuracy vs the length baseline, the policies' scores, the "
+        "win-rate; without the stored samples and comparisons."
+    )
+    step_seconds = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_evaluation(self, loop_round) -> dict:
+        hidden = {"samples", "comparisons", "prompts"}
+        evaluation = loop_round.evaluation or {}
+        return {k: v for k, v in evaluation.items() if k not in hidden} | (
+            {"prompts": len(evaluation["prompts"])} if "prompts" in evaluation else {}
+        )
+
+
+class RoundDetailOutput(RoundOutput):
+    ai_agreement = serializers.SerializerMethodField()
+    lineage = serializers.SerializerMethodField()
+
+    def get_ai_agreement(self, loop_round) -> dict | None:
+        return ai_agreement(loop_round)
+
+    def get_lineage(self, loop_round) -> dict:
+        return lineage(loop_round)
+
+
+class RoundListStartApi(APIView):
+    """GET: the project's rounds (reviewer, admin). POST: start a round now (admin)."""
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
+
+    @extend_schema(responses={200: RoundOutput(many=True)})
+    def get(self, request: Request, project_id: int) -> Response:
+        loop = loop_for(get_project_or_404(project_id))
+        return Response(RoundOutput(loop_rounds(loop), many=True).data)
+
+    @extend_schema(request=None, responses={201: RoundDetailOutput})
+    def post(self, request: Request, project_id: int) -> Response:
+        loop_round = round_start(project=get_project_or_404(project_id), started_by=request.user)
+        return Response(
+            RoundDetailOutput(_get_round(loop_round.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _get_round(round_id: int) -> LoopRound:
+    loop_round = (
+        LoopRound.objects.select_related(
+            "loop", "snapshot", "reward_run", "policy_run", "generation_job"
+        )
+        .filter(pk=round_id)
+        .first()
+    )
+    if loop_round is None:
+        raise Http404("No such round.")
+    return loop_round
+
+
+class RoundDetailApi(APIView):
+    permission_classes = [IsReviewerOrAdmin]
+
+    @extend_schema(responses={200: RoundDetailOutput})
+    def get(self, request: Request, round_id: int) -> Response:
+        return Response(RoundDetailOutput(_get_round(round_id)).data)
+
+
+class RoundRetryApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: RoundDetailOutput})
+    def post(self, request: Request, round_id: int) -> Response:
+        loop_round = round_retry(loop_round=_get_round(round_id))
+        return Response(RoundDetailOutput(_get_round(loop_round.pk)).data)
+
+
+class LeaderboardEntryOutput(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    name = serializers.CharField()
+    rating = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+    comparisons = serializers.IntegerField()
+
+
+class LeaderboardOutput(serializers.Serializer):
+    source = serializers.CharField()
+    comparisons = serializers.IntegerField()
+    entries = LeaderboardEntryOutput(many=True)
+
+
+class LeaderboardApi(APIView):
+    """A Bradley–Terry leaderboard of the project's model versions with 95 % bootstrap
+    intervals: ``source=rm`` from each round's reward-model judgements of its policy against
+    the earlier ones, ``source=human`` from human rankings of sets that mix versions."""
+
+    permission_classes = [IsReviewerOrAdmin]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("source", enum=["rm", "human"], default="rm")],
+        responses={200: LeaderboardOutput},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        source = request.query_params.get("source", "rm")
+        if source not in ("rm", "human"):
+            raise ApplicationError('Must be "rm" or "human".', field="source")
+        unknown = sorted(set(request.query_params) - {"source"})
+        if unknown:
+            raise ApplicationError("Unknown query parameter.", field=unknown[0])
+        loop = loop_for(get_project_or_404(project_id))
+        return Response(leaderboard(loop, source=source))

@@ -1,0 +1,177 @@
+"""The feedback loop: per-project settings for automated rounds, and each round's steps.
+
+A round turns the crank once: snapshot the project's rankings → train a reward model → train
+the policy (DPO by default; PPO / GRPO selectable) → register it as the project's current
+policy → evaluate it → generate the next round's candidates. Every step is an ordinary platform
+object (a DatasetSnapshot, TrainingRuns, a GenerationJob) that the round links to, so lineage
+reads straight off the round: round-2 candidates → their generation job → the round-1 policy →
+its DPO run → the snapshot → the rankings.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PolicyKind(models.TextChoices):
+    DPO = "dpo", "DPO"
+    PPO = "ppo", "PPO"
+    GRPO = "grpo", "GRPO"
+
+
+class PromptSelection(models.TextChoices):
+    RANDOM = "random", "Random"
+    UNCERTAINTY = "uncertainty", "Least certain reward model (active learning)"
+
+
+class Trigger(models.TextChoices):
+    ROUND_COMPLETE = "round_complete", "When the round's sets are complete"
+    NEW_RANKINGS = "new_rankings", "When N new rankings arrived"
+
+
+class SnapshotScope(models.TextChoices):
+    NEW = "new", "Rankings since the previous round (on-policy)"
+    ALL = "all", "All rankings so far"
+
+
+class Oracle(models.TextChoices):
+    NONE = "none", "None"
+    TINYWORLD = "tinyworld", "Tiny world hidden rule"
+
+
+class Loop(models.Model):
+    """How a project's rounds run. One per project, created on first use with defaults."""
+
+    project = models.OneToOneField(
+        "annotation.Project", on_delete=models.CASCADE, related_name="loop"
+    )
+    auto = models.BooleanField(
+        default=False, help_text="Start a round by itself when the trigger fires."
+    )
+    trigger = models.CharField(
+        max_length=20, choices=Trigger.choices, default=Trigger.ROUND_COMPLETE
+    )
+    min_new_rankings = models.PositiveIntegerField(
+        default=100, help_text="new_rankings trigger: rankings since the last round's snapshot."
+    )
+    policy_kind = models.CharField(max_length=8, choices=PolicyKind.choices, default="dpo")
+    reward_config = models.JSONField(default=dict, blank=True)
+    policy_config = models.JSONField(default=dict, blank=True)
+    sampling = models.JSONField(default=dict, blank=True, help_text="Generation sampling.")
+    prompt_selection = models.CharField(
+        max_length=16, choices=PromptSelection.choices, default=PromptSelection.RANDOM
+    )
+    prompts_per_round = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Prompts to generate for per round; empty: all."
+    )
+    snapshot_scope = models.CharField(
+        max_length=8,
+        choices=SnapshotScope.choices,
+        default=SnapshotScope.NEW,
+        help_text="Which rankings a round trains on. new: those since the previous round's "
+        "snapshot, i.e. preferences over the current policy's own samples (iterative DPO, Xu "
+        "et al. 2023; Xiong et al. 2024); all: every ranking of the project.",
+    )
+    test_fraction = models.FloatField(default=0.2)
+    eval_prompts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Held-out prompts (lists of messages) for evaluation; never annotated.",
+    )
+    eval_samples_per_prompt = models.PositiveSmallIntegerField(default=4)
+    eval_max_new_tokens = models.PositiveIntegerField(default=64)
+    oracle = models.CharField(
+        max_length=16,
+        choices=Oracle.choices,
+        default=Oracle.NONE,
+        help_text="A known rule to score policy samples by (the tiny world's trait rate).",
+    )
+    ai_feedback = models.BooleanField(
+        default=False, help_text="The current reward model pre-ranks each new set."
+    )
+    seed = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"loop of project {self.project_id}"
+
+
+class RoundStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RoundStep(models.TextChoices):
+    SNAPSHOT = "snapshot", "Snapshot"
+    REWARD = "reward", "Reward model"
+    POLICY = "policy", "Policy"
+    EVALUATE = "evaluate", "Evaluate"
+    GENERATE = "generate", "Generate"
+    AI_FEEDBACK = "ai_feedback", "AI pre-ranking"
+    DONE = "done", "Done"
+
+
+STEP_ORDER = [s.value for s in RoundStep]
+
+
+class LoopRound(models.Model):
+    loop = models.ForeignKey(Loop, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=RoundStatus.choices, default=RoundStatus.RUNNING
+    )
+    step = models.CharField(max_length=16, choices=RoundStep.choices, default=RoundStep.SNAPSHOT)
+    error = models.TextField(blank=True)
+    policy_kind = models.CharField(max_length=8, choices=PolicyKind.choices)
+    base_policy = models.ForeignKey(
+        "training.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.ForeignKey(
+        "annotation.DatasetSnapshot", null=True, blank=True, on_delete=models.PROTECT
+    )
+    reward_run = models.ForeignKey(
+        "training.TrainingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    policy_run = models.ForeignKey(
+        "training.TrainingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reward_model = models.ForeignKey(
+        "training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    policy_model = models.ForeignKey(
+        "training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    generation_job = models.ForeignKey(
+        "training.GenerationJob",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    selected_prompts = models.JSONField(default=list, blank=True)
+    selection = models.JSONField(
+        default=dict, blank=True, help_text="How the next round's prompts were chosen."
+    )
+    evaluation = models.JSONField(default=dict, blank=True)
+    step_seconds = models.JSONField(default=dict, blank=True, help_text="Wall time per step.")
+    step_started_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["loop", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loop", "number"], name="loop_round_number_unique"),
+            models.UniqueConstraint(
+                fields=["loop"],
+                condition=Q(status="running"),
+                name="loop_one_running_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"round {self.number} of project {self.loop.project_id} ({self.status})"

@@ -1,0 +1,63 @@
+"""Loop settings tuned for the tiny world (DESIGN.md): used by `make demo`, the end-to-end
+loop tests and `bench/loop.py`, so the three show the same thing. Measured values are in
+bench/RESULTS.md; the defaults of the run configs (literature values for real models) do not
+move a 0.4 M-parameter model in a round, hence the higher learning rates here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TINYWORLD_REWARD_CONFIG: dict[str, Any] = {
+    "learning_rate": 1e-3,
+    "num_train_epochs": 2.0,
+    "per_device_train_batch_size": 16,
+    "gradient_accumulation_steps": 1,
+    "warmup_steps": 0,
+    "logging_steps": 5,
+    "save_steps": 10_000,
+}
+
+TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
+    "dpo": {
+        "learning_rate": 5e-4,
+        "num_train_epochs": 3.0,
+        "per_device_train_batch_size": 16,
+        "gradient_accumulation_steps": 1,
+        "warmup_steps": 0,
+        "beta": 0.1,
+        "rpo_alpha": 1.0,
+        "logging_steps": 5,
+        "save_steps": 10_000,
+    },
+    "ppo": {
+        "learning_rate": 1e-3,
+        "max_steps": 30,
+        "rollout_batch_size": 32,
+        "minibatch_size": 8,
+        "max_new_tokens": 48,
+        "save_steps": 10_000,
+    },
+    "grpo": {
+        "learning_rate": 1e-3,
+        "max_steps": 30,
+        "save_steps": 10_000,
+    },
+}
+
+TINYWORLD_SAMPLING: dict[str, Any] = {"max_new_tokens": 64, "batch_size": 64}
+
+
+def tinyworld_loop_settings(
+    *, policy_kind: str = "dpo", eval_prompts: list | None = None
+) -> dict[str, Any]:
+    """`loop_update` changes for a tiny-world project."""
+    return {
+        "policy_kind": policy_kind,
+        "reward_config": TINYWORLD_REWARD_CONFIG,
+        "policy_config": TINYWORLD_POLICY_CONFIGS[policy_kind],
+        "sampling": TINYWORLD_SAMPLING,
+        "oracle": "tinyworld",
+        "eval_prompts": eval_prompts or [],
+        "eval_samples_per_prompt": 4,
+        "eval_max_new_tokens": 64,
+    }

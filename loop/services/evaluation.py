@@ -1,0 +1,367 @@
+"""The round's worker steps: evaluate the new policy and reward model, choose the next round's
+prompts, queue their generation; and the reward model's pre-ranking of new sets (AI feedback).
+
+Evaluation, recorded on the round (``LoopRound.evaluation``):
+
+- ``reward``: the round's reward model on the snapshot's held-out (test) pairs — accuracy,
+  against the "longer is better" baseline on the same pairs (RLHF-NOTES: ≈ 55 % on human data;
+  an RM that does not beat it has learned length, not preference).
+- ``policy`` / ``base_policy``: the new policy and the one it started from, sampled on the loop's
+  evaluation prompts (held out: never annotated) with the same seed — mean reward-model score,
+  and with an oracle (the tiny world's hidden rule) the preferred-trait rate.
+- ``win_rate``: new vs previous policy on the same prompts, judged by this round's reward model
+  (ties count half).
+- ``comparisons``: the new policy against every earlier policy of the project whose samples an
+  earlier round stored, judged by this round's reward model, as ``[a, b, outcome, prompt]`` for
+  the Bradley–Terry leaderboard (`loop.selectors.leaderboard`).
+- ``samples``: the texts sampled per model version, so later rounds compare against them without
+  sampling old policies again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from annotation.enums import CandidateSetState
+from annotation.exports.rows import ExportOptions
+from annotation.exports.stream import export_rows, snapshot_rankings
+from annotation.models import CandidateSet, Prompt
+from training.services.generation import generation_job_create
+
+from ..models import LoopRound, Oracle, PromptSelection, RoundStep
+from .rounds import round_worker_step_done, round_worker_step_failed
+
+logger = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+MAX_HELDOUT_PAIRS = 2_000
+
+
+def _threads() -> int | None:
+    """Intra-op threads for scoring and sampling (``FLYWHEEL_TORCH_THREADS``; unset leaves
+    torch's default), as the training runner does."""
+    return int(os.environ.get("FLYWHEEL_TORCH_THREADS", "0")) or None
+
+
+def heldout_pairs(loop_round: LoopRound) -> list[tuple[Messages, str, str]]:
+    """(prompt, chosen, rejected) of the snapshot's test split (all pairs, ties dropped)."""
+    snapshot = loop_round.snapshot
+    rows = export_rows(
+        project=snapshot.project,
+        rankings=snapshot_rankings(snapshot=snapshot, split="test"),
+        options=ExportOptions(view="preference"),
+    )
+    pairs = []
+    for row in rows:
+        pairs.append((row["prompt"], row["chosen"][-1]["content"], row["rejected"][-1]["content"]))
+        if len(pairs) >= MAX_HELDOUT_PAIRS:
+            break
+    return pairs
+
+
+def evaluation_prompts(loop_round: LoopRound) -> list[Messages]:
+    """The loop's held-out prompts; without any, the snapshot's test-split prompts (they were
+    annotated, but the policy never trained on them)."""
+    if loop_round.loop.eval_prompts:
+        return list(loop_round.loop.eval_prompts)
+    prompt_ids = (
+        snapshot_rankings(snapshot=loop_round.snapshot, split="test")
+        .values_list("candidate_set__prompt_id", flat=True)
+        .distinct()
+    )
+    return [
+        messages
+        for messages in Prompt.objects.filter(pk__in=prompt_ids)
+        .order_by("id")
+        .values_list("messages", flat=True)[:200]
+    ]
+
+
+def sample_policy(
+    model_dir: str, prompts: Sequence[Messages], *, n: int, max_new_tokens: int, seed: int
+) -> list[list[str]]:
+    """``n`` samples per prompt (prompt-major, grouped per prompt)."""
+    from training.evaluation import sample_responses
+
+    flat = sample_responses(
+        model_dir,
+        prompts,
+        samples_per_prompt=n,
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+        cpu_threads=_threads(),
+    )
+    return [flat[i : i + n] for i in range(0, len(flat), n)]
+
+
+def _oracle_rates(prompts: Sequence[Messages], samples: list[list[str]]) -> dict[str, float]:
+    from training.tinyworld.scorer import has_preferred_trait, is_relevant, is_well_formed
+
+    pairs = [(p, t) for p, texts in zip(prompts, samples, strict=True) for t in texts]
+    n = len(pairs) or 1
+    return {
+        "trait_rate": sum(has_preferred_trait(p, t) for p, t in pairs) / n,
+        "well_formed_rate": sum(is_well_formed(t) for _, t in pairs) / n,
+        "relevance_rate": sum(is_relevant(p, t) for p, t in pairs) / n,
+    }
+
+
+def _flat(prompts: Sequence[Messages], samples: list[list[str]]):
+    flat_prompts = [p for p, texts in zip(prompts, samples, strict=True) for _ in texts]
+    flat_texts = [t for texts in samples for t in texts]
+    return flat_prompts, flat_texts
+
+
+def _stored_samples(loop_round: LoopRound, prompts: list[Messages]) -> dict[int, list[list[str]]]:
+    """Samples of earlier policies that earlier rounds of this loop stored for the same
+    evaluation prompts."""
+    found: dict[int, list[list[str]]] = {}
+    earlier = loop_round.loop.rounds.filter(number__lt=loop_round.number).order_by("number")
+    for earlier_round in earlier:
+        evaluation = earlier_round.evaluation or {}
+        if evaluation.get("prompts") != prompts:
+            continue
+        for model_id, texts in (evaluation.get("samples") or {}).items():
+            found[int(model_id)] = texts
+    return found
+
+
+def evaluate(loop_round: LoopRound) -> dict[str, Any]:
+    from training.evaluation import (
+        load_reward_model,
+        reward_model_accuracy,
+        reward_scores,
+        win_rate_from_scores,
+    )
+
+    loop = loop_round.loop
+    rm_dir = load_reward_model(loop_round.reward_model.storage_path)  # loaded once
+    threads = _threads()
+    result: dict[str, Any] = {}
+
+    pairs = heldout_pairs(loop_round)
+    if pairs:
+        accuracy = reward_model_accuracy(rm_dir, pairs, cpu_threads=threads)
+        result["reward"] = {
+            "pairs": accuracy.n,
+            "accuracy": accuracy.accuracy,
+            "length_baseline": accuracy.length_baseline,
+        }
+    else:
+        result["reward"] = {"pairs": 0, "accuracy": None, "length_baseline": None}
+
+    prompts = evaluation_prompts(loop_round)
+    result["prompts"] = prompts
+    if not prompts:
+        return result
+    seed = loop.seed + 7919 * loop_round.number
+    n = loop.eval_samples_per_prompt
+    stored = _stored_samples(loop_round, prompts)
+    policy = loop_round.policy_model
+    base = loop_round.base_policy
+    samples = {
+        policy.pk: sample_policy(
+            policy.storage_path, prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
+        )
+    }
+    if base.pk not in stored:
+        samples[base.pk] = sample_policy(
+            base.storage_path, prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
+        )
+    every = stored | samples
+    scores: dict[int, list[float]] = {}
+    for model_id, texts in every.items():
+        flat_prompts, flat_texts = _flat(prompts, texts)
+        scores[model_id] = reward_scores(rm_dir, flat_prompts, flat_texts, cpu_threads=threads)
+
+    def summary(model_id: int) -> dict[str, Any]:
+        values = scores[model_id]
+        row: dict[str, Any] = {
+            "model_version": model_id,
+            "samples": len(values),
+            "mean_reward": sum(values) / len(values) if values else None,
+        }
+        if loop.oracle == Oracle.TINYWORLD:
+            row |= _oracle_rates(prompts, every[model_id])
+        return row
+
+    result["policy"] = summary(policy.pk)
+    result["base_policy"] = summary(base.pk)
+    win = win_rate_from_scores(scores[policy.pk], scores[base.pk])
+    result["win_rate"] = {
+        "n": win.n,
+        "wins": win.wins,
+        "losses": win.losses,
+        "ties": win.ties,
+        "win_rate": win.win_rate,
+    }
+    comparisons = []
+    per_prompt = n
+    for other_id in sorted(every):
+        if other_id == policy.pk:
+            continue
+        for i, (a, b) in enumerate(zip(scores[policy.pk], scores[other_id], strict=True)):
+            outcome = 1.0 if a > b else 0.0 if a < b else 0.5
+            comparisons.append([policy.pk, other_id, outcome, i // per_prompt])
+    result["comparisons"] = comparisons
+    result["samples"] = {str(k): v for k, v in samples.items()}
+    return result
+
+
+def pending_prompt_pool(loop_round: LoopRound) -> list[int]:
+    """Prompts of the project that no open set is waiting on (gold sets aside): those never
+    shown yet come first in id order, then those ranked in earlier rounds."""
+    project_id = loop_round.loop.project_id
+    busy = set(
+        CandidateSet.objects.filter(project_id=project_id, gold_tiers__isnull=True)
+        .exclude(state=CandidateSetState.COMPLETE)
+        .values_list("prompt_id", flat=True)
+    )
+    used = set(
+        CandidateSet.objects.filter(project_id=project_id).values_list("prompt_id", flat=True)
+    )
+    ids = [
+        pid
+        for pid in Prompt.objects.filter(project_id=project_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+        if pid not in busy
+    ]
+    return [pid for pid in ids if pid not in used] + [pid for pid in ids if pid in used]
+
+
+def select_prompts(loop_round: LoopRound) -> tuple[list[int], dict[str, Any]]:
+    """The next round's prompts: ``random`` (seeded), or ``uncertainty`` — sample K responses
+    per pool prompt from the new policy, score them with this round's reward model and keep the
+    prompts whose top two responses are closest (active learning: the labels the reward model
+    is least sure of)."""
+    loop = loop_round.loop
+    pool = pending_prompt_pool(loop_round)
+    wanted = loop.prompts_per_round or len(pool)
+    info: dict[str, Any] = {"method": loop.prompt_selection, "pool": len(pool)}
+    if not pool:
+        return [], info | {"chosen": 0}
+    if loop.prompt_selection == PromptSelection.RANDOM or wanted >= len(pool):
+        rng = random.Random(f"{loop.seed}-{loop_round.number}")
+        chosen = sorted(rng.sample(pool, min(wanted, len(pool))))
+        return chosen, info | {"chosen": len(chosen)}
+    from training.evaluation import margin_uncertainty, reward_scores
+
+    messages = dict(Prompt.objects.filter(pk__in=pool).values_list("id", "messages"))
+    prompts = [messages[pid] for pid in pool]
+    k = loop.project.k
+    samples = sample_policy(
+        loop_round.policy_model.storage_path,
+        prompts,
+        n=k,
+        max_new_tokens=int((loop.sampling or {}).get("max_new_tokens", loop.eval_max_new_tokens)),
+        seed=loop.seed + 104729 * loop_round.number,
+    )
+    flat_prompts, flat_texts = _flat(prompts, samples)
+    scores = reward_scores(
+        loop_round.reward_model.storage_path, flat_prompts, flat_texts, cpu_threads=_threads()
+    )
+    margins = {pid: margin_uncertainty(scores[i * k : (i + 1) * k]) for i, pid in enumerate(pool)}
+    ranked = sorted(pool, key=lambda pid: (margins[pid], pid))
+    chosen = sorted(ranked[:wanted])
+    mean = lambda ids: sum(margins[i] for i in ids) / len(ids)  # noqa: E731
+    return chosen, info | {
+        "chosen": len(chosen),
+        "mean_margin_chosen": mean(chosen),
+        "mean_margin_pool": mean(pool),
+    }
+
+
+def round_evaluate_step(*, round_id: int) -> str:
+    """Worker: evaluate, select the next round's prompts and queue their generation."""
+    loop_round = LoopRound.objects.select_related(
+        "loop__project", "snapshot", "reward_model", "policy_model", "base_policy"
+    ).get(pk=round_id)
+    if loop_round.step != RoundStep.EVALUATE:
+        return "skipped: not at evaluate"
+    try:
+        evaluation = evaluate(loop_round)
+        prompt_ids, selection = select_prompts(loop_round)
+    except Exception as exc:  # noqa: BLE001 — recorded on the round
+        logger.exception("evaluation of round %s failed", round_id)
+        round_worker_step_failed(
+            round_id=round_id,
+            step=RoundStep.EVALUATE,
+            message=f"Evaluation failed: {type(exc).__name__}: {exc}\n\n"
+            + traceback.format_exc()[-4000:],
+        )
+        return "failed"
+    fields: dict[str, Any] = {
+        "evaluation": evaluation,
+        "selected_prompts": prompt_ids,
+        "selection": selection,
+    }
+    loop = loop_round.loop
+    if prompt_ids:
+        fields["generation_job"] = generation_job_create(
+            project=loop.project,
+            model_version=loop_round.policy_model,
+            prompts=prompt_ids,
+            sampling=loop.sampling or {},
+            seed=loop.seed + loop_round.number,
+            round=loop_round.number,
+            created_by=loop_round.started_by,
+        )
+    round_worker_step_done(
+        round_id=round_id, step=RoundStep.EVALUATE, fields=fields, then=RoundStep.GENERATE
+    )
+    return "evaluated"
+
+
+def round_ai_feedback_step(*, round_id: int) -> str:
+    """Worker: this round's reward model pre-ranks every set its generation job wrote."""
+    loop_round = LoopRound.objects.select_related("reward_model", "generation_job").get(pk=round_id)
+    if loop_round.step != RoundStep.AI_FEEDBACK:
+        return "skipped: not at ai_feedback"
+    try:
+        ai_rank_sets(
+            CandidateSet.objects.filter(
+                members__candidate__generation_job=loop_round.generation_job
+            ).distinct(),
+            reward_model=loop_round.reward_model,
+        )
+    except Exception as exc:  # noqa: BLE001
+        logger.exception("AI pre-ranking of round %s failed", round_id)
+        round_worker_step_failed(
+            round_id=round_id,
+            step=RoundStep.AI_FEEDBACK,
+            message=f"AI pre-ranking failed: {type(exc).__name__}: {exc}",
+        )
+        return "failed"
+    round_worker_step_done(
+        round_id=round_id, step=RoundStep.AI_FEEDBACK, fields={}, then=RoundStep.DONE
+    )
+    return "ranked"
+
+
+def ai_rank_sets(sets, *, reward_model) -> int:
+    """Store the reward model's ranking of each set as its ``ai_suggestion`` (candidate ids in
+    tiers, best first, and each candidate's score)."""
+    from training.evaluation import rm_rank_sets
+
+    sets = list(sets.select_related("prompt").prefetch_related("members__candidate"))
+    inputs, ids = [], []
+    for candidate_set in sets:
+        members = sorted(candidate_set.members.all(), key=lambda m: m.position)
+        ids.append([m.candidate_id for m in members])
+        inputs.append((candidate_set.prompt.messages, [m.candidate.text for m in members]))
+    ranked = rm_rank_sets(Path(reward_model.storage_path), inputs, cpu_threads=_threads())
+    for candidate_set, set_ids, (scores, tiers) in zip(sets, ids, ranked, strict=True):
+        candidate_set.ai_suggestion = {
+            "model_version": reward_model.pk,
+            "tiers": [[set_ids[i] for i in tier] for tier in tiers],
+            "scores": {str(set_ids[i]): float(s) for i, s in enumerate(scores)},
+        }
+    CandidateSet.objects.bulk_update(sets, ["ai_suggestion"])
+    return len(sets)

@@ -1,0 +1,347 @@
+"""Rounds of the feedback loop: start, advance step by step, retry, and the auto trigger.
+
+A round is a small state machine on one row. ``round_advance`` takes the row lock, looks at the
+current step and the state of the object that step is waiting for, and moves on when it is done.
+It is idempotent — it can be called any number of times, from the ``job_finished`` signal (the
+fast path), from the periodic sweep (the safety net for a lost signal or dispatch) or by hand —
+because each transition is decided and written under the row lock, and each object a step
+creates is linked to the round in the same transaction, so a retried step finds it and does not
+create a second one. Heavy steps (evaluation, prompt selection, AI pre-ranking) load models, so
+they run as their own Celery task on the ``generation`` queue and hand back by advancing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotation.enums import CandidateSetState
+from annotation.exports.stream import ExportFilters
+from annotation.models import CandidateSet, Project, Ranking
+from annotation.services.snapshots import snapshot_create
+from flywheel.errors import ApplicationError
+from training.models import JobStatus, TrainingRun
+from training.services.runs import training_run_create
+
+from ..models import Loop, LoopRound, RoundStatus, RoundStep, SnapshotScope, Trigger
+from .settings import loop_for
+
+logger = logging.getLogger(__name__)
+
+# Steps done by a worker task (`loop.tasks.run_round_step`) rather than inline in the advance.
+WORKER_STEPS = {RoundStep.EVALUATE, RoundStep.AI_FEEDBACK}
+FAILED_JOB = {JobStatus.FAILED, JobStatus.CANCELLED}
+WORKER_STEP_STALL = timedelta(
+    seconds=int(os.environ.get("FLYWHEEL_LOOP_STEP_STALL_SECONDS", str(30 * 60)))
+)
+
+
+def round_start(*, project: Project, started_by: AbstractUser | None = None) -> LoopRound:
+    """Open the next round from the project's current policy; its first step runs once the row
+    commits. 409 while another round runs."""
+    loop = loop_for(project)
+    if project.current_policy_id is None:
+        raise ApplicationError(
+            "The project has no current policy to improve; register one first.",
+            field="current_policy",
+        )
+    if not Ranking.objects.filter(
+        candidate_set__project=project, candidate_set__gold_tiers__isnull=True
+    ).exists():
+        raise ApplicationError("The project has no rankings yet.", code="no_rankings")
+    with transaction.atomic():
+        Loop.objects.select_for_update().get(pk=loop.pk)  # serialise starts of one project
+        if loop.rounds.filter(status=RoundStatus.RUNNING).exists():
+            raise ApplicationError("A round is already running.", code="round_running", status=409)
+        number = (loop.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+        loop_round = LoopRound.objects.create(
+            loop=loop,
+            number=number,
+            policy_kind=loop.policy_kind,
+            base_policy_id=project.current_policy_id,
+            started_by=started_by,
+            step_started_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: dispatch_advance(loop_round.pk))
+    return loop_round
+
+
+def round_retry(*, loop_round: LoopRound) -> LoopRound:
+    """Resume a failed round at the step that failed: the failed step's object is unlinked (it
+    stays in the registry, with its error) and the step is done again."""
+    with transaction.atomic():
+        locked = LoopRound.objects.select_for_update().get(pk=loop_round.pk)
+        if locked.status != RoundStatus.FAILED:
+            raise ApplicationError(
+                f"Only a failed round can be retried; this one {locked.status}.",
+                code="round_not_failed",
+                status=409,
+            )
+        if locked.loop.rounds.filter(status=RoundStatus.RUNNING).exists():
+            raise ApplicationError("A round is already running.", code="round_running", status=409)
+        if locked.step == RoundStep.REWARD:
+            locked.reward_run = None
+        elif locked.step == RoundStep.POLICY:
+            locked.policy_run = None
+        elif locked.step == RoundStep.GENERATE:
+            locked.generation_job = None
+        locked.status, locked.error, locked.finished_at = RoundStatus.RUNNING, "", None
+        locked.step_started_at = timezone.now()
+        locked.save()
+        if locked.step in WORKER_STEPS:
+            step = locked.step
+            transaction.on_commit(lambda: dispatch_worker_step(locked.pk, step))
+        else:
+            transaction.on_commit(lambda: dispatch_advance(locked.pk))
+    return locked
+
+
+def dispatch_advance(round_id: int) -> None:
+    from ..tasks import advance_round
+
+    try:
+        advance_round.delay(round_id)
+    except Exception:  # noqa: BLE001 — the periodic sweep advances it later
+        logger.exception("Could not dispatch round %s; the sweep will advance it", round_id)
+
+
+def dispatch_worker_step(round_id: int, step: str) -> None:
+    from ..tasks import run_round_step
+
+    try:
+        run_round_step.apply_async((round_id, step), queue="generation")
+    except Exception:  # noqa: BLE001
+        logger.exception("Could not dispatch step %s of round %s", step, round_id)
+
+
+def _fail(loop_round: LoopRound, message: str) -> None:
+    loop_round.status = RoundStatus.FAILED
+    loop_round.error = message
+    loop_round.finished_at = timezone.now()
+    _time_step(loop_round)
+    loop_round.save()
+    logger.warning("round %s failed at %s: %s", loop_round.pk, loop_round.step, message)
+
+
+def _time_step(loop_round: LoopRound) -> None:
+    if loop_round.step_started_at is not None:
+        seconds = (timezone.now() - loop_round.step_started_at).total_seconds()
+        loop_round.step_seconds = loop_round.step_seconds | {
+            loop_round.step: round(loop_round.step_seconds.get(loop_round.step, 0) + seconds, 3)
+        }
+
+
+def _goto(loop_round: LoopRound, step: RoundStep) -> None:
+    _time_step(loop_round)
+    loop_round.step = step
+    loop_round.step_started_at = timezone.now()
+    if step in WORKER_STEPS:
+        round_id = loop_round.pk
+        transaction.on_commit(lambda: dispatch_worker_step(round_id, step))
+    if step == RoundStep.DONE:
+        loop_round.status = RoundStatus.SUCCEEDED
+        loop_round.finished_at = timezone.now()
+
+
+def _run_failed(run: TrainingRun, what: str) -> str:
+    reason = (run.error or "").strip().splitlines()
+    detail = f": {reason[0]}" if reason else ""
+    return f"The {what} run {run.pk} {run.status}{detail}"
+
+
+def round_advance(*, round_id: int) -> str:
+    """Move the round on as far as it can go now; returns the step it is at (or why not)."""
+    with transaction.atomic():
+        loop_round = (
+            LoopRound.objects.select_for_update(of=("self",))
+            .select_related("loop__project", "reward_run", "policy_run", "generation_job")
+            .filter(pk=round_id)
+            .first()
+        )
+        if loop_round is None or loop_round.status != RoundStatus.RUNNING:
+            return "not running"
+        try:
+            _advance(loop_round)
+        except ApplicationError as exc:
+            _fail(loop_round, f"{exc.message} {exc.errors or ''}".strip())
+        loop_round.save()
+        return loop_round.step
+
+
+def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per step, in order
+    loop = loop_round.loop
+    project = loop.project
+    if loop_round.step == RoundStep.SNAPSHOT:
+        if loop_round.snapshot_id is None:
+            since = None
+            if loop.snapshot_scope == SnapshotScope.NEW:
+                previous = (
+                    loop.rounds.filter(number__lt=loop_round.number)
+                    .exclude(snapshot=None)
+                    .order_by("-number")
+                    .first()
+                )
+                since = previous.snapshot.created_at if previous else None
+            loop_round.snapshot = snapshot_create(
+                project=project,
+                name=f"{project.slug} round {loop_round.number}",
+                filters=ExportFilters(since=since),
+                test_fraction=loop.test_fraction,
+                seed=loop.seed,
+                created_by=loop_round.started_by,
+            )
+        _goto(loop_round, RoundStep.REWARD)
+    if loop_round.step == RoundStep.REWARD:
+        if loop_round.reward_run is None:
+            loop_round.reward_run = training_run_create(
+                kind="reward",
+                dataset=loop_round.snapshot,
+                base_model=loop_round.base_policy,
+                config=loop.reward_config,
+                created_by=loop_round.started_by,
+            )
+            return
+        run = loop_round.reward_run
+        if run.status in FAILED_JOB:
+            return _fail(loop_round, _run_failed(run, "reward"))
+        if run.status != JobStatus.SUCCEEDED:
+            return
+        loop_round.reward_model = run.output_model
+        _goto(loop_round, RoundStep.POLICY)
+    if loop_round.step == RoundStep.POLICY:
+        if loop_round.policy_run is None:
+            rl = loop_round.policy_kind != "dpo"
+            loop_round.policy_run = training_run_create(
+                kind=loop_round.policy_kind,
+                dataset=loop_round.snapshot,
+                base_model=loop_round.base_policy,
+                reward_model=loop_round.reward_model if rl else None,
+                config=loop.policy_config if loop.policy_kind == loop_round.policy_kind else {},
+                created_by=loop_round.started_by,
+            )
+            return
+        run = loop_round.policy_run
+        if run.status in FAILED_JOB:
+            return _fail(loop_round, _run_failed(run, loop_round.policy_kind.upper()))
+        if run.status != JobStatus.SUCCEEDED:
+            return
+        policy = run.output_model
+        loop_round.policy_model = policy
+        Project.objects.filter(pk=project.pk).update(current_policy=policy)
+        _goto(loop_round, RoundStep.EVALUATE)
+        return  # evaluation (and prompt selection) run on a worker
+    if loop_round.step == RoundStep.GENERATE:
+        job = loop_round.generation_job
+        if job is None:  # nothing to generate for (see the round's `selection`)
+            _finish_generation(loop_round)
+            return
+        if job.status in FAILED_JOB:
+            reason = (job.error or "").strip().splitlines()
+            return _fail(
+                loop_round,
+                f"The generation job {job.pk} {job.status}" + (f": {reason[0]}" if reason else ""),
+            )
+        if job.status != JobStatus.SUCCEEDED:
+            return
+        _finish_generation(loop_round)
+
+
+def _finish_generation(loop_round: LoopRound) -> None:
+    if loop_round.loop.ai_feedback and loop_round.generation_job is not None:
+        _goto(loop_round, RoundStep.AI_FEEDBACK)
+    else:
+        _goto(loop_round, RoundStep.DONE)
+
+
+def round_worker_step_done(
+    *, round_id: int, step: RoundStep, fields: dict[str, Any], then: RoundStep
+) -> None:
+    """Record a worker step's results and move to `then` — only if the round is still at that
+    step (a duplicate delivery of the same step writes nothing)."""
+    with transaction.atomic():
+        loop_round = LoopRound.objects.select_for_update().get(pk=round_id)
+        if loop_round.status != RoundStatus.RUNNING or loop_round.step != step:
+            return
+        for name, value in fields.items():
+            setattr(loop_round, name, value)
+        _goto(loop_round, then)
+        loop_round.save()
+        transaction.on_commit(lambda: dispatch_advance(round_id))
+
+
+def round_worker_step_failed(*, round_id: int, step: RoundStep, message: str) -> None:
+    with transaction.atomic():
+        loop_round = LoopRound.objects.select_for_update().get(pk=round_id)
+        if loop_round.status == RoundStatus.RUNNING and loop_round.step == step:
+            _fail(loop_round, message)
+
+
+def rounds_sweep() -> int:
+    """The periodic safety net: advance every running round (a lost ``job_finished`` signal or
+    dispatch costs one sweep interval), and send again a worker step that has been at it longer
+    than ``WORKER_STEP_STALL`` (its worker died; a duplicate is harmless, see
+    `round_worker_step_done`)."""
+    running = LoopRound.objects.filter(status=RoundStatus.RUNNING)
+    stale = timezone.now() - WORKER_STEP_STALL
+    for loop_round in running:
+        if loop_round.step in WORKER_STEPS:
+            if loop_round.step_started_at and loop_round.step_started_at < stale:
+                logger.warning("re-sending step %s of round %s", loop_round.step, loop_round.pk)
+                LoopRound.objects.filter(pk=loop_round.pk).update(step_started_at=timezone.now())
+                dispatch_worker_step(loop_round.pk, loop_round.step)
+        else:
+            round_advance(round_id=loop_round.pk)
+    return len(running)
+
+
+def latest_round_complete(loop: Loop) -> bool:
+    """The newest round's candidate sets are all complete (round_complete trigger)."""
+    sets = CandidateSet.objects.filter(project_id=loop.project_id, gold_tiers__isnull=True)
+    latest = sets.aggregate(r=Max("round"))["r"]
+    if latest is None:
+        return False
+    return not sets.filter(round=latest).exclude(state=CandidateSetState.COMPLETE).exists()
+
+
+def rankings_since_last_round(loop: Loop) -> int:
+    rankings = Ranking.objects.filter(
+        candidate_set__project_id=loop.project_id, candidate_set__gold_tiers__isnull=True
+    )
+    last = loop.rounds.exclude(snapshot=None).order_by("-number").first()
+    if last is not None:
+        rankings = rankings.filter(created_at__gt=last.snapshot.created_at)
+    return rankings.count()
+
+
+def loop_should_start(loop: Loop) -> bool:
+    last = loop.rounds.order_by("-number").first()
+    if last is not None and last.status != RoundStatus.SUCCEEDED:
+        # running, or failed: a failed round waits for a human to retry it, since starting
+        # another automatically would most likely fail the same way
+        return False
+    if loop.trigger == Trigger.NEW_RANKINGS:
+        return rankings_since_last_round(loop) >= max(1, loop.min_new_rankings)
+    # round_complete: the newest sets are all ranked, and they are newer than the last round's
+    # snapshot (otherwise this round's data was already used)
+    if not latest_round_complete(loop):
+        return False
+    return rankings_since_last_round(loop) > 0
+
+
+def loop_tick() -> list[int]:
+    """Start a round on every automatic loop whose trigger fired; returns the new rounds' ids."""
+    started = []
+    for loop in Loop.objects.filter(auto=True).select_related("project"):
+        try:
+            if loop_should_start(loop):
+                started.append(round_start(project=loop.project).pk)
+        except ApplicationError as exc:
+            logger.info("loop %s did not start a round: %s", loop.pk, exc.message)
+    return started

@@ -1,0 +1,35 @@
+"""Celery adapters for the loop: each task takes an id and calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .models import RoundStep
+from .services.rounds import loop_tick, round_advance, rounds_sweep
+
+
+@shared_task(name="loop.tasks.advance_round", acks_late=True)
+def advance_round(round_id: int) -> str:
+    """Move a round to its next step if the one it waits on is done (idempotent)."""
+    return round_advance(round_id=round_id)
+
+
+@shared_task(name="loop.tasks.run_round_step", acks_late=True)
+def run_round_step(round_id: int, step: str) -> str:
+    """A round's heavy step (evaluation + prompt selection, or AI pre-ranking); queue
+    ``generation``, since it loads models."""
+    from .services.evaluation import round_ai_feedback_step, round_evaluate_step
+
+    if step == RoundStep.EVALUATE:
+        return round_evaluate_step(round_id=round_id)
+    if step == RoundStep.AI_FEEDBACK:
+        return round_ai_feedback_step(round_id=round_id)
+    return f"skipped: {step} is not a worker step"
+
+
+@shared_task(name="loop.tasks.tick")
+def tick() -> dict:
+    """Periodic: start rounds whose trigger fired, and advance running ones (safety net)."""
+    started = loop_tick()
+    swept = rounds_sweep()
+    return {"started": started, "running": swept}

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("projects/<int:project_id>/loop/", apis.LoopApi.as_view(), name="loop"),
+    path("projects/<int:project_id>/rounds/", apis.RoundListStartApi.as_view(), name="rounds"),
+    path(
+        "projects/<int:project_id>/leaderboard/",
+        apis.LeaderboardApi.as_view(),
+        name="leaderboard",
+    ),
+    path("rounds/<int:round_id>/", apis.RoundDetailApi.as_view(), name="round"),
+    path("rounds/<int:round_id>/retry/", apis.RoundRetryApi.as_view(), name="round-retry"),
+]

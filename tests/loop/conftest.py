@@ -1,0 +1,56 @@
+"""Fixtures for the feedback loop: a tiny-world project whose current policy is the SFT model."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+
+from annotation.models import Project
+from annotation.services.imports import candidate_sets_import, prompts_import
+from training.models import ModelVersion
+from training.services.registry import model_version_register
+
+
+@pytest.fixture
+def sft_policy(db, tinyworld) -> ModelVersion:
+    base = model_version_register(name="tw-base", path=str(tinyworld.base_model_dir))
+    return model_version_register(
+        name="tw-sft", path=str(tinyworld.sft_model_dir), kind="sft", parent=base
+    )
+
+
+@pytest.fixture
+def tinyworld_project(make_project, sft_policy, tinyworld) -> Callable[..., Project]:
+    """A K = 4 project holding the tiny world's train prompts (the first `n`), its current
+    policy the SFT model."""
+
+    def make(n: int | None = None, **fields) -> Project:
+        project = make_project(k=4, **fields)
+        prompts = tinyworld.train_prompts()[:n]
+        if prompts:
+            prompts_import(
+                project=project,
+                rows=[(i, {"messages": p}) for i, p in enumerate(prompts, start=1)],
+            )
+        Project.objects.filter(pk=project.pk).update(current_policy=sft_policy)
+        project.refresh_from_db()
+        return project
+
+    return make
+
+
+def templated_sets(project: Project, tinyworld, n: int, seed: int = 0) -> list:
+    """`n` sets of four distinct templated responses to the project's first prompts (quick
+    data for tests that need rankings but not a policy's samples)."""
+    from training.tinyworld.world import candidate_responses
+
+    rng = random.Random(seed)
+    rows = []
+    for i, prompt in enumerate(tinyworld.train_prompts()[:n], start=1):
+        texts = candidate_responses(prompt, 4, rng, off_topic_probability=0.0)
+        while len(set(texts)) < 4:
+            texts = candidate_responses(prompt, 4, rng, off_topic_probability=0.0)
+        rows.append((i, {"messages": prompt, "candidates": [{"text": t} for t in texts]}))
+    return candidate_sets_import(project=project, rows=rows)
