@@ -82,13 +82,13 @@ def test_create_user_from_env_password(monkeypatch):
 
 
 def test_seed_demo_is_idempotent():
-    first = run("seed_demo")
+    first = run("seed_demo", "--no-tinyworld")
     counts = (
         get_user_model().objects.count(),
         Project.objects.count(),
         CandidateSet.objects.count(),
     )
-    second = run("seed_demo")
+    second = run("seed_demo", "--no-tinyworld")
     assert counts == (
         get_user_model().objects.count(),
         Project.objects.count(),
@@ -96,5 +96,5 @@ def test_seed_demo_is_idempotent():
     )
     assert counts[0] == 4 and counts[1] == 1 and counts[2] >= 8
     assert "annotator1" in first and first == second
-    demo = Project.objects.get(slug="demo")
-    assert demo.k == 4 and demo.guidelines
+    showcase = Project.objects.get(slug="showcase")
+    assert showcase.k == 4 and showcase.guidelines

@@ -1,0 +1,195 @@
+"""Wall time of one full feedback-loop round on this machine, broken down by step.
+
+    python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--keep]
+
+What a `make demo` user gets, end to end, in a scratch database ``flywheel_bench_loop``:
+`seed_demo` (tiny world, cached under var/bench-loop; the SFT model's round-0 candidates),
+gunicorn + one Celery worker (`-Q default,generation,gpu --concurrency 1`, one torch thread) as
+`make demo` runs them, simulated annotators ranking every set over HTTP, then one round started
+through the REST API and watched until it finishes. Prints each step's wall time (as the round
+records it), the training runs' own compute time, and the platform's share of the round (wall
+time not spent inside the trainers or sampling: queueing, exports, model registration,
+dispatch). Goal: a round in < 3 min on 2 CPU cores. Creates/drops only ``flywheel_bench_loop``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8766
+DB = "flywheel_bench_loop"
+PASSWORD = "flywheel-demo"
+
+
+def admin_sql(admin_url: str, statement: str) -> None:
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    try:
+        conn.cursor().execute(statement)
+    finally:
+        conn.close()
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--policy", choices=["dpo", "ppo", "grpo"], default="dpo")
+    parser.add_argument("--annotators", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
+    args = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
+    parts = urlsplit(base_url)
+    database_url = urlunsplit(parts._replace(path=f"/{DB}"))
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "FLYWHEEL_ALLOW_INSECURE_KEY": "1",
+        "FLYWHEEL_VAR_DIR": str(ROOT / "var" / "bench-loop"),
+        "FLYWHEEL_TORCH_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "FLYWHEEL_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "flywheel.settings",
+    }
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    admin_sql(admin_url, f"CREATE DATABASE {DB}")
+    processes: list[subprocess.Popen] = []
+    try:
+        manage(env, "migrate", "-v0")
+        started = time.perf_counter()
+        print(manage(env, "seed_demo").strip())
+        print(f"seed_demo: {time.perf_counter() - started:.1f} s")
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "flywheel.wsgi", "--bind",
+                 f"127.0.0.1:{PORT}", "--workers", "2", "--log-level", "warning"],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "flywheel", "worker", "-Q",
+                 "default,generation,gpu", "--concurrency", "1", "-l", "warning"],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{PORT}"
+        wait_http(url + "/api/v1/schema/")
+        started = time.perf_counter()
+        print(
+            manage(
+                env, "simulate_annotators", "--project", "demo", "--n", str(args.annotators),
+                "--noise", "0.1", "--url", url,
+            ).strip().splitlines()[-1]
+        )  # fmt: skip
+        annotate_seconds = time.perf_counter() - started
+        client = httpx.Client(base_url=url, timeout=30)
+        token = client.post("/api/v1/auth/token/", json={"username": "admin", "password": PASSWORD})
+        client.headers["Authorization"] = f"Token {token.json()['token']}"
+        project = next(
+            p for p in client.get("/api/v1/projects/").json()["results"] if p["slug"] == "demo"
+        )
+        patch = client.patch(
+            f"/api/v1/projects/{project['id']}/loop/",
+            json={
+                "auto": False,
+                "policy_kind": args.policy,
+                "policy_config": _policy_config(args.policy),
+            },
+        )
+        patch.raise_for_status()
+        started = time.perf_counter()
+        response = client.post(f"/api/v1/projects/{project['id']}/rounds/")
+        response.raise_for_status()
+        round_id = response.json()["id"]
+        while (detail := client.get(f"/api/v1/rounds/{round_id}/").json())["status"] == "running":
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+        report(client, detail, wall, annotate_seconds)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if not args.keep:
+            admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def _policy_config(kind: str) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from loop.presets import TINYWORLD_POLICY_CONFIGS
+
+    return TINYWORLD_POLICY_CONFIGS[kind]
+
+
+def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: float) -> None:
+    if detail["status"] != "succeeded":
+        raise SystemExit(f"round {detail['status']} at {detail['step']}: {detail['error']}")
+    runs = {
+        "reward": client.get(f"/api/v1/training-runs/{detail['reward_run']}/").json(),
+        detail["policy_kind"]: client.get(f"/api/v1/training-runs/{detail['policy_run']}/").json(),
+    }
+    print(f"\nannotation by simulated annotators (not part of the round): {annotate_seconds:.1f} s")
+    print(f"\none {detail['policy_kind'].upper()} round, wall time {wall:.1f} s (goal < 180 s)\n")
+    print("| step | seconds |\n|---|---|")
+    for step, seconds in detail["step_seconds"].items():
+        print(f"| {step} | {seconds:.1f} |")
+    print(f"| **total** | **{wall:.1f}** |")
+    compute = 0.0
+    for name, run in runs.items():
+        runtime = run["final_metrics"].get("train_runtime")
+        if runtime:
+            compute += runtime
+            print(f"\n{name} run {run['id']}: trainer's own train_runtime {runtime:.1f} s")
+    if compute:
+        print(f"training compute / round wall time: {compute / wall:.2f}")
+    evaluation = detail["evaluation"]
+    print("\nevaluation:", {k: evaluation.get(k) for k in ("reward", "win_rate")})
+    for key in ("base_policy", "policy"):
+        row = evaluation.get(key, {})
+        print(f"  {key}: trait {row.get('trait_rate')}, mean reward {row.get('mean_reward')}")
+    print("selection:", detail["selection"])
+
+
+if __name__ == "__main__":
+    main()
