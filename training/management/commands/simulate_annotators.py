@@ -1,0 +1,132 @@
+"""``manage.py simulate_annotators``: simulated annotators rank a project's sets over the API.
+
+A thin adapter over ``training.tinyworld.annotators``: resolve the project, make the
+``sim-annotator-<i>`` accounts, run them against ``--url``, print the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.management.cli import refusals_as_command_errors, resolve_project
+from training.tinyworld.annotators import (
+    Behaviour,
+    sim_accounts_ensure,
+    sim_annotators,
+    simulate,
+)
+
+
+def behaviour_count(value: str) -> tuple[Behaviour, int]:
+    """``NAME=COUNT`` (``COUNT`` defaults to 1) → (behaviour, count)."""
+    name, _, count = value.partition("=")
+    try:
+        behaviour = Behaviour(name)
+    except ValueError:
+        bad = ", ".join(b.value for b in Behaviour if b != Behaviour.HONEST)
+        raise argparse.ArgumentTypeError(f"unknown behaviour {name!r} (one of {bad})") from None
+    if not (count or "1").isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: COUNT must be a non-negative integer")
+    return behaviour, int(count or 1)
+
+
+def noise_level(value: str) -> float:
+    noise = float(value)
+    if not 0.0 <= noise <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return noise
+
+
+class Command(BaseCommand):
+    help = (
+        "Simulated annotators: sign in over the REST API as sim-annotator-1…N (created as "
+        "annotators if missing), take tasks from the project and rank them by the tiny world's "
+        "hidden rule plus noise, until nothing is left. The web server at --url must be running."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--project", required=True, help="Project id or slug.")
+        parser.add_argument("--n", type=int, default=5, help="Number of annotators (default 5).")
+        parser.add_argument(
+            "--noise",
+            type=noise_level,
+            default=0.1,
+            help="Chance that an annotator guesses a response's score instead of applying the "
+            "hidden rule (0: exact, 1: random; default 0.1).",
+        )
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000", help="Base URL of the Flywheel server."
+        )
+        parser.add_argument(
+            "--max-tasks", type=int, default=None, help="Stop after this many rankings in all."
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=None, help="Take no new task after this long."
+        )
+        parser.add_argument(
+            "--behaviour",
+            type=behaviour_count,
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="NAME=COUNT",
+            help="Bad annotators among the N: random, always-first, too-fast "
+            "(e.g. --behaviour always-first=1 too-fast=1). The rest are honest.",
+        )
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the judgements.")
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="Password of the simulated accounts (set on them; default: a random one).",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        project: str,
+        n: int,
+        noise: float,
+        url: str,
+        max_tasks: int | None,
+        seconds: float | None,
+        behaviour: list[tuple[Behaviour, int]],
+        seed: int,
+        password: str | None,
+        **options: Any,
+    ) -> None:
+        target = resolve_project(str(project))
+        if n < 1:
+            raise CommandError("--n must be at least 1.")
+        counts: dict[Behaviour, int] = {}
+        for kind, count in behaviour:
+            counts[kind] = counts.get(kind, 0) + count
+        try:
+            annotators = sim_annotators(
+                n=n, password=password or secrets.token_urlsafe(24), behaviours=counts
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        with refusals_as_command_errors():
+            sim_accounts_ensure(annotators=annotators)
+
+        self.stdout.write(
+            f"{n} simulated annotators on project {target.slug} (id {target.pk}) at {url}, "
+            f"noise {noise}, seed {seed}"
+        )
+        summary = simulate(
+            url,
+            target.pk,
+            annotators=annotators,
+            noise=noise,
+            seed=seed,
+            max_tasks=max_tasks,
+            seconds=seconds,
+        )
+        for line in summary.table():
+            self.stdout.write(line)
+        if len(summary.failures) == len(annotators):
+            raise CommandError(f"Every annotator stopped early: {summary.failures[0].failure}")
