@@ -17,7 +17,7 @@ LINT_PATHS := flywheel annotation training tests bench
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
 
-.PHONY: install frontend demo services test test-frontend lint clean-data
+.PHONY: install frontend demo services simulate test test-frontend lint clean-data
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 
 demo: install frontend
 	$(VENV_PYTHON) -m flywheel.local
+
+# While `make demo` runs: five simulated annotators rank the demo project's open sets (by the
+# tiny world's hidden rule, 10 % noise); the loop then starts the next round by itself.
+simulate: install
+	$(VENV_PYTHON) manage.py simulate_annotators --project demo --n 5 --noise 0.1
 
 # Embedded PostgreSQL + Valkey only, URLs in var/local.env; Ctrl-C stops them.
 services: install

@@ -29,17 +29,28 @@ TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
         "logging_steps": 5,
         "save_steps": 10_000,
     },
+    # 1e-3 (the rate that teaches a random policy a toy rule in test_ppo) wrecks a trained
+    # SFT policy in two iterations: KL ≈ 10 → 100 and the replies turn to RM-pleasing noise
+    # (trait and format rates 0). 1e-4 with β = 0.1 and two epochs per rollout moves it smoothly.
     "ppo": {
-        "learning_rate": 1e-3,
-        "max_steps": 30,
+        "learning_rate": 1e-4,
+        "max_steps": 40,
         "rollout_batch_size": 32,
         "minibatch_size": 8,
+        "ppo_epochs": 2,
+        "kl_coef": 0.1,
         "max_new_tokens": 48,
+        "missing_eos_penalty": 1.0,
         "save_steps": 10_000,
     },
     "grpo": {
         "learning_rate": 1e-3,
         "max_steps": 30,
+        "num_generations": 4,
+        "per_device_train_batch_size": 16,
+        "gradient_accumulation_steps": 1,
+        "max_completion_length": 48,
+        "logging_steps": 5,
         "save_steps": 10_000,
     },
 }

@@ -28,7 +28,7 @@ def wait_for(predicate, what: str, timeout: float = ROUND_TIMEOUT, poll: float =
 
 
 def annotate(live_server, project) -> int:
-    annotators = sim_annotators(n=3, password="sim-annotator-pw-1")
+    annotators = sim_annotators(n=3, password="tiny-world-loop-7319")
     sim_accounts_ensure(annotators=annotators)
     summary = simulate(live_server.url, project.pk, annotators=annotators, noise=0.1, seed=0)
     assert summary.errors == 0 and not summary.failures, summary.table()
@@ -47,10 +47,12 @@ def finished_round(number: int, project) -> LoopRound:
     return loop_round
 
 
-def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, sft_policy):
-    settings = tinyworld_loop_settings(
-        policy_kind=policy_kind, eval_prompts=tinyworld.heldout_prompts()
-    ) | {"auto": True}
+def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, sft_policy, **extra):
+    settings = (
+        tinyworld_loop_settings(policy_kind=policy_kind, eval_prompts=tinyworld.heldout_prompts())
+        | {"auto": True}
+        | extra
+    )
     response = admin_client.patch(f"/api/v1/projects/{project.pk}/loop/", settings, format="json")
     assert response.status_code == 200, response.json()
 
@@ -60,7 +62,7 @@ def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, s
         {"model_version": sft_policy.pk, "prompts": "pending", "sampling": settings["sampling"]},
         format="json",
     )
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 202, response.json()
     job = wait_for(
         lambda: GenerationJob.objects.filter(pk=response.json()["id"], status="succeeded").first(),
         "the round-0 generation job",
@@ -69,7 +71,7 @@ def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, s
     assert job.sets_created > 100
     rounds = []
     for number in (1, 2):
-        assert annotate(live_server, project) > 100
+        assert annotate(live_server, project) >= 64
         started = loop_tick()  # what the beat's tick does: the round's sets are all ranked
         assert len(started) == 1
         rounds.append(finished_round(number, project))
@@ -104,27 +106,79 @@ def assert_lineage(project, first: LoopRound, second: LoopRound) -> None:
     assert CandidateSet.objects.filter(project=project, round=1).count() == job.sets_created
 
 
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_two_dpo_rounds_raise_the_preferred_trait_rate(
-    celery_worker, live_server, admin_client, tinyworld_project, tinyworld, sft_policy
-):
-    project = tinyworld_project()
-    first, second = run_two_rounds("dpo", admin_client, live_server, project, tinyworld, sft_policy)
-    assert_lineage(project, first, second)
+def assert_round_improves(admin_client, project, first: LoopRound, second: LoopRound, goal):
     evaluation = first.evaluation
     sft_rate = evaluation["base_policy"]["trait_rate"]
     round1_rate = evaluation["policy"]["trait_rate"]
     print(
-        f"DPO: SFT {sft_rate:.3f} → round 1 {round1_rate:.3f} → round 2 "
-        f"{second.evaluation['policy']['trait_rate']:.3f}"
+        f"{first.policy_kind.upper()}: SFT {sft_rate:.3f} → round 1 {round1_rate:.3f} → "
+        f"round 2 {second.evaluation['policy']['trait_rate']:.3f}; "
+        f"round 1 took {sum(first.step_seconds.values()):.0f} s {first.step_seconds}"
     )
+    # measured on this machine: DPO 0.34 → 0.94, PPO 0.34 → 0.95 (goals 0.9 / 0.85); the
+    # assertion leaves room for sampling noise (±0.04 at 172 samples)
+    assert round1_rate >= goal, evaluation
     assert round1_rate >= sft_rate + 0.3, evaluation
     assert evaluation["policy"]["well_formed_rate"] >= 0.8, evaluation
     reward = evaluation["reward"]
     assert reward["accuracy"] > reward["length_baseline"] + 0.2, reward
-    assert evaluation["win_rate"]["win_rate"] > 0.5
+    assert evaluation["win_rate"]["win_rate"] > 0.6, evaluation["win_rate"]
     board = admin_client.get(f"/api/v1/projects/{project.pk}/leaderboard/").json()
     names = [e["name"] for e in board["entries"]]
     assert set(names) == {"tw-sft", first.policy_model.name, second.policy_model.name}
     assert names[-1] == "tw-sft", board
+    sft_entry = board["entries"][-1]
+    assert board["entries"][0]["ci_low"] > sft_entry["ci_high"], board
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_dpo_rounds_with_ai_feedback(
+    celery_worker, live_server, admin_client, tinyworld_project, tinyworld, sft_policy
+):
+    project = tinyworld_project()
+    first, second = run_two_rounds(
+        "dpo", admin_client, live_server, project, tinyworld, sft_policy, ai_feedback=True
+    )
+    assert_lineage(project, first, second)
+    assert_round_improves(admin_client, project, first, second, goal=0.85)
+    # AI feedback: round 1's reward model pre-ranked round 1's sets, which humans then ranked
+    assert "ai_feedback" in first.step_seconds
+    suggested = CandidateSet.objects.filter(project=project, round=1, ai_suggestion__isnull=False)
+    assert suggested.count() == first.generation_job.sets_created
+    agreement = admin_client.get(f"/api/v1/rounds/{first.pk}/").json()["ai_agreement"]
+    assert agreement["sets"] == suggested.count() and agreement["rankings"] >= agreement["sets"]
+    assert agreement["mean_tau"] > 0.3, agreement  # the RM learned the annotators' rule
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_ppo_rounds(
+    celery_worker, live_server, admin_client, tinyworld_project, tinyworld, sft_policy
+):
+    project = tinyworld_project()
+    first, second = run_two_rounds(
+        "ppo",
+        admin_client,
+        live_server,
+        project,
+        tinyworld,
+        sft_policy,
+        prompts_per_round=64,
+        prompt_selection="uncertainty",
+    )
+    assert_lineage(project, first, second)
+    assert first.policy_run.kind == "ppo" and first.policy_run.reward_model_id == (
+        first.reward_model_id
+    )
+    assert_round_improves(admin_client, project, first, second, goal=0.8)
+    # active learning: the 64 prompts where the round's RM separates the top two samples least
+    selection = first.selection
+    assert (selection["method"], selection["pool"], selection["chosen"]) == (
+        "uncertainty",
+        len(tinyworld.train_prompts()),
+        64,
+    )
+    assert selection["mean_margin_chosen"] < selection["mean_margin_pool"]
+    job = first.generation_job
+    assert len(first.selected_prompts) == 64 == job.sets_created + job.prompts_skipped

@@ -1,0 +1,109 @@
+"""The loop's plumbing on a real Redis broker with no worker consuming it: a finished job
+advances its round through the `job_finished` signal, the periodic sweep re-sends a worker step
+whose worker died, and the next round's prompts are chosen as documented."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+
+from annotation.enums import CandidateSetState, Role
+from annotation.models import CandidateSet, Prompt
+from loop.models import Loop, LoopRound, RoundStep
+from loop.services.evaluation import pending_prompt_pool, select_prompts
+from loop.services.rounds import round_advance, round_start, rounds_sweep
+from training.models import JobStatus
+from training.services.runs import run_acquire, run_finish
+
+from .conftest import templated_sets
+from .test_loop_api import rank_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def queued(broker: str, queue: str) -> list[tuple[str, list]]:
+    """(task name, args) of the messages waiting in a Redis-backed Celery queue."""
+    messages = []
+    for raw in redis.Redis.from_url(broker).lrange(queue, 0, -1):
+        message = json.loads(raw)
+        body = json.loads(base64.b64decode(message["body"]))
+        messages.append((message["headers"]["task"], body[0]))
+    return messages
+
+
+def started_round(client_for, project, tinyworld) -> LoopRound:
+    templated_sets(project, tinyworld, 4)
+    rank_all(client_for(Role.ANNOTATOR), project)
+    loop_round = round_start(project=project)
+    round_advance(round_id=loop_round.pk)
+    return LoopRound.objects.get(pk=loop_round.pk)
+
+
+def test_a_finished_run_advances_its_round_through_the_signal(
+    celery_workers, client_for, tinyworld_project, tinyworld
+):
+    broker = celery_workers.broker
+    project = tinyworld_project(n=0)
+    loop_round = started_round(client_for, project, tinyworld)
+    redis.Redis.from_url(broker).delete("default")
+    run = loop_round.reward_run
+    assert run_acquire(run_id=run.pk)
+    assert queued(broker, "default") == []
+
+    run_finish(run_id=run.pk, status=JobStatus.FAILED, error="OutOfMemoryError: CUDA")
+
+    assert queued(broker, "default") == [("loop.tasks.advance_round", [loop_round.pk])]
+    round_advance(round_id=loop_round.pk)  # what that task runs
+    loop_round.refresh_from_db()
+    assert loop_round.status == "failed"
+    assert loop_round.error == f"The reward run {run.pk} failed: OutOfMemoryError: CUDA"
+
+
+def test_the_sweep_resends_a_worker_step_whose_worker_died(
+    celery_workers, client_for, tinyworld_project, tinyworld, settings
+):
+    broker = celery_workers.broker
+    project = tinyworld_project(n=0)
+    loop_round = started_round(client_for, project, tinyworld)
+    fresh = timezone.now()
+    LoopRound.objects.filter(pk=loop_round.pk).update(
+        step=RoundStep.EVALUATE, step_started_at=fresh
+    )
+    redis.Redis.from_url(broker).delete("generation", "default")
+    rounds_sweep()
+    assert queued(broker, "generation") == []  # evaluating for a minute is normal
+
+    LoopRound.objects.filter(pk=loop_round.pk).update(step_started_at=fresh - timedelta(hours=2))
+    rounds_sweep()
+    assert queued(broker, "generation") == [
+        ("loop.tasks.run_round_step", [loop_round.pk, "evaluate"])
+    ]
+    assert LoopRound.objects.get(pk=loop_round.pk).step_started_at > fresh
+
+
+def test_prompt_pool_skips_prompts_with_open_sets_and_puts_unshown_ones_first(
+    client_for, tinyworld_project, tinyworld, sft_policy
+):
+    project = tinyworld_project(n=6)  # six prompts without sets
+    sets = templated_sets(project, tinyworld, 3)  # three more prompts, each with an open set
+    CandidateSet.objects.filter(pk=sets[0].pk).update(state=CandidateSetState.COMPLETE)
+    loop_round = LoopRound.objects.create(
+        loop=Loop.objects.create(project=project), number=1, base_policy=sft_policy
+    )
+    unshown = list(
+        Prompt.objects.filter(project=project, candidate_sets__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    assert pending_prompt_pool(loop_round) == unshown + [sets[0].prompt_id]
+
+    loop_round.loop.prompts_per_round = 4
+    first, info = select_prompts(loop_round)
+    again, _ = select_prompts(loop_round)
+    assert first == again and len(first) == 4 and set(first) <= set(unshown + [sets[0].prompt_id])
+    assert info == {"method": "random", "pool": 7, "chosen": 4}
