@@ -31,6 +31,7 @@ class LoopOutput(serializers.Serializer):
     prompt_selection = serializers.CharField()
     prompts_per_round = serializers.IntegerField(allow_null=True)
     snapshot_scope = serializers.CharField()
+    compare_with_previous = serializers.IntegerField()
     test_fraction = serializers.FloatField()
     eval_prompts = serializers.JSONField()
     eval_samples_per_prompt = serializers.IntegerField()
@@ -54,6 +55,7 @@ class LoopInput(serializers.Serializer):
         min_value=1, max_value=10**6, allow_null=True, required=False
     )
     snapshot_scope = serializers.ChoiceField(choices=SnapshotScope.choices, required=False)
+    compare_with_previous = serializers.IntegerField(min_value=0, max_value=8, required=False)
     test_fraction = serializers.FloatField(required=False)
     eval_prompts = serializers.JSONField(required=False)
     eval_samples_per_prompt = serializers.IntegerField(min_value=1, max_value=64, required=False)

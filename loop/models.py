@@ -72,6 +72,11 @@ class Loop(models.Model):
         "snapshot, i.e. preferences over the current policy's own samples (iterative DPO, Xu "
         "et al. 2023; Xiong et al. 2024); all: every ranking of the project.",
     )
+    compare_with_previous = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Of each new set's K candidates, how many the previous policy writes, so "
+        "annotators compare new and old side by side (the human leaderboard); 0: none.",
+    )
     test_fraction = models.FloatField(default=0.2)
     eval_prompts = models.JSONField(
         default=list,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Func, IntegerField, Prefetch
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,13 +12,15 @@ from rest_framework.views import APIView
 
 from annotation.apis.projects import get_project_or_404
 from annotation.models import DatasetSnapshot
-from annotation.permissions import IsAdmin
+from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError
 
+from .algorithms.base import config_fields
+from .algorithms.configs import RUN_CONFIGS
 from .models import GenerationJob, ModelKind, ModelVersion, RunKind, RunMetric, TrainingRun
 from .services.generation import SAMPLING_DEFAULTS, generation_job_create
 from .services.registry import model_version_register
-from .services.runs import training_run_cancel, training_run_create
+from .services.runs import RL_KINDS, training_run_cancel, training_run_create
 
 
 class ModelVersionOutput(serializers.Serializer):
@@ -147,6 +149,49 @@ class TrainingRunInput(serializers.Serializer):
     config = serializers.DictField(required=False, default=dict)
 
 
+class ConfigFieldOutput(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["float", "int", "bool", "str", "choice"])
+    choices = serializers.ListField(
+        child=serializers.JSONField(), allow_null=True, help_text="The values a choice takes."
+    )
+    optional = serializers.BooleanField(help_text="null is accepted (and may be the default).")
+    default = serializers.JSONField(allow_null=True)
+    help = serializers.CharField(allow_blank=True)
+
+
+class RunKindOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="The `kind` of POST /training-runs/.")
+    label = serializers.CharField()
+    needs_reward_model = serializers.BooleanField()
+    config_fields = ConfigFieldOutput(
+        many=True, help_text="Every key the run's `config` accepts, in declaration order."
+    )
+
+
+def run_kind_list() -> list[dict]:
+    """Each run kind with the fields of its config dataclass (plain Python: no torch)."""
+    return [
+        {
+            "kind": kind,
+            "label": label,
+            "needs_reward_model": kind in RL_KINDS,
+            "config_fields": config_fields(RUN_CONFIGS[kind]),
+        }
+        for kind, label in RunKind.choices
+    ]
+
+
+class RunKindListApi(APIView):
+    permission_classes = [IsReviewerOrAdmin]
+
+    @extend_schema(responses={200: RunKindOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        """The run kinds and their config fields (type, choices, default, help), read from the
+        algorithms' config dataclasses: what a form for ``POST /training-runs/`` offers."""
+        return Response(RunKindOutput(run_kind_list(), many=True).data)
+
+
 def _get(model, pk, field):
     if pk is None:
         return None
@@ -237,12 +282,20 @@ class GenerateInput(serializers.Serializer):
     )
     seed = serializers.IntegerField(required=False, default=0, min_value=0)
     round = serializers.IntegerField(required=False, min_value=0)
+    mix_model = serializers.IntegerField(
+        required=False,
+        help_text="A second model version that writes mix_count of each set's K candidates.",
+    )
+    mix_count = serializers.IntegerField(required=False, default=0, min_value=0)
 
 
 class GenerationJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     model_version = serializers.IntegerField(source="model_version_id")
+    model_name = serializers.CharField(source="model_version.name")
+    mix_model_version = serializers.IntegerField(source="mix_model_version_id", allow_null=True)
+    mix_count = serializers.IntegerField()
     status = serializers.CharField()
     k = serializers.IntegerField()
     round = serializers.IntegerField()
@@ -281,9 +334,43 @@ class GenerateApi(APIView):
             sampling=dict(v["sampling"]),
             seed=v["seed"],
             round=v.get("round"),
+            mix_model_version=_get(ModelVersion, v.get("mix_model"), "mix_model"),
+            mix_count=v["mix_count"],
             created_by=request.user,
         )
         return Response(_job_output(job), status=status.HTTP_202_ACCEPTED)
+
+
+def generation_job_list(*, project_id: int | None = None):
+    """Newest first, with the prompt count read in the database (``prompt_ids`` can be long)."""
+    jobs = (
+        GenerationJob.objects.select_related("model_version")
+        .annotate(
+            prompt_count=Func(
+                F("prompt_ids"), function="jsonb_array_length", output_field=IntegerField()
+            )
+        )
+        .defer("prompt_ids")
+        .order_by("-id")
+    )
+    return jobs if project_id is None else jobs.filter(project_id=project_id)
+
+
+class GenerationJobListApi(generics.ListAPIView):
+    """Generation jobs, newest first (admin, reviewer; ``?project=`` filters)."""
+
+    permission_classes = [IsReviewerOrAdmin]
+    serializer_class = GenerationJobOutput
+
+    def get_queryset(self):
+        project = self.request.query_params.get("project", "")
+        return generation_job_list(project_id=int(project) if project.isdigit() else None)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, description="Only this project's jobs.")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class GenerationJobDetailApi(APIView):
@@ -291,7 +378,7 @@ class GenerationJobDetailApi(APIView):
 
     @extend_schema(responses={200: GenerationJobOutput})
     def get(self, request: Request, job_id: int) -> Response:
-        job = GenerationJob.objects.filter(pk=job_id).first()
+        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
         if job is None:
             raise Http404("No such generation job.")
         return Response(_job_output(job))

@@ -142,3 +142,38 @@ def generate_sets(
                 have = _distinct(more[0], have)
             results.append((prompt_id, have[:k] if len(have) >= k else None, batch_seed))
         yield results
+
+
+def generate_mixed_sets(
+    primary: Backend,
+    secondary: Backend,
+    prompts: Sequence[tuple[int, Messages]],
+    *,
+    k: int,
+    mix: int,
+    sampling: dict[str, Any],
+    seed: int,
+) -> Iterator[list[tuple[int, list[tuple[str, bool]] | None, int]]]:
+    """Like `generate_sets`, but ``mix`` of each prompt's K texts come from ``secondary``:
+    ``(prompt_id, [(text, from_secondary)] or None, seed)``, the primary's texts first. The
+    secondary is asked for K distinct texts and the first ``mix`` that the primary did not also
+    write are kept, so the set's K texts stay distinct (the primary wrote at most K − mix)."""
+    if not 0 < mix < k:
+        raise ValueError(f"mix must be in [1, {k - 1}], got {mix}")
+    batches = zip(
+        generate_sets(primary, prompts, k=k - mix, sampling=sampling, seed=seed),
+        generate_sets(secondary, prompts, k=k, sampling=sampling, seed=seed + 104_729),
+        strict=True,
+    )
+    for main_batch, other_batch in batches:
+        results = []
+        for (prompt_id, main, batch_seed), (_, other, _) in zip(
+            main_batch, other_batch, strict=True
+        ):
+            if main is None or other is None:
+                results.append((prompt_id, None, batch_seed))
+                continue
+            extra = [text for text in other if text not in main][:mix]
+            texts = [(text, False) for text in main] + [(text, True) for text in extra]
+            results.append((prompt_id, texts, batch_seed))
+        yield results

@@ -142,6 +142,16 @@ class GenerationJob(models.Model):
     )
     prompt_ids = models.JSONField(help_text="The prompts to generate for, in order.")
     k = models.PositiveSmallIntegerField()
+    mix_model_version = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mixed_into_jobs",
+        help_text="A second model that writes `mix_count` of each set's K candidates, so that "
+        "annotators compare the two models' responses side by side.",
+    )
+    mix_count = models.PositiveSmallIntegerField(default=0)
     round = models.PositiveIntegerField(default=0)
     sampling = models.JSONField(help_text="temperature, top_p, max_new_tokens, batch size")
     seed = models.BigIntegerField(default=0)
@@ -164,6 +174,13 @@ class GenerationJob(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(mix_model_version__isnull=True) & Q(mix_count=0))
+                | (Q(mix_model_version__isnull=False) & Q(mix_count__gt=0)),
+                name="generation_mix_model_and_count_together",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"generation job {self.pk} ({self.status})"

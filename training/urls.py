@@ -4,6 +4,7 @@ from . import apis
 
 urlpatterns = [
     path("models/", apis.ModelListRegisterApi.as_view(), name="models"),
+    path("run-kinds/", apis.RunKindListApi.as_view(), name="run-kinds"),
     path("training-runs/", apis.TrainingRunListCreateApi.as_view(), name="training-runs"),
     path("training-runs/<int:run_id>/", apis.TrainingRunDetailApi.as_view(), name="training-run"),
     path(
@@ -12,6 +13,7 @@ urlpatterns = [
         name="training-run-cancel",
     ),
     path("projects/<int:project_id>/generate/", apis.GenerateApi.as_view(), name="generate"),
+    path("generation-jobs/", apis.GenerationJobListApi.as_view(), name="generation-jobs"),
     path(
         "generation-jobs/<int:job_id>/",
         apis.GenerationJobDetailApi.as_view(),

@@ -11,6 +11,7 @@ import { RankingWorkspace } from "./components/RankingWorkspace";
 import { SignInForm } from "./components/SignInForm";
 import { DatasetCard } from "./components/DatasetCard";
 import { DatasetsPage } from "./components/DatasetsPage";
+import { GenerationPage } from "./components/GenerationPage";
 import { ModelsPage } from "./components/ModelsPage";
 import { ProjectDashboard } from "./components/ProjectDashboard";
 import { RunDetailPage } from "./components/RunDetailPage";
@@ -39,6 +40,8 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
       return <ProjectDashboard key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
     case "sets":
       return <SetsPage key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
+    case "generate":
+      return <GenerationPage key={route.projectId} projectId={route.projectId} me={me} onSignedOut={onSignedOut} />;
     case "set":
       return <SetReview key={route.setId} setId={route.setId} onSignedOut={onSignedOut} />;
     case "datasets":
@@ -50,13 +53,13 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
     case "run":
       return <RunDetailPage key={route.runId} runId={route.runId} onSignedOut={onSignedOut} />;
     case "models":
-      return <ModelsPage onSignedOut={onSignedOut} />;
+      return <ModelsPage modelId={route.modelId} onSignedOut={onSignedOut} />;
     default:
       return null;
   }
 }
 
-const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "set", "datasets", "dataset", "runs", "run", "models"];
+const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "set", "datasets", "dataset", "runs", "run", "models"];
 
 type AppSession =
   | { kind: "checking" }
@@ -143,7 +146,7 @@ export function App() {
             signOut={signOut}
             onSignedOut={onSignedOut}
           />
-          <main id="main" tabIndex={-1} className={route.name === "rank" ? "page wide" : "page"}>
+          <main id="main" tabIndex={-1} className={route.name === "rank" || route.name === "models" ? "page wide" : "page"}>
             {route.name === "projects" && (
               <ProjectsPage me={session.me} onSignedOut={onSignedOut} />
             )}

@@ -19,18 +19,21 @@ describe("parseRoute", () => {
     expect(parseRoute("#/projects/x/rank").name).toBe("not-found");
     expect(parseRoute("#/admin").name).toBe("not-found");
     expect(parseRoute("#/runs/x").name).toBe("not-found");
+    expect(parseRoute("#/projects/3/generate/9").name).toBe("not-found");
   });
 
   it("reads the reviewer and admin pages, and writes them back", () => {
     const cases: [string, unknown][] = [
       ["#/projects/3/dashboard", { name: "dashboard", projectId: 3 }],
       ["#/projects/3/sets", { name: "sets", projectId: 3 }],
+      ["#/projects/3/generate", { name: "generate", projectId: 3 }],
       ["#/sets/9", { name: "set", setId: 9 }],
       ["#/datasets", { name: "datasets" }],
       ["#/datasets/4", { name: "dataset", datasetId: 4 }],
       ["#/runs", { name: "runs" }],
       ["#/runs/5/", { name: "run", runId: 5 }],
       ["#/models", { name: "models" }],
+      ["#/models/6", { name: "models", modelId: 6 }],
     ];
     for (const [hash, route] of cases) {
       expect(parseRoute(hash)).toEqual(route);

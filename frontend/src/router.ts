@@ -1,7 +1,8 @@
 /**
  * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
  * (annotators), and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
- * `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`, `#/models`.
+ * `#/projects/:id/generate`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
+ * `#/models` and `#/models/:id` (the lineage with that model picked out).
  */
 
 export type Route =
@@ -9,12 +10,13 @@ export type Route =
   | { name: "rank"; projectId: number }
   | { name: "dashboard"; projectId: number }
   | { name: "sets"; projectId: number }
+  | { name: "generate"; projectId: number }
   | { name: "set"; setId: number }
   | { name: "datasets" }
   | { name: "dataset"; datasetId: number }
   | { name: "runs" }
   | { name: "run"; runId: number }
-  | { name: "models" }
+  | { name: "models"; modelId?: number }
   | { name: "not-found"; hash: string };
 
 const ID = "(\\d{1,12})";
@@ -25,17 +27,18 @@ export function parseRoute(hash: string): Route {
   if (path === "/datasets") return { name: "datasets" };
   if (path === "/runs") return { name: "runs" };
   if (path === "/models") return { name: "models" };
-  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets)$`).exec(path);
+  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate)$`).exec(path);
   if (project) {
     const projectId = Number(project[1]);
-    const page = project[2] as "rank" | "dashboard" | "sets";
+    const page = project[2] as "rank" | "dashboard" | "sets" | "generate";
     return { name: page, projectId };
   }
-  const one = new RegExp(`^/(sets|datasets|runs)/${ID}$`).exec(path);
+  const one = new RegExp(`^/(sets|datasets|runs|models)/${ID}$`).exec(path);
   if (one) {
     const id = Number(one[2]);
     if (one[1] === "sets") return { name: "set", setId: id };
     if (one[1] === "datasets") return { name: "dataset", datasetId: id };
+    if (one[1] === "models") return { name: "models", modelId: id };
     return { name: "run", runId: id };
   }
   return { name: "not-found", hash };
@@ -46,11 +49,13 @@ export function routeHref(route: Route): string {
     case "projects":
     case "datasets":
     case "runs":
-    case "models":
       return `#/${route.name}`;
+    case "models":
+      return route.modelId === undefined ? "#/models" : `#/models/${route.modelId}`;
     case "rank":
     case "dashboard":
     case "sets":
+    case "generate":
       return `#/projects/${route.projectId}/${route.name}`;
     case "set":
       return `#/sets/${route.setId}`;
@@ -70,7 +75,10 @@ export function navSection(route: Route): string {
     case "dashboard":
     case "sets":
     case "set":
+    case "generate":
       return "#/projects";
+    case "models":
+      return "#/models";
     case "dataset":
       return "#/datasets";
     case "run":

@@ -311,6 +311,8 @@ def round_evaluate_step(*, round_id: int) -> str:
             sampling=loop.sampling or {},
             seed=loop.seed + loop_round.number,
             round=loop_round.number,
+            mix_model_version=loop_round.base_policy if loop.compare_with_previous else None,
+            mix_count=loop.compare_with_previous,
             created_by=loop_round.started_by,
         )
     round_worker_step_done(

@@ -81,6 +81,8 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
                 _check_sampling(value)
             except ApplicationError as exc:
                 raise ApplicationError(exc.message, errors=exc.errors) from exc
+        elif name == "compare_with_previous" and value >= loop.project.k:
+            raise ApplicationError(f"Must be below the project's K ({loop.project.k}).", field=name)
         elif name == "test_fraction" and not 0 < value < 1:
             raise ApplicationError("Must be above 0 and below 1.", field=name)
         clean[name] = value

@@ -1,5 +1,6 @@
-"""Helpers for the browser tests of the annotator workspace: signing in, reading the board,
-dragging a response. Plain functions (not fixtures) so each test reads top to bottom."""
+"""Helpers for the browser tests: signing in, reading the board, dragging a response, a
+project ranked by two annotators. Plain functions (not fixtures) so each test reads top to
+bottom."""
 
 from __future__ import annotations
 
@@ -8,7 +9,36 @@ import time
 
 from playwright.sync_api import Locator, Page, expect
 
+from annotation.services.imports import candidate_sets_import
+from annotation.services.projects import project_create
+from annotation.services.users import user_create
+from tests.annotation.ranking_helpers import rank_next
+
 PASSWORD = "correct-horse-battery-staple"
+
+
+def seeded_project(k: int = 3, sets: int = 3):
+    """A project whose sets were each ranked by two annotators (so there is agreement)."""
+    ann = user_create(username="ann", password=PASSWORD, role="annotator")
+    bob = user_create(username="bob", password=PASSWORD, role="annotator")
+    project = project_create(name="Helpfulness", k=k, annotations_per_set=2)
+    candidate_sets_import(
+        project=project,
+        rows=[
+            (
+                i + 1,
+                {
+                    "prompt": f"Question {i}: explain **recursion**",
+                    "candidates": [{"text": f"Answer {i}.{j} with `code`"} for j in range(k)],
+                },
+            )
+            for i in range(sets)
+        ],
+    )
+    for _ in range(2):
+        rank_next(project, ann, [[0], [1], [2]])
+        rank_next(project, bob, [[0, 1], [2]])
+    return project, ann, bob
 
 
 def sign_in(page: Page, base_url: str, username: str) -> None:

@@ -13,53 +13,20 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from annotation.exports.stream import ExportFilters
-from annotation.services.imports import candidate_sets_import
+from annotation.models import DatasetSnapshot
+from annotation.services.imports import prompts_import
 from annotation.services.projects import project_create
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import user_create
-from tests.annotation.ranking_helpers import rank_next
-from training.models import RunMetric, TrainingRun
+from training.models import GenerationJob, ModelVersion, RunMetric, TrainingRun
 from training.services.registry import model_version_register
 
-from .support import PASSWORD, sign_in
+from .support import PASSWORD, seeded_project, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    from training.tinyworld.model import build_tiny_model
-
-    return build_tiny_model(
-        tmp_path_factory.mktemp("tiny-model"), texts=["a tiny model", "for the dashboard"]
-    )
-
-
-def seeded_project(k: int = 3, sets: int = 3):
-    """A project whose sets were each ranked by two annotators (so there is agreement)."""
-    ann = user_create(username="ann", password=PASSWORD, role="annotator")
-    bob = user_create(username="bob", password=PASSWORD, role="annotator")
-    project = project_create(name="Helpfulness", k=k, annotations_per_set=2)
-    candidate_sets_import(
-        project=project,
-        rows=[
-            (
-                i + 1,
-                {
-                    "prompt": f"Question {i}: explain **recursion**",
-                    "candidates": [{"text": f"Answer {i}.{j} with `code`"} for j in range(k)],
-                },
-            )
-            for i in range(sets)
-        ],
-    )
-    for _ in range(2):
-        rank_next(project, ann, [[0], [1], [2]])
-        rank_next(project, bob, [[0, 1], [2]])
-    return project, ann, bob
 
 
 def test_an_admin_starts_a_run_and_sees_its_status_change(live_server, page: Page, tiny_model_dir):
@@ -80,19 +47,41 @@ def test_an_admin_starts_a_run_and_sees_its_status_change(live_server, page: Pag
     page.get_by_label("Dataset snapshot").select_option(str(snapshot.pk))
     page.get_by_label("Base model").select_option(str(base.pk))
 
+    # The form has one input per key of DPO's config, with the paper's default and its help.
+    kinds = page.request.get(f"{live_server.url}/api/v1/run-kinds/").json()
+    dpo_fields = next(k for k in kinds if k["kind"] == "dpo")["config_fields"]
+    expect(page.locator("[data-config-field]")).to_have_count(len(dpo_fields))
+    beta = page.get_by_label("beta", exact=True)
+    expect(beta).to_have_attribute("type", "number")
+    expect(beta).to_have_value("0.1")
+    expect(beta).to_have_accessible_description(re.compile(r"^Default 0\.1\. KL strength"))
+    expect(page.get_by_label("loss_type", exact=True)).to_have_value("sigmoid")
+    expect(page.get_by_label("precompute_ref_log_probs", exact=True)).to_have_attribute(
+        "type", "checkbox"
+    )
+    expect(page.get_by_label("max_steps", exact=True)).to_have_value("")  # None: no limit
+
     # A bad β is refused by the API; its message shows next to the field.
-    page.get_by_label("β (KL strength)").fill("-1")
+    beta.fill("-1")
     page.get_by_role("button", name="Start run").click()
-    expect(page.locator("#run-beta")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#err-config-beta")).not_to_be_empty()
+    expect(beta).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#run-cfg-beta-err")).to_have_text("must be > 0")
+    expect(beta).to_have_accessible_description(re.compile(r"^must be > 0 Default 0\.1"))
     assert not TrainingRun.objects.exists()
 
-    page.get_by_label("β (KL strength)").fill("0.1")
-    page.get_by_label("Max steps").fill("10")
-    page.get_by_role("button", name="Start run").click()
+    beta.fill("0.2")
+    page.get_by_label("max_steps", exact=True).fill("10")
+    page.get_by_label("loss_type", exact=True).select_option("ipo")
+    page.get_by_label("learning_rate", exact=True).fill("1e-6")  # the default, written anew
+    with page.expect_request(
+        lambda r: r.url.endswith("/api/v1/training-runs/") and r.method == "POST"
+    ) as sent:
+        page.get_by_role("button", name="Start run").click()
+    assert sent.value.post_data_json["config"] == {"beta": 0.2, "max_steps": 10, "loss_type": "ipo"}
     expect(page.get_by_role("status").filter(has_text="queued")).to_be_visible()
     run = TrainingRun.objects.get()
-    assert run.kind == "dpo" and run.config["beta"] == 0.1 and run.config["max_steps"] == 10
+    assert run.kind == "dpo" and run.config["beta"] == 0.2 and run.config["max_steps"] == 10
+    assert run.config["learning_rate"] == 1e-6 and run.config["loss_type"] == "ipo"
     row = page.locator(f'tr[data-run-id="{run.pk}"]')
     expect(row.locator(".status")).to_have_text("queued")
 
@@ -153,11 +142,24 @@ def test_an_admin_starts_a_run_and_sees_its_status_change(live_server, page: Pag
     second.refresh_from_db()
     assert second.status == "cancelled"
 
-    # The lineage page lists the model with the runs that use it.
+    # The lineage page draws dataset → run ← base model, and lists the model's facts.
     page.get_by_role("link", name="Models").click()
+    graph = page.locator(".lineage-graph svg")
+    expect(graph.locator(f'[data-edge="dataset-{snapshot.pk}>run-{run.pk}"]')).to_have_count(1)
+    expect(graph.locator(f'[data-edge="model-{base.pk}>run-{second.pk}"]')).to_have_count(1)
+    run_node = graph.get_by_role("link", name=f"Run #{run.pk} · DPO succeeded", exact=True)
+    expect(run_node).to_have_attribute("href", f"#/runs/{run.pk}")
+    expect(run_node).to_have_accessible_description(
+        re.compile(r"^trained on helpful-v1; starts from tiny-base")
+    )
     node = page.locator(f"#model-{base.pk}")
     expect(node).to_contain_text("tiny-base")
     expect(node.get_by_role("link", name=f"run #{run.pk}")).to_be_visible()
+    # The model's box is a link to the model, picked out in the list below.
+    graph.get_by_role("link", name=f"tiny-base base model #{base.pk}").focus()
+    page.keyboard.press("Enter")
+    assert page.url.endswith(f"#/models/{base.pk}")
+    expect(node).to_be_focused()
 
 
 def test_the_project_dashboard_shows_what_the_api_returns(live_server, page: Page):
@@ -167,6 +169,7 @@ def test_the_project_dashboard_shows_what_the_api_returns(live_server, page: Pag
     sign_in(page, live_server.url, "rita")
     expect(page.get_by_role("link", name="Runs")).to_be_hidden()  # admins only
     page.get_by_role("link", name="Dashboard: Helpfulness").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Helpfulness: dashboard")
     progress = page.request.get(f"{live_server.url}/api/v1/projects/{project.pk}/progress/").json()
     annotators = page.request.get(
         f"{live_server.url}/api/v1/projects/{project.pk}/annotators/"
@@ -241,8 +244,6 @@ def test_an_admin_creates_a_snapshot_and_sees_its_card(live_server, page: Page):
     page.get_by_role("button", name="Create snapshot").click()
 
     expect(page.get_by_role("heading", name="helpful-v2", level=1)).to_be_visible()
-    from annotation.models import DatasetSnapshot
-
     snapshot = DatasetSnapshot.objects.get(name="helpful-v2")
     assert snapshot.test_fraction == 0.2
     assert snapshot.filters.get("exclude_flagged") is True
@@ -251,7 +252,7 @@ def test_an_admin_creates_a_snapshot_and_sees_its_card(live_server, page: Page):
     expect(card).not_to_be_empty()
     first_line = next(line for line in snapshot.card.splitlines() if line.strip())
     expect(card).to_contain_text(re.sub(r"[#*_`]", "", first_line).strip()[:30])
-    link = page.get_by_role("link", name="Download preference train (jsonl)")
+    link = page.get_by_role("link", name="Download preference train.jsonl")
     expect(link).to_have_attribute(
         "href", f"/api/v1/datasets/{snapshot.pk}/export/?view=preference&split=train&fmt=jsonl"
     )
@@ -262,3 +263,98 @@ def test_an_admin_creates_a_snapshot_and_sees_its_card(live_server, page: Page):
     # Back on the list, the snapshot is there.
     page.get_by_role("link", name="Dataset snapshots").click()
     expect(page.locator(f'[data-dataset-id="{snapshot.pk}"]')).to_contain_text("helpful-v2")
+
+
+def test_an_admin_starts_a_generation_job_and_watches_it(live_server, page: Page, tiny_model_dir):
+    """The job stays queued (no Celery worker here): its progress is simulated by updating the
+    row, as the worker does; the list shows each change without a reload."""
+    user_create(username="root", password=PASSWORD, role="admin")
+    project = project_create(name="Fresh prompts", k=3)
+    prompts = prompts_import(
+        project=project, rows=[(i + 1, {"prompt": f"Describe {i}."}) for i in range(4)]
+    )
+    policy = model_version_register(name="tiny-policy", path=str(tiny_model_dir), kind="policy")
+
+    sign_in(page, live_server.url, "root")
+    page.get_by_role("link", name="Generation: Fresh prompts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fresh prompts: generation")
+    expect(page.get_by_text("No generation jobs yet.")).to_be_visible()
+    expect(page.get_by_text("K = 3")).to_be_visible()
+
+    # Out-of-range sampling is refused by the API, shown next to its field; nothing queued.
+    page.get_by_label("Model").select_option(str(policy.pk))
+    page.get_by_label("Temperature").fill("9")
+    page.get_by_role("button", name="Start generation").click()
+    temperature = page.get_by_label("Temperature")
+    expect(temperature).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#gen-err-sampling-temperature")).to_contain_text("0.01")
+    assert not GenerationJob.objects.exists()
+
+    temperature.fill("0.7")
+    page.get_by_label("The first prompts").check()
+    page.get_by_label("How many").fill("2")
+    page.get_by_label("Seed").fill("5")
+    page.get_by_role("button", name="Start generation").click()
+    expect(page.get_by_role("status").filter(has_text="queued for 2 prompts")).to_be_visible()
+    job = GenerationJob.objects.get()
+    assert job.prompt_ids == [p.pk for p in prompts[:2]]
+    assert job.model_version == policy and job.seed == 5 and job.sampling["temperature"] == 0.7
+
+    row = page.locator(f'tr[data-job-id="{job.pk}"]')
+    expect(row.locator(".status")).to_have_text("queued")
+    expect(row.locator('[data-col="progress"]')).to_contain_text("waiting for a worker")
+    expect(row).to_contain_text("tiny-policy")
+
+    GenerationJob.objects.filter(pk=job.pk).update(status="running", done=1, sets_created=1)
+    expect(row.locator(".status")).to_have_text("running")
+    expect(row.locator('[data-col="progress"]')).to_have_text("1 of 2 prompts")
+    failed = GenerationJob.objects.create(
+        project=project,
+        model_version=policy,
+        prompt_ids=[prompts[3].pk],
+        k=3,
+        sampling={},
+        status="failed",
+        error="Traceback …\nRuntimeError: out of memory",
+    )
+    failed_row = page.locator(f'tr[data-job-id="{failed.pk}"]')
+    expect(failed_row.locator('[data-col="error"]')).to_contain_text("out of memory")
+    GenerationJob.objects.filter(pk=job.pk).update(
+        status="succeeded", done=2, sets_created=1, prompts_skipped=1, finished_at=timezone.now()
+    )
+    expect(row.locator(".status")).to_have_text("succeeded")
+    expect(row.locator('[data-col="sets_created"]')).to_have_text("1")
+    expect(row.locator('[data-col="prompts_skipped"]')).to_have_text("1")
+    expect(page.get_by_text("live, updates every 2 s")).to_be_hidden()
+
+
+def test_long_lists_of_runs_and_snapshots_load_more_on_request(live_server, page: Page):
+    user_create(username="root", password=PASSWORD, role="admin")
+    project = project_create(name="Many", k=2)
+    snapshots = DatasetSnapshot.objects.bulk_create(
+        DatasetSnapshot(project=project, name=f"s{i}", content_hash=f"{i:064x}", card="card")
+        for i in range(103)
+    )
+    base = ModelVersion.objects.create(name="base", kind="base")
+    TrainingRun.objects.bulk_create(
+        TrainingRun(
+            kind="sft", dataset=snapshots[0], base_model=base, config={}, status="succeeded"
+        )
+        for _ in range(53)
+    )
+
+    sign_in(page, live_server.url, "root")
+    page.get_by_role("link", name="Runs").click()
+    expect(page.locator("tr[data-run-id]")).to_have_count(50)
+    expect(page.get_by_text("Showing 50 of 53 runs.")).to_be_visible()
+    page.get_by_role("button", name="Show 3 more runs").click()
+    expect(page.locator("tr[data-run-id]")).to_have_count(53)
+    expect(page.get_by_role("button", name=re.compile("more runs"))).to_have_count(0)
+    # The form's dataset picker offers every snapshot, not a first page.
+    expect(page.get_by_label("Dataset snapshot").locator("option")).to_have_count(104)
+
+    page.get_by_role("link", name="Datasets").click()
+    expect(page.locator("[data-dataset-id]")).to_have_count(100)
+    page.get_by_role("button", name="Show 3 more snapshots").click()
+    expect(page.locator("[data-dataset-id]")).to_have_count(103)
+    expect(page.get_by_text("Showing 100 of 103")).to_have_count(0)

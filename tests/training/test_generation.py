@@ -11,8 +11,8 @@ from annotation.enums import Role
 from annotation.models import Candidate, CandidateSet, Prompt
 from annotation.services.imports import prompts_import
 from training.generation import generate_sets
-from training.models import GenerationJob, JobStatus, ModelKind
-from training.services.generation import generation_job_execute
+from training.models import GenerationJob, JobStatus, ModelKind, ModelVersion
+from training.services.generation import generation_job_create, generation_job_execute
 from training.services.registry import model_version_register
 
 SAMPLING = {"max_new_tokens": 8, "batch_size": 4, "temperature": 1.0}
@@ -196,3 +196,26 @@ def test_big_models_generate_on_the_gpu_queue(policy, monkeypatch):
     assert generation.generation_queue(policy) == "generation"
     monkeypatch.setattr(generation, "GPU_GENERATION_BYTES", 1)
     assert generation.generation_queue(policy) == "gpu"
+
+
+@pytest.mark.django_db
+def test_generation_jobs_are_listed_newest_first_per_project(client_for, make_project):
+    model = ModelVersion.objects.create(name="listed-policy", kind=ModelKind.POLICY)
+    first, other = make_project(k=2), make_project(k=2)
+    for project in (first, other):
+        prompts_import(project=project, rows=[(i + 1, {"prompt": f"Q{i}"}) for i in range(3)])
+    older = generation_job_create(project=first, model_version=model, prompts="all")
+    newer = generation_job_create(project=first, model_version=model, prompts="all", seed=2)
+    generation_job_create(project=other, model_version=model, prompts="all")
+
+    reviewer = client_for(Role.REVIEWER)
+    page = reviewer.get(f"/api/v1/generation-jobs/?project={first.pk}&limit=1").json()
+    assert page["count"] == 2 and page["next"] is not None
+    (row,) = page["results"]
+    assert row["id"] == newer.pk and row["seed"] == 2
+    assert (row["prompts"], row["done"], row["status"]) == (3, 0, "queued")
+    assert row["model_name"] == "listed-policy" and row["k"] == 2
+    rest = reviewer.get(page["next"]).json()["results"]
+    assert [r["id"] for r in rest] == [older.pk]
+    assert reviewer.get("/api/v1/generation-jobs/").json()["count"] == 3
+    assert client_for(Role.ANNOTATOR).get("/api/v1/generation-jobs/").status_code == 403

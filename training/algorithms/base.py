@@ -96,6 +96,53 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class ConfigFieldSpec:
+    """One config field as a form shows it: ``type`` is float, int, bool, str or choice (with
+    ``choices``, the ``Literal``'s values); ``optional`` when ``None`` is accepted."""
+
+    name: str
+    type: Literal["float", "int", "bool", "str", "choice"]
+    choices: tuple[Any, ...] | None
+    optional: bool
+    default: Any
+    help: str
+
+
+def config_fields(config_class: type) -> list[ConfigFieldSpec]:
+    """The fields of a config dataclass in declaration order, read from the same type hints
+    ``config_from_dict`` checks values against, with the help text of ``config_field``."""
+    hints = typing.get_type_hints(config_class)
+    specs = []
+    for f in dataclasses.fields(config_class):
+        hint, optional = hints[f.name], False
+        if typing.get_origin(hint) in (types.UnionType, typing.Union):
+            args = typing.get_args(hint)
+            optional = type(None) in args
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) != 1:
+                raise TypeError(f"{config_class.__name__}.{f.name}: unsupported type {hint}")
+            hint = inner[0]
+        choices = None
+        if typing.get_origin(hint) is typing.Literal:
+            kind, choices = "choice", typing.get_args(hint)
+        elif hint in (float, int, bool, str):
+            kind = hint.__name__
+        else:
+            raise TypeError(f"{config_class.__name__}.{f.name}: unsupported type {hint}")
+        specs.append(
+            ConfigFieldSpec(
+                name=f.name,
+                type=kind,
+                choices=choices,
+                optional=optional,
+                default=f.default,
+                help=f.metadata.get("help", ""),
+            )
+        )
+    return specs
+
+
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
     """The newest ``checkpoint-<step>`` directory, for ``trainer.train(resume_from_checkpoint)``."""
     if not checkpoint_dir.exists():

@@ -142,6 +142,12 @@ class DpoRunConfig(TrainerRunConfig):
         "exo_pair: ε > 0 (Ji et al. 2024: 1e-3). Ignored by other losses.",
     )
     discopop_tau: float = config_field(0.05, "discopop temperature (Chris Lu et al. 2024).")
+    rpo_alpha: float = config_field(
+        0.0,
+        "Weight of a negative log-likelihood term on the chosen responses, added to the loss "
+        "(RPO: Pang et al. 2024, 1.0). It keeps the policy's likelihood of good text up while "
+        "the margin grows, so the format does not degrade; 0 is plain DPO.",
+    )
     precompute_ref_log_probs: bool = config_field(
         False, "Score the reference once before training, then free it (saves memory)."
     )
@@ -157,6 +163,12 @@ class DpoRunConfig(TrainerRunConfig):
             "exo_pair needs label_smoothing > 0 (its loss has log ε)",
         )
         require(self.discopop_tau > 0, "discopop_tau", "must be > 0")
+        require(self.rpo_alpha >= 0, "rpo_alpha", "must be >= 0")
+        require(
+            self.rpo_alpha == 0 or self.loss_type != "sft",
+            "rpo_alpha",
+            'loss_type "sft" is already the NLL term alone',
+        )
 
 
 @dataclass(frozen=True)
@@ -283,30 +295,59 @@ class PpoRunConfig:
     """A PPO run's settings; each default cites where it comes from. ``validate()`` checks
     ranges and raises ValueError("field: reason")."""
 
-    max_steps: int = 100  # rollout → ppo_epochs update iterations
-    rollout_batch_size: int = 64  # prompts per rollout (TRL examples: 64; Ziegler et al.: 512)
-    minibatch_size: int = 8  # rollouts per optimizer step; divides rollout_batch_size
-    ppo_epochs: int = 4  # passes over each rollout batch (Ziegler et al. 2019; TRL)
-    learning_rate: float = 1e-5  # Ziegler et al. 2019: 1.41e-5; the tiny world wants ~1e-3
-    max_grad_norm: float | None = 1.0  # common practice (TRL / transformers default)
-    kl_coef: float = 0.05  # β: TRL and Stiennon et al. 2020; InstructGPT used 0.02
-    gamma: float = 1.0  # no discount within a response (Ziegler et al.; TRL)
-    lam: float = 0.95  # GAE λ (Ziegler et al.; TRL)
-    clip_range: float = 0.2  # ε (Schulman et al. 2017; TRL)
-    clip_range_value: float | None = 0.2  # ε_v; None: unclipped value loss (TRL: 0.2)
-    vf_coef: float = 0.1  # c_vf: loss = actor + 0.1 · critic (Ziegler et al.; TRL)
-    ptx_coef: float = 0.0  # γ_ptx: 0 is plain PPO; InstructGPT's PPO-ptx used 27.8
-    max_prompt_length: int = 512  # longer prompts are dropped (and counted), never truncated
-    max_new_tokens: int = 128  # TRL: 53 (TL;DR summaries); chat replies run longer
-    temperature: float = 1.0  # sample from π itself (TRL used 0.7)
-    top_p: float = 1.0
-    score_clip: float | None = None  # clip R(x, y) to [−c, c] ("clipped RM score")
-    whiten_scores: bool = False  # standardise R(x, y) over each rollout batch
-    missing_eos_penalty: float | None = None  # subtracted from R when no EOS (TRL)
-    critic_init: Literal["reward_model", "base_model"] = "reward_model"  # InstructGPT
-    save_steps: int = 50  # checkpoint every this many iterations
-    save_total_limit: int | None = 2  # keep only the newest checkpoints; None keeps all
-    seed: int | None = None  # None: inputs.seed
+    max_steps: int = config_field(100, "Rollout → ppo_epochs update iterations.")
+    rollout_batch_size: int = config_field(
+        64, "Prompts per rollout (TRL examples: 64; Ziegler et al. 2019: 512)."
+    )
+    minibatch_size: int = config_field(
+        8, "Rollouts per optimizer step; must divide rollout_batch_size."
+    )
+    ppo_epochs: int = config_field(4, "Passes over each rollout batch (Ziegler et al. 2019; TRL).")
+    learning_rate: float = config_field(
+        1e-5, "Ziegler et al. 2019: 1.41e-5; the tiny world wants ~1e-3."
+    )
+    max_grad_norm: float | None = config_field(
+        1.0, "Gradient clipping norm (TRL / transformers default); None: no clipping."
+    )
+    kl_coef: float = config_field(
+        0.05, "β, the KL penalty: TRL and Stiennon et al. 2020; InstructGPT used 0.02."
+    )
+    gamma: float = config_field(1.0, "Discount; 1: none within a response (Ziegler et al.; TRL).")
+    lam: float = config_field(0.95, "GAE λ (Ziegler et al. 2019; TRL).")
+    clip_range: float = config_field(0.2, "Policy ratio clip ε (Schulman et al. 2017; TRL).")
+    clip_range_value: float | None = config_field(
+        0.2, "Value clip ε_v; None: unclipped value loss (TRL: 0.2)."
+    )
+    vf_coef: float = config_field(
+        0.1, "c_vf: loss = actor + 0.1 · critic (Ziegler et al. 2019; TRL)."
+    )
+    ptx_coef: float = config_field(
+        0.0, "γ_ptx: 0 is plain PPO; InstructGPT's PPO-ptx used 27.8 (Ouyang et al. 2022)."
+    )
+    max_prompt_length: int = config_field(
+        512, "Longer prompts are dropped (and counted), never truncated."
+    )
+    max_new_tokens: int = config_field(
+        128, "Longest sampled response (TRL: 53 for TL;DR summaries; chat replies run longer)."
+    )
+    temperature: float = config_field(1.0, "Sample from π itself (TRL used 0.7).")
+    top_p: float = config_field(1.0, "Nucleus sampling mass; 1: the whole distribution.")
+    score_clip: float | None = config_field(
+        None, 'Clip the reward R(x, y) to [−c, c] ("clipped RM score"); None: no clipping.'
+    )
+    whiten_scores: bool = config_field(False, "Standardise R(x, y) over each rollout batch.")
+    missing_eos_penalty: float | None = config_field(
+        None, "Subtracted from R when a response has no EOS (TRL); None: no penalty."
+    )
+    critic_init: Literal["reward_model", "base_model"] = config_field(
+        "reward_model",
+        "Initialise the value model from the reward model (InstructGPT) or the base.",
+    )
+    save_steps: int = config_field(50, "Checkpoint every this many iterations.")
+    save_total_limit: int | None = config_field(
+        2, "Keep only the newest checkpoints; None keeps all."
+    )
+    seed: int | None = config_field(None, "Training seed; None: the run's seed.")
 
     def validate(self) -> None:
         positive = ["max_steps", "rollout_batch_size", "minibatch_size", "ppo_epochs"]

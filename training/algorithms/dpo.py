@@ -89,7 +89,9 @@ def train(config: DpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
         max_length=config.max_length,
         beta=config.beta,
-        loss_type=[config.loss_type],
+        # TRL sums the listed losses with these weights; "sft" is the NLL on chosen (RPO)
+        loss_type=[config.loss_type] + (["sft"] if config.rpo_alpha else []),
+        loss_weights=[1.0] + ([config.rpo_alpha] if config.rpo_alpha else []),
         label_smoothing=config.label_smoothing,
         discopop_tau=config.discopop_tau,
         precompute_ref_log_probs=config.precompute_ref_log_probs,

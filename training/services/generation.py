@@ -23,8 +23,8 @@ from django.utils import timezone
 from annotation.models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from flywheel.errors import ApplicationError
 
-from ..signals import send_job_finished
 from ..models import GenerationJob, JobStatus, ModelKind, ModelVersion
+from ..signals import send_job_finished
 from .runs import REDISPATCH_QUEUED_AFTER, STALL_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -66,10 +66,14 @@ def generation_job_create(
     sampling: dict[str, Any] | None = None,
     seed: int = 0,
     round: int | None = None,
+    mix_model_version: ModelVersion | None = None,
+    mix_count: int = 0,
     created_by: AbstractUser | None = None,
 ) -> GenerationJob:
     """Queue a job for the project's prompts: ``"pending"`` (no candidate set yet), ``"all"``
-    or a list of prompt ids; the model defaults to the project's current policy."""
+    or a list of prompt ids; the model defaults to the project's current policy. With
+    ``mix_model_version``, ``mix_count`` of each set's K candidates come from that model (a
+    human comparison of the two: see the loop's leaderboard)."""
     model_version = model_version or project.current_policy
     if model_version is None:
         raise ApplicationError(
@@ -77,6 +81,17 @@ def generation_job_create(
         )
     if model_version.kind == ModelKind.REWARD:
         raise ApplicationError("A reward model cannot generate text.", field="model_version")
+    if mix_model_version is not None:
+        if mix_model_version.kind == ModelKind.REWARD:
+            raise ApplicationError(
+                "A reward model cannot generate text.", field="mix_model_version"
+            )
+        if mix_model_version.pk == model_version.pk:
+            raise ApplicationError("Must differ from model_version.", field="mix_model_version")
+        if not 1 <= mix_count < project.k:
+            raise ApplicationError(f"Must be from 1 to {project.k - 1}.", field="mix_count")
+    elif mix_count:
+        raise ApplicationError("Needs mix_model_version.", field="mix_count")
     project_prompts = Prompt.objects.filter(project=project)
     if prompts == "pending":
         ids = list(project_prompts.filter(candidate_sets__isnull=True).values_list("id", flat=True))
@@ -103,6 +118,8 @@ def generation_job_create(
             model_version=model_version,
             prompt_ids=sorted(ids),
             k=project.k,
+            mix_model_version=mix_model_version,
+            mix_count=mix_count,
             round=round,
             sampling=_check_sampling(sampling or {}),
             seed=seed,
@@ -161,24 +178,26 @@ def _acquire(job_id: int) -> bool:
 
 @transaction.atomic
 def candidate_set_from_generation(
-    *, job: GenerationJob, prompt_id: int, texts: list[str], seed: int
+    *, job: GenerationJob, prompt_id: int, texts: list[str] | list[tuple[str, bool]], seed: int
 ) -> CandidateSet | None:
-    """Write one prompt's K candidates and their set; None if this job already wrote it."""
+    """Write one prompt's K candidates and their set; None if this job already wrote it.
+    ``texts`` of a mixed job are ``(text, from_mix_model)`` pairs."""
     if CandidateSet.objects.filter(
         prompt_id=prompt_id, members__candidate__generation_job=job
     ).exists():
         return None
+    sources = [t if isinstance(t, tuple) else (t, False) for t in texts]
     candidates = Candidate.objects.bulk_create(
         Candidate(
             prompt_id=prompt_id,
             text=text,
-            model_version=job.model_version,
-            model_name=job.model_version.name,
+            model_version=job.mix_model_version if mixed else job.model_version,
+            model_name=(job.mix_model_version if mixed else job.model_version).name,
             sampling_params={k: v for k, v in job.sampling.items() if k != "batch_size"},
             seed=seed,
             generation_job=job,
         )
-        for text in texts
+        for text, mixed in sources
     )
     candidate_set = CandidateSet.objects.create(
         project_id=job.project_id, prompt_id=prompt_id, round=job.round
@@ -195,9 +214,9 @@ def generation_job_execute(*, job_id: int) -> str:
     """Worker side: generate for every prompt of the job not yet written, batch by batch."""
     if not _acquire(job_id):
         return "skipped: finished or running elsewhere"
-    job = GenerationJob.objects.select_related("model_version").get(pk=job_id)
+    job = GenerationJob.objects.select_related("model_version", "mix_model_version").get(pk=job_id)
     try:
-        from training.generation import generate_sets, load_backend
+        from training.generation import generate_mixed_sets, generate_sets, load_backend
 
         written = set(
             CandidateSet.objects.filter(members__candidate__generation_job=job).values_list(
@@ -208,13 +227,22 @@ def generation_job_execute(*, job_id: int) -> str:
         messages = dict(Prompt.objects.filter(pk__in=todo).values_list("id", "messages"))
         backend = load_backend(job.model_version.storage_path)
         GenerationJob.objects.filter(pk=job_id).update(backend=backend.name, done=len(written))
-        for batch in generate_sets(
-            backend,
-            [(pid, messages[pid]) for pid in todo],
-            k=job.k,
-            sampling=job.sampling,
-            seed=job.seed,
-        ):
+        todo_prompts = [(pid, messages[pid]) for pid in todo]
+        if job.mix_model_version is not None:
+            batches = generate_mixed_sets(
+                backend,
+                load_backend(job.mix_model_version.storage_path),
+                todo_prompts,
+                k=job.k,
+                mix=job.mix_count,
+                sampling=job.sampling,
+                seed=job.seed,
+            )
+        else:
+            batches = generate_sets(
+                backend, todo_prompts, k=job.k, sampling=job.sampling, seed=job.seed
+            )
+        for batch in batches:
             skipped = 0
             for prompt_id, texts, seed in batch:
                 if texts is None:

@@ -58,7 +58,7 @@ export function DatasetCard({ datasetId, me, onSignedOut }: { datasetId: number;
                       <th scope="row">{v}</th>
                       {EXPORT_SPLITS.map((s) => (
                         <td key={s}>
-                          <a href={exportHref(d.id, v, s, fmt)} download aria-label={`Download ${v} ${s} (${fmt})`}>
+                          <a href={exportHref(d.id, v, s, fmt)} download aria-label={`Download ${v} ${s}.${fmt}`}>
                             {s}.{fmt}
                           </a>
                         </td>

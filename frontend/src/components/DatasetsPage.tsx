@@ -8,6 +8,9 @@ import { dateTime } from "../review/resource";
 import { createDataset, fetchDatasets, fetchProjectList } from "../review/reviewApi";
 import { useLoaded } from "../review/useLoaded";
 import { FieldError, LoadNotice } from "./LoadNotice";
+import { ShowMore } from "./ShowMore";
+
+const PAGE = 100;
 
 function CreateSnapshotForm({ onSignedOut }: { onSignedOut: () => void }) {
   const [projects] = useLoaded(() => fetchProjectList(), "project-list", onSignedOut);
@@ -119,7 +122,8 @@ function CreateSnapshotForm({ onSignedOut }: { onSignedOut: () => void }) {
 }
 
 export function DatasetsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
-  const [datasets] = useLoaded(() => fetchDatasets(), "datasets", onSignedOut);
+  const [limit, setLimit] = useState(PAGE);
+  const [datasets] = useLoaded(() => fetchDatasets(limit), `datasets-${limit}`, onSignedOut);
   useEffect(() => {
     document.title = "Datasets · Flywheel";
   }, []);
@@ -148,6 +152,9 @@ export function DatasetsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
             ))}
           </ul>
         ))}
+      {datasets?.kind === "loaded" && (
+        <ShowMore limit={limit} shown={datasets.value.results.length} count={datasets.value.count} step={PAGE} noun="snapshots" onMore={setLimit} />
+      )}
     </section>
   );
 }

@@ -4,7 +4,7 @@
 import { useEffect } from "react";
 import { flagsText } from "../review/dashboard";
 import { fixed, percent } from "../review/resource";
-import { fetchAnnotators, fetchProgress } from "../review/reviewApi";
+import { fetchAnnotators, fetchProgress, fetchProjectSummary } from "../review/reviewApi";
 import { useLoaded } from "../review/useLoaded";
 import { LoadNotice } from "./LoadNotice";
 import { PositionBiasChart } from "./PositionBiasChart";
@@ -22,17 +22,19 @@ function Stat({ label, value, id }: { label: string; value: string | number; id:
 export function ProjectDashboard({ projectId, onSignedOut }: { projectId: number; onSignedOut: () => void }) {
   const [progress] = useLoaded(() => fetchProgress(projectId), `progress-${projectId}`, onSignedOut);
   const [annotators] = useLoaded(() => fetchAnnotators(projectId), `annotators-${projectId}`, onSignedOut);
+  const [project] = useLoaded(() => fetchProjectSummary(projectId), `project-${projectId}`, onSignedOut);
+  const name = project?.kind === "loaded" ? project.value.name : `Project ${projectId}`;
   useEffect(() => {
-    document.title = `Project ${projectId} dashboard · Flywheel`;
-  }, [projectId]);
+    document.title = `${name}: dashboard · Flywheel`;
+  }, [name]);
   const p = progress?.kind === "loaded" ? progress.value : null;
   return (
     <section aria-labelledby="dashboard-heading">
       <p className="breadcrumb">
         <a href="#/projects">Projects</a> › <a href={`#/projects/${projectId}/sets`}>Sets of this project</a> ·{" "}
-        <a href={`#/datasets`}>Datasets</a>
+        <a href={`#/projects/${projectId}/generate`}>Generation jobs</a> · <a href={`#/datasets`}>Datasets</a>
       </p>
-      <h1 id="dashboard-heading">Project {projectId}: dashboard</h1>
+      <h1 id="dashboard-heading">{name}: dashboard</h1>
       {!p && <LoadNotice state={progress} what="the progress" />}
       {p && (
         <>

@@ -57,6 +57,9 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     <a href={`#/projects/${project.id}/sets`} aria-label={`Sets: ${project.name}`}>
                       Sets
                     </a>
+                    <a href={`#/projects/${project.id}/generate`} aria-label={`Generation: ${project.name}`}>
+                      Generation
+                    </a>
                   </span>
                 )}
               </li>

@@ -133,18 +133,18 @@ export function RunDetailPage({ runId, onSignedOut }: { runId: number; onSignedO
               Dataset <a href={`#/datasets/${run.dataset}`}>#{run.dataset}</a>
             </li>
             <li>
-              Base model <a href={`#/models`}>#{run.baseModel}</a>
+              Base model <a href={`#/models/${run.baseModel}`}>#{run.baseModel}</a>
               {run.rewardModel !== null && (
                 <>
                   {" "}
-                  + reward model <a href={`#/models`}>#{run.rewardModel}</a>
+                  + reward model <a href={`#/models/${run.rewardModel}`}>#{run.rewardModel}</a>
                 </>
               )}
             </li>
             <li>This run ({run.kind.toUpperCase()})</li>
             <li>
               Output model{" "}
-              {run.outputModel !== null ? <a href={`#/models`}>#{run.outputModel}</a> : <span className="hint">not yet</span>}
+              {run.outputModel !== null ? <a href={`#/models/${run.outputModel}`}>#{run.outputModel}</a> : <span className="hint">not yet</span>}
             </li>
           </ol>
 

@@ -1,17 +1,22 @@
 /** Admin: the training runs with their status and progress, and the "Start a run" form. */
 
-import { useCallback, useEffect } from "react";
-import { fetchDatasets, fetchModels, fetchRuns } from "../review/reviewApi";
-import { dateTime } from "../review/resource";
+import { useCallback, useEffect, useState } from "react";
+import { fetchAllDatasets, fetchModels, fetchRunKinds, fetchRuns } from "../review/reviewApi";
+import { type Loaded, dateTime } from "../review/resource";
 import { isActive, progressText } from "../review/runs";
 import { useLoaded } from "../review/useLoaded";
 import { LoadNotice } from "./LoadNotice";
+import { ShowMore } from "./ShowMore";
 import { StartRunForm } from "./StartRunForm";
 
+const PAGE = 50;
+
 export function RunsPage({ onSignedOut }: { onSignedOut: () => void }) {
-  const [runs, reloadRuns] = useLoaded(() => fetchRuns(), "runs", onSignedOut);
-  const [datasets] = useLoaded(() => fetchDatasets(), "datasets", onSignedOut);
+  const [limit, setLimit] = useState(PAGE);
+  const [runs, reloadRuns] = useLoaded(() => fetchRuns(limit), `runs-${limit}`, onSignedOut);
+  const [datasets] = useLoaded(() => fetchAllDatasets(), "datasets", onSignedOut);
   const [models] = useLoaded(() => fetchModels(), "models", onSignedOut);
+  const [kinds] = useLoaded(() => fetchRunKinds(), "run-kinds", onSignedOut);
   useEffect(() => {
     document.title = "Training runs · Flywheel";
   }, []);
@@ -30,15 +35,19 @@ export function RunsPage({ onSignedOut }: { onSignedOut: () => void }) {
       <p className="hint">
         See also the <a href="#/models">models and their lineage</a>.
       </p>
-      {datasets?.kind === "loaded" && models?.kind === "loaded" ? (
+      {datasets?.kind === "loaded" && models?.kind === "loaded" && kinds?.kind === "loaded" ? (
         <StartRunForm
+          kinds={kinds.value}
           datasets={datasets.value.results}
           models={models.value.results}
           onStarted={onStarted}
           onSignedOut={onSignedOut}
         />
       ) : (
-        <LoadNotice state={datasets?.kind === "failed" ? datasets : models} what="the datasets and models for a new run" />
+        <LoadNotice
+          state={([datasets, models, kinds] as (Loaded<unknown> | null)[]).find((s) => s?.kind === "failed") ?? null}
+          what="the run kinds, datasets and models for a new run"
+        />
       )}
       <h2>Runs</h2>
       <LoadNotice state={runs} what="the runs" />
@@ -86,6 +95,9 @@ export function RunsPage({ onSignedOut }: { onSignedOut: () => void }) {
             </table>
           </div>
         ))}
+      {runs?.kind === "loaded" && (
+        <ShowMore limit={limit} shown={runs.value.results.length} count={runs.value.count} step={PAGE} noun="runs" onMore={setLimit} />
+      )}
     </section>
   );
 }

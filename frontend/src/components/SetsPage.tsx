@@ -1,7 +1,7 @@
 /** Reviewer/admin: a project's candidate sets, a page at a time, each linking to its review. */
 
 import { useEffect, useState } from "react";
-import { fetchSets } from "../review/reviewApi";
+import { fetchProjectSummary, fetchSets } from "../review/reviewApi";
 import { promptPreview } from "../review/sets";
 import { useLoaded } from "../review/useLoaded";
 import { LoadNotice } from "./LoadNotice";
@@ -11,15 +11,17 @@ const PAGE = 25;
 export function SetsPage({ projectId, onSignedOut }: { projectId: number; onSignedOut: () => void }) {
   const [offset, setOffset] = useState(0);
   const [sets] = useLoaded(() => fetchSets(projectId, PAGE, offset), `sets-${projectId}-${offset}`, onSignedOut);
+  const [project] = useLoaded(() => fetchProjectSummary(projectId), `project-${projectId}`, onSignedOut);
+  const name = project?.kind === "loaded" ? project.value.name : `Project ${projectId}`;
   useEffect(() => {
-    document.title = `Project ${projectId} sets · Flywheel`;
-  }, [projectId]);
+    document.title = `${name}: sets · Flywheel`;
+  }, [name]);
   return (
     <section aria-labelledby="sets-heading">
       <p className="breadcrumb">
         <a href="#/projects">Projects</a> › <a href={`#/projects/${projectId}/dashboard`}>Dashboard</a>
       </p>
-      <h1 id="sets-heading">Project {projectId}: candidate sets</h1>
+      <h1 id="sets-heading">{name}: candidate sets</h1>
       <LoadNotice state={sets} what="the sets" />
       {sets?.kind === "loaded" && (
         <>

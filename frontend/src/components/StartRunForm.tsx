@@ -1,35 +1,120 @@
-/** "Start a run": kind, dataset, models, the common config fields and a raw JSON box. Errors
- * from the form itself or from the API's 400 (`config.beta`) show next to their field. */
+/** "Start a run": kind, dataset, models, and one input per key of the kind's config, built from
+ * `GET /api/v1/run-kinds/` (type, default, help). Only changed values are sent. Errors from the
+ * form itself or from the API's 400 (`config.beta`) show next to their field. */
 
 import { useState } from "react";
 import type { Snapshot } from "../review/datasets";
 import { type ModelVersion, baseModels, modelLabel, rewardModels } from "../review/models";
 import { startRun } from "../review/reviewApi";
-import { CONFIG_FIELDS, RL_KINDS, RUN_KINDS, type Run, emptyRunForm, runPayload } from "../review/runs";
+import {
+  type ConfigField,
+  type RunKindInfo,
+  defaultLabel,
+  emptyRunForm,
+  fieldText,
+  runPayload,
+  unplacedErrors,
+  valueText,
+  withKind,
+} from "../review/runConfig";
+import type { Run } from "../review/runs";
 import { FieldError } from "./LoadNotice";
 
+const inputId = (name: string) => `run-cfg-${name}`;
+
+/** One config key: its input by type, the default and help as its description. */
+function ConfigInput({
+  field,
+  text,
+  error,
+  onChange,
+}: {
+  field: ConfigField;
+  text: string;
+  error: string | undefined;
+  onChange: (text: string) => void;
+}) {
+  const id = inputId(field.name);
+  const helpId = `${id}-help`;
+  const errId = `${id}-err`;
+  const describedBy = error ? `${errId} ${helpId}` : helpId;
+  const common = {
+    id,
+    "aria-invalid": error ? true : undefined,
+    "aria-describedby": describedBy,
+  } as const;
+  const changed = text !== valueText(field.default);
+  let input;
+  if (field.type === "bool") {
+    input = <input type="checkbox" {...common} checked={text === "true"} onChange={(e) => onChange(String(e.target.checked))} />;
+  } else if (field.type === "choice") {
+    input = (
+      <select {...common} value={text} onChange={(e) => onChange(e.target.value)}>
+        {field.optional && <option value="">none</option>}
+        {field.choices.map((c) => (
+          <option key={valueText(c)} value={valueText(c)}>
+            {valueText(c)}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (field.type === "int" || field.type === "float") {
+    input = (
+      <input
+        {...common}
+        type="number"
+        step={field.type === "int" ? 1 : "any"}
+        inputMode={field.type === "int" ? "numeric" : "decimal"}
+        placeholder={field.optional ? "none" : undefined}
+        value={text}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    );
+  } else {
+    input = <input {...common} type="text" value={text} onChange={(e) => onChange(e.target.value)} />;
+  }
+  return (
+    <div className={`field config-field${field.type === "bool" ? " inline-field" : ""}${changed ? " changed" : ""}`} data-config-field={field.name}>
+      <label htmlFor={id}>
+        <code>{field.name}</code>
+      </label>
+      {input}
+      <FieldError id={errId} message={error} />
+      <span id={helpId} className="hint small">
+        Default {defaultLabel(field)}
+        {field.optional && field.default !== null ? " (empty: none)" : ""}. {field.help}
+      </span>
+    </div>
+  );
+}
+
 export function StartRunForm({
+  kinds,
   datasets,
   models,
   onStarted,
   onSignedOut,
 }: {
+  kinds: RunKindInfo[];
   datasets: Snapshot[];
   models: ModelVersion[];
   onStarted: (run: Run) => void;
   onSignedOut: () => void;
 }) {
-  const [form, setForm] = useState(emptyRunForm);
+  const [form, setForm] = useState(() => emptyRunForm(kinds.some((k) => k.kind === "dpo") ? "dpo" : (kinds[0]?.kind ?? "")));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
-  const needsReward = RL_KINDS.includes(form.kind);
+  const info = kinds.find((k) => k.kind === form.kind);
+  const fields = info?.fields ?? [];
+  const needsReward = info?.needsRewardModel ?? false;
   const err = (key: string) => errors[key];
   const invalid = (key: string) => (errors[key] ? true : undefined);
   const described = (key: string) => (errors[key] ? `err-${key.replace(/\W/g, "-")}` : undefined);
+  const changedCount = fields.filter((f) => f.name in form.edits && form.edits[f.name] !== valueText(f.default)).length;
 
   const submit = () => {
-    const built = runPayload(form);
+    const built = runPayload(form, kinds);
     if (!built.ok) {
       setErrors(built.errors);
       setMessage("Fix the marked fields.");
@@ -65,10 +150,19 @@ export function StartRunForm({
       <div className="form-grid">
         <div className="field">
           <label htmlFor="run-kind">Kind</label>
-          <select id="run-kind" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
-            {RUN_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k.toUpperCase()}
+          <select
+            id="run-kind"
+            value={form.kind}
+            aria-invalid={invalid("kind")}
+            aria-describedby={described("kind")}
+            onChange={(e) => {
+              setForm(withKind(form, e.target.value));
+              setErrors({});
+            }}
+          >
+            {kinds.map((k) => (
+              <option key={k.kind} value={k.kind}>
+                {k.label}
               </option>
             ))}
           </select>
@@ -131,49 +225,39 @@ export function StartRunForm({
           </div>
         )}
       </div>
-      <fieldset className="form-grid">
-        <legend>Config (empty: the algorithm's default)</legend>
-        {CONFIG_FIELDS.filter((f) => !f.kinds || f.kinds.includes(form.kind)).map((f) => {
-          const key = `config.${f.name}`;
-          return (
-            <div className="field" key={f.name}>
-              <label htmlFor={`run-${f.name}`}>{f.label}</label>
-              <input
-                id={`run-${f.name}`}
-                inputMode={f.integer ? "numeric" : "decimal"}
-                value={form.fields[f.name]}
-                aria-invalid={invalid(key)}
-                aria-describedby={described(key)}
-                onChange={(e) => setForm({ ...form, fields: { ...form.fields, [f.name]: e.target.value } })}
-              />
-              <FieldError id={described(key) ?? ""} message={err(key)} />
-            </div>
-          );
-        })}
+      <fieldset className="config-grid">
+        <legend>
+          {info?.label ?? form.kind} config: {fields.length} settings, {changedCount} changed from the defaults
+        </legend>
+        {fields.map((f) => (
+          <ConfigInput
+            key={`${form.kind}-${f.name}`}
+            field={f}
+            text={fieldText(f, form.edits)}
+            error={err(`config.${f.name}`)}
+            onChange={(text) => setForm({ ...form, edits: { ...form.edits, [f.name]: text } })}
+          />
+        ))}
       </fieldset>
-      <div className="field">
-        <label htmlFor="run-config">More config (JSON object)</label>
-        <textarea
-          id="run-config"
-          rows={3}
-          spellCheck={false}
-          value={form.rawConfig}
-          aria-invalid={invalid("config")}
-          aria-describedby={described("config")}
-          onChange={(e) => setForm({ ...form, rawConfig: e.target.value })}
-        />
-        <FieldError id={described("config") ?? ""} message={err("config")} />
-        {Object.entries(errors)
-          .filter(([k]) => k.startsWith("config.") && !CONFIG_FIELDS.some((f) => `config.${f.name}` === k))
-          .map(([k, m]) => (
-            <span key={k} className="field-error">
-              {k.slice(7)}: {m}
-            </span>
-          ))}
-      </div>
+      {unplacedErrors(errors, fields).map(([k, m]) => (
+        <p key={k} className="field-error" role="alert">
+          {k}: {m}
+        </p>
+      ))}
       <div className="actions">
         <button type="submit" disabled={busy}>
           {busy ? "Starting…" : "Start run"}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={changedCount === 0}
+          onClick={() => {
+            setForm({ ...form, edits: {} });
+            setErrors({});
+          }}
+        >
+          Reset config to defaults
         </button>
         <p className="form-status" role="status">
           {message}

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { biasIsNotable, flagsText, parseAnnotators, parseProgress } from "./dashboard";
 import { emptySnapshotForm, exportHref, snapshotPayload } from "./datasets";
-import { lineageTree, parseModel } from "./models";
 import { fieldErrors, loadedFrom } from "./resource";
 import { candidateLetters, parseSetDetail, tiersText } from "./sets";
 
@@ -73,7 +72,7 @@ describe("dashboard", () => {
   });
 });
 
-describe("sets and lineage", () => {
+describe("sets", () => {
   it("writes tiers with letters", () => {
     const s = parseSetDetail({
       id: 1, project: 2, prompt: [{ role: "user", content: "Q" }], round: 0, state: "complete", gold_tiers: null,
@@ -87,12 +86,4 @@ describe("sets and lineage", () => {
     expect(s.goldTiers).toBeNull();
   });
 
-  it("orders models as a tree", () => {
-    const models = [
-      { id: 3, name: "dpo", kind: "policy", parent: 1 },
-      { id: 1, name: "base", kind: "base", parent: null },
-      { id: 2, name: "rm", kind: "reward", parent: 1 },
-    ].map(parseModel).filter((m) => m !== null);
-    expect(lineageTree(models).map((n) => [n.model.id, n.depth])).toEqual([[1, 0], [2, 1], [3, 1]]);
-  });
 });

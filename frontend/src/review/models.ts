@@ -1,5 +1,5 @@
-/** Model versions from `GET /api/v1/models/`, and the lineage they spell out:
- * dataset → run → model, parent → child. Pure. */
+/** Model versions from `GET /api/v1/models/` with their lineage ids (./lineage.ts draws the
+ * graph). Pure. */
 
 import { asObj, int, intList, str } from "./resource";
 
@@ -43,29 +43,4 @@ export function baseModels(models: ModelVersion[]): ModelVersion[] {
 }
 export function rewardModels(models: ModelVersion[]): ModelVersion[] {
   return models.filter((m) => m.kind === "reward");
-}
-
-/** A model's place in the lineage, as rows of a list: where it came from, what came of it. */
-export interface LineageNode {
-  model: ModelVersion;
-  depth: number;
-}
-
-/** Models as a forest (parent → children), roots first, each followed by its descendants. */
-export function lineageTree(models: ModelVersion[]): LineageNode[] {
-  const byId = new Map(models.map((m) => [m.id, m]));
-  const out: LineageNode[] = [];
-  const seen = new Set<number>();
-  const visit = (m: ModelVersion, depth: number) => {
-    if (seen.has(m.id)) return;
-    seen.add(m.id);
-    out.push({ model: m, depth });
-    const kids = models.filter((c) => c.parent === m.id).sort((a, b) => a.id - b.id);
-    for (const c of kids) visit(c, depth + 1);
-  };
-  for (const m of [...models].sort((a, b) => a.id - b.id)) {
-    if (m.parent === null || !byId.has(m.parent)) visit(m, 0);
-  }
-  for (const m of models) visit(m, 0); // a cycle (cannot happen) still shows every model
-  return out;
 }

@@ -5,9 +5,11 @@ import { request } from "../api";
 import { type ProjectSummary, parseProject } from "../projects";
 import { type AnnotatorRow, type Progress, parseAnnotators, parseProgress } from "./dashboard";
 import { type Snapshot, type SnapshotPayload, parseSnapshot } from "./datasets";
+import { type GenerationJob, type GenerationPayload, parseJob } from "./generation";
 import { type ModelVersion, parseModel } from "./models";
 import { type Loaded, type Page, fieldErrors, loadedFrom, parsePage } from "./resource";
-import { type Run, type RunDetail, type RunPayload, parseRun, parseRunDetail } from "./runs";
+import { type RunKindInfo, type RunPayload, parseRunKinds } from "./runConfig";
+import { type Run, type RunDetail, parseRun, parseRunDetail } from "./runs";
 import { type SetDetail, type SetRow, parseSetDetail, parseSetRow } from "./sets";
 
 const UNREACHABLE = { kind: "failed", status: 0, message: "The server could not be reached." } as const;
@@ -37,19 +39,34 @@ async function post<T>(path: string, json: unknown, parse: (body: unknown) => T 
   }
 }
 
-export const fetchRuns = (limit = 50) =>
+/** Every row of a limit/offset list, a page of `PAGE_ALL` at a time, up to `max` rows (for
+ * the pickers and the lineage graph, which need them all). */
+const PAGE_ALL = 200;
+async function getAll<T>(path: string, parse: (row: unknown) => T | null, max = 2000): Promise<Loaded<Page<T>>> {
+  const rows: T[] = [];
+  const sep = path.includes("?") ? "&" : "?";
+  for (let offset = 0; offset < max; offset += PAGE_ALL) {
+    const page = await get<Page<T>>(`${path}${sep}limit=${PAGE_ALL}&offset=${offset}`, (b) => parsePage(b, parse));
+    if (page.kind !== "loaded") return page;
+    rows.push(...page.value.results);
+    if (offset + PAGE_ALL >= page.value.count) return { kind: "loaded", value: { count: page.value.count, results: rows } };
+  }
+  return { kind: "loaded", value: { count: rows.length, results: rows } };
+}
+
+export const fetchRunKinds = () => get<RunKindInfo[]>("/api/v1/run-kinds/", parseRunKinds);
+export const fetchRuns = (limit: number) =>
   get<Page<Run>>(`/api/v1/training-runs/?limit=${limit}`, (b) => parsePage(b, parseRun));
+export const fetchAllRuns = () => getAll<Run>("/api/v1/training-runs/", parseRun);
 export const fetchRun = (id: number) => get<RunDetail>(`/api/v1/training-runs/${id}/`, parseRunDetail);
 export const startRun = (payload: RunPayload) => post<Run>("/api/v1/training-runs/", payload, parseRun, 201);
 export const cancelRun = (id: number) => post<Run>(`/api/v1/training-runs/${id}/cancel/`, undefined, parseRun, 200);
 
-export const fetchModels = () =>
-  get<Page<ModelVersion>>("/api/v1/models/?limit=200", (b) => parsePage(b, parseModel));
+export const fetchModels = () => getAll<ModelVersion>("/api/v1/models/", parseModel);
 
-export const fetchDatasets = (project?: number) =>
-  get<Page<Snapshot>>(`/api/v1/datasets/?limit=100${project ? `&project=${project}` : ""}`, (b) =>
-    parsePage(b, parseSnapshot),
-  );
+export const fetchDatasets = (limit: number) =>
+  get<Page<Snapshot>>(`/api/v1/datasets/?limit=${limit}`, (b) => parsePage(b, parseSnapshot));
+export const fetchAllDatasets = () => getAll<Snapshot>("/api/v1/datasets/", parseSnapshot);
 export const fetchDataset = (id: number) => get<Snapshot>(`/api/v1/datasets/${id}/`, parseSnapshot);
 export const createDataset = (payload: SnapshotPayload) =>
   post<Snapshot>("/api/v1/datasets/", payload, parseSnapshot, 201);
@@ -67,3 +84,18 @@ export const fetchSet = (id: number) => get<SetDetail>(`/api/v1/candidate-sets/$
 
 export const fetchProjectList = () =>
   get<Page<ProjectSummary>>("/api/v1/projects/?limit=200", (b) => parsePage(b, parseProject));
+export const fetchProjectSummary = (id: number) => get<ProjectSummary>(`/api/v1/projects/${id}/`, parseProject);
+
+export const fetchGenerationJobs = (projectId: number | null, limit: number) =>
+  get<Page<GenerationJob>>(`/api/v1/generation-jobs/?limit=${limit}${projectId === null ? "" : `&project=${projectId}`}`, (b) =>
+    parsePage(b, parseJob),
+  );
+export const fetchAllGenerationJobs = () => getAll<GenerationJob>("/api/v1/generation-jobs/", parseJob);
+export const startGeneration = (projectId: number, payload: GenerationPayload) =>
+  post<GenerationJob>(`/api/v1/projects/${projectId}/generate/`, payload, parseJob, 202);
+/** The ids of the project's first `n` prompts (in import order). */
+export const fetchFirstPromptIds = (projectId: number, n: number) =>
+  get<number[]>(`/api/v1/projects/${projectId}/prompts/?limit=${n}`, (b) => parsePage(b, (row) => {
+    const id = (row as { id?: unknown } | null)?.id;
+    return typeof id === "number" && Number.isInteger(id) ? id : null;
+  })?.results ?? null);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyRunForm, metricSeries, nextPollDelay, parseRunDetail, progressText, runPayload } from "./runs";
+import { metricSeries, nextPollDelay, parseRunDetail, progressText } from "./runs";
 
 const row = {
   id: 7, kind: "dpo", status: "running", dataset: 2, base_model: 3, reward_model: null, output_model: null,
@@ -45,37 +45,5 @@ describe("nextPollDelay", () => {
   it("backs off after failed polls, up to 30 s", () => {
     expect(nextPollDelay(null, 1)).toBe(4000);
     expect(nextPollDelay(null, 10)).toBe(30_000);
-  });
-});
-
-describe("runPayload", () => {
-  it("builds the POST body: numbers from the fields win over the raw JSON", () => {
-    const form = { ...emptyRunForm(), kind: "dpo", dataset: "4", baseModel: "5", rawConfig: '{"warmup_steps": 0, "beta": 9}' };
-    form.fields = { ...form.fields, max_steps: "10", beta: "0.2", learning_rate: "1e-5" };
-    expect(runPayload(form)).toEqual({
-      ok: true,
-      payload: { kind: "dpo", dataset: 4, base_model: 5, config: { warmup_steps: 0, beta: 0.2, max_steps: 10, learning_rate: 1e-5 } },
-    });
-  });
-
-  it("leaves β out for kinds without it and asks RL kinds for a reward model", () => {
-    const form = { ...emptyRunForm(), kind: "ppo", dataset: "1", baseModel: "2" };
-    form.fields = { ...form.fields, beta: "0.3" };
-    expect(runPayload(form)).toEqual({ ok: false, errors: { reward_model: "A ppo run needs a reward model." } });
-    const ok = runPayload({ ...form, rewardModel: "9" });
-    expect(ok).toEqual({ ok: true, payload: { kind: "ppo", dataset: 1, base_model: 2, reward_model: 9, config: {} } });
-  });
-
-  it("names bad fields with the API's keys", () => {
-    const form = { ...emptyRunForm(), rawConfig: "[1]" };
-    form.fields = { ...form.fields, max_steps: "2.5", beta: "x" };
-    const result = runPayload(form);
-    expect(result.ok).toBe(false);
-    if (!result.ok)
-      expect(Object.keys(result.errors).sort()).toEqual(["base_model", "config", "config.beta", "config.max_steps", "dataset"]);
-    expect(runPayload({ ...emptyRunForm(), dataset: "1", baseModel: "1", rawConfig: "{" })).toEqual({
-      ok: false,
-      errors: { config: "The extra config is not valid JSON." },
-    });
   });
 });

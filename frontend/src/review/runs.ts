@@ -1,16 +1,9 @@
 /**
  * Training runs: the rows of `GET /api/v1/training-runs/`, the detail with its metric series,
- * the "Start a run" form turned into the POST body, and when the detail page polls.
+ * and when the detail page polls. The "Start a run" form lives in ./runConfig.ts.
  */
 
 import { type Obj, asObj, int, num, str } from "./resource";
-
-export const RUN_KINDS = ["sft", "reward", "dpo", "kto", "ppo", "grpo", "rloo"] as const;
-export type RunKind = (typeof RUN_KINDS)[number];
-/** Kinds that need a reward model (the RL kinds). */
-export const RL_KINDS: readonly string[] = ["ppo", "grpo", "rloo"];
-/** Kinds with a β (KL strength) in their config. */
-export const BETA_KINDS: readonly string[] = ["dpo", "kto"];
 
 export const ACTIVE_STATUSES: readonly string[] = ["queued", "running"];
 export const POLL_MS = 2000;
@@ -137,94 +130,3 @@ export function metricSeries(metrics: MetricPoint[], max = 6): Series[] {
       .sort((a, b) => a.x - b.x),
   }));
 }
-
-// The "Start a run" form.
-
-/** The common config fields the form offers; empty means "the algorithm's default". */
-export interface ConfigFields {
-  max_steps: string;
-  learning_rate: string;
-  per_device_train_batch_size: string;
-  save_steps: string;
-  beta: string;
-}
-
-export const CONFIG_FIELDS: { name: keyof ConfigFields; label: string; integer: boolean; kinds: readonly string[] | null }[] = [
-  { name: "max_steps", label: "Max steps", integer: true, kinds: null },
-  { name: "learning_rate", label: "Learning rate", integer: false, kinds: null },
-  { name: "per_device_train_batch_size", label: "Batch size per device", integer: true, kinds: null },
-  { name: "save_steps", label: "Save every (steps)", integer: true, kinds: null },
-  { name: "beta", label: "β (KL strength)", integer: false, kinds: BETA_KINDS },
-];
-
-export interface RunForm {
-  kind: string;
-  dataset: string;
-  baseModel: string;
-  rewardModel: string;
-  fields: ConfigFields;
-  /** Extra config as a JSON object; the fields above win over the same keys here. */
-  rawConfig: string;
-}
-
-export function emptyRunForm(): RunForm {
-  return {
-    kind: "dpo",
-    dataset: "",
-    baseModel: "",
-    rewardModel: "",
-    fields: { max_steps: "", learning_rate: "", per_device_train_batch_size: "", save_steps: "", beta: "" },
-    rawConfig: "{}",
-  };
-}
-
-export interface RunPayload {
-  kind: string;
-  dataset: number;
-  base_model: number;
-  reward_model?: number;
-  config: Obj;
-}
-
-/** The POST body, or the field errors to show (keys as the API names them: `config.beta`). */
-export function runPayload(form: RunForm): { ok: true; payload: RunPayload } | { ok: false; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
-  if (!(RUN_KINDS as readonly string[]).includes(form.kind)) errors.kind = "Choose a kind.";
-  const dataset = Number(form.dataset);
-  if (form.dataset === "" || !Number.isInteger(dataset)) errors.dataset = "Choose a dataset snapshot.";
-  const base = Number(form.baseModel);
-  if (form.baseModel === "" || !Number.isInteger(base)) errors.base_model = "Choose a base model.";
-  const needsReward = RL_KINDS.includes(form.kind);
-  const reward = Number(form.rewardModel);
-  if (needsReward && (form.rewardModel === "" || !Number.isInteger(reward))) {
-    errors.reward_model = `A ${form.kind} run needs a reward model.`;
-  }
-  let config: Obj = {};
-  const raw = form.rawConfig.trim();
-  if (raw !== "") {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      const obj = asObj(parsed);
-      if (obj) config = { ...obj };
-      else errors.config = "The extra config must be a JSON object, e.g. {\"warmup_steps\": 10}.";
-    } catch {
-      errors.config = "The extra config is not valid JSON.";
-    }
-  }
-  for (const field of CONFIG_FIELDS) {
-    if (field.kinds && !field.kinds.includes(form.kind)) continue;
-    const text = form.fields[field.name].trim();
-    if (text === "") continue;
-    const value = Number(text);
-    if (!Number.isFinite(value) || (field.integer && !Number.isInteger(value))) {
-      errors[`config.${field.name}`] = field.integer ? "Must be a whole number." : "Must be a number.";
-      continue;
-    }
-    config[field.name] = value;
-  }
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  const payload: RunPayload = { kind: form.kind, dataset, base_model: base, config };
-  if (needsReward) payload.reward_model = reward;
-  return { ok: true, payload };
-}
-
