@@ -23,8 +23,8 @@ from django.utils import timezone
 from annotation.models import DatasetSnapshot
 from flywheel.errors import ApplicationError
 
-from ..signals import send_job_finished
 from ..models import FINISHED, JobStatus, ModelKind, ModelVersion, RunKind, RunMetric, TrainingRun
+from ..signals import send_job_finished
 
 logger = logging.getLogger(__name__)
 
