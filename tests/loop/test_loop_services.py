@@ -107,3 +107,27 @@ def test_prompt_pool_skips_prompts_with_open_sets_and_puts_unshown_ones_first(
     again, _ = select_prompts(loop_round)
     assert first == again and len(first) == 4 and set(first) <= set(unshown + [sets[0].prompt_id])
     assert info == {"method": "random", "pool": 7, "chosen": 4}
+
+
+def test_an_evaluation_that_raises_fails_the_round_with_the_reason(
+    client_for, tinyworld_project, tinyworld, sft_policy
+):
+    from loop.services.evaluation import round_evaluate_step
+    from training.models import ModelVersion
+
+    project = tinyworld_project(n=0)
+    loop_round = started_round(client_for, project, tinyworld)
+    missing = ModelVersion.objects.create(
+        name="rm-gone", kind="reward", storage_path="/nonexistent/reward-model"
+    )
+    LoopRound.objects.filter(pk=loop_round.pk).update(
+        step=RoundStep.EVALUATE, reward_model=missing, policy_model=sft_policy
+    )
+    assert round_evaluate_step(round_id=loop_round.pk) == "failed"
+    loop_round.refresh_from_db()
+    assert (loop_round.status, loop_round.step) == ("failed", "evaluate")
+    assert loop_round.error.startswith("Evaluation failed: ")
+    assert "/nonexistent/reward-model" in loop_round.error
+    assert loop_round.generation_job is None
+    # a second delivery of the same step does nothing to a finished round
+    assert round_evaluate_step(round_id=loop_round.pk) == "skipped: not at evaluate"
