@@ -31,10 +31,11 @@ TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
     },
     # 1e-3 (the rate that teaches a random policy a toy rule in test_ppo) wrecks a trained
     # SFT policy in two iterations: KL ≈ 10 → 100 and the replies turn to RM-pleasing noise
-    # (trait and format rates 0). 1e-4 with β = 0.1 and two epochs per rollout moves it smoothly.
+    # (trait and format rates 0). With β = 0.1 and two epochs per rollout it moves smoothly:
+    # 1e-4 × 40 iterations took the trait rate 0.34 → 0.95, 1.5e-4 × 20 → 0.94 in half the time.
     "ppo": {
-        "learning_rate": 1e-4,
-        "max_steps": 40,
+        "learning_rate": 1.5e-4,
+        "max_steps": 20,
         "rollout_batch_size": 32,
         "minibatch_size": 8,
         "ppo_epochs": 2,

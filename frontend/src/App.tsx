@@ -12,6 +12,7 @@ import { SignInForm } from "./components/SignInForm";
 import { DatasetCard } from "./components/DatasetCard";
 import { DatasetsPage } from "./components/DatasetsPage";
 import { GenerationPage } from "./components/GenerationPage";
+import { LoopPage } from "./components/LoopPage";
 import { ModelsPage } from "./components/ModelsPage";
 import { ProjectDashboard } from "./components/ProjectDashboard";
 import { RunDetailPage } from "./components/RunDetailPage";
@@ -42,6 +43,8 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
       return <SetsPage key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
     case "generate":
       return <GenerationPage key={route.projectId} projectId={route.projectId} me={me} onSignedOut={onSignedOut} />;
+    case "loop":
+      return <LoopPage key={route.projectId} projectId={route.projectId} me={me} onSignedOut={onSignedOut} />;
     case "set":
       return <SetReview key={route.setId} setId={route.setId} onSignedOut={onSignedOut} />;
     case "datasets":
@@ -59,7 +62,7 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
   }
 }
 
-const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "set", "datasets", "dataset", "runs", "run", "models"];
+const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "loop", "set", "datasets", "dataset", "runs", "run", "models"];
 
 type AppSession =
   | { kind: "checking" }
@@ -146,7 +149,7 @@ export function App() {
             signOut={signOut}
             onSignedOut={onSignedOut}
           />
-          <main id="main" tabIndex={-1} className={route.name === "rank" || route.name === "models" ? "page wide" : "page"}>
+          <main id="main" tabIndex={-1} className={route.name === "rank" || route.name === "models" || route.name === "loop" ? "page wide" : "page"}>
             {route.name === "projects" && (
               <ProjectsPage me={session.me} onSignedOut={onSignedOut} />
             )}

@@ -29,6 +29,8 @@ const summary: ProjectSummary = {
   guidelines: "",
   criteria: { flags: [], ratings: [] },
   allowTies: true,
+  showAiSuggestion: false,
+  currentPolicy: null,
 };
 
 describe("parseProjectPage", () => {
@@ -43,6 +45,11 @@ describe("parseProjectPage", () => {
       count: 2,
       projects: [summary, { ...summary, id: 2, myRankingCount: 5 }],
     });
+  });
+
+  it("reads whether annotators see the AI suggestion, and the current policy", () => {
+    const body = { count: 1, results: [{ ...row, show_ai_suggestion: true, current_policy: 7 }] };
+    expect(parseProjectPage(body)?.projects[0]).toEqual({ ...summary, showAiSuggestion: true, currentPolicy: 7 });
   });
 
   it("rejects a page with a malformed row or no results", () => {

@@ -29,6 +29,10 @@ export interface ProjectSummary {
   guidelines: string;
   criteria: Criteria;
   allowTies: boolean;
+  /** Annotators see the reward model's suggested ranking (the loop's AI feedback). */
+  showAiSuggestion: boolean;
+  /** The model version the loop improves; null before one is registered. */
+  currentPolicy: number | null;
 }
 
 export interface ProjectPage {
@@ -81,6 +85,8 @@ export function parseProject(row: unknown): ProjectSummary | null {
     guidelines: typeof r.guidelines === "string" ? r.guidelines : "",
     criteria: parseCriteria(r.criteria),
     allowTies: r.allow_ties !== false,
+    showAiSuggestion: r.show_ai_suggestion === true,
+    currentPolicy: isCount(r.current_policy) ? r.current_policy : null,
   };
 }
 

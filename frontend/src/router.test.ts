@@ -27,6 +27,7 @@ describe("parseRoute", () => {
       ["#/projects/3/dashboard", { name: "dashboard", projectId: 3 }],
       ["#/projects/3/sets", { name: "sets", projectId: 3 }],
       ["#/projects/3/generate", { name: "generate", projectId: 3 }],
+      ["#/projects/3/loop", { name: "loop", projectId: 3 }],
       ["#/sets/9", { name: "set", setId: 9 }],
       ["#/datasets", { name: "datasets" }],
       ["#/datasets/4", { name: "dataset", datasetId: 4 }],

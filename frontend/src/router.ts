@@ -1,7 +1,7 @@
 /**
  * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
  * (annotators), and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
- * `#/projects/:id/generate`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
+ * `#/projects/:id/generate`, `#/projects/:id/loop`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
  * `#/models` and `#/models/:id` (the lineage with that model picked out).
  */
 
@@ -11,6 +11,7 @@ export type Route =
   | { name: "dashboard"; projectId: number }
   | { name: "sets"; projectId: number }
   | { name: "generate"; projectId: number }
+  | { name: "loop"; projectId: number }
   | { name: "set"; setId: number }
   | { name: "datasets" }
   | { name: "dataset"; datasetId: number }
@@ -27,10 +28,10 @@ export function parseRoute(hash: string): Route {
   if (path === "/datasets") return { name: "datasets" };
   if (path === "/runs") return { name: "runs" };
   if (path === "/models") return { name: "models" };
-  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate)$`).exec(path);
+  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate|loop)$`).exec(path);
   if (project) {
     const projectId = Number(project[1]);
-    const page = project[2] as "rank" | "dashboard" | "sets" | "generate";
+    const page = project[2] as "rank" | "dashboard" | "sets" | "generate" | "loop";
     return { name: page, projectId };
   }
   const one = new RegExp(`^/(sets|datasets|runs|models)/${ID}$`).exec(path);
@@ -56,6 +57,7 @@ export function routeHref(route: Route): string {
     case "dashboard":
     case "sets":
     case "generate":
+    case "loop":
       return `#/projects/${route.projectId}/${route.name}`;
     case "set":
       return `#/sets/${route.setId}`;
@@ -76,6 +78,7 @@ export function navSection(route: Route): string {
     case "sets":
     case "set":
     case "generate":
+    case "loop":
       return "#/projects";
     case "models":
       return "#/models";

@@ -27,6 +27,19 @@ describe("parseTask", () => {
     expect(task?.candidates.map((c) => c.id)).toEqual([10, 12]);
   });
 
+  it("reads the AI suggestion only when it ranks exactly the task's candidates", () => {
+    expect(parseTask(body)?.suggestion).toBeNull();
+    expect(parseTask({ ...body, suggestion: null })?.suggestion).toBeNull();
+    expect(parseTask({ ...body, suggestion: { ranking: [[12], [10]] } })?.suggestion).toEqual([[12], [10]]);
+    expect(parseTask({ ...body, suggestion: { ranking: [[12, 10]] } })?.suggestion).toEqual([[12, 10]]);
+    // A foreign id, a missing or repeated one, an empty tier: left out, the task still loads.
+    for (const ranking of [[[12], [99]], [[12]], [[12], [12], [10]], [[12], [], [10]], "12>10"]) {
+      const task = parseTask({ ...body, suggestion: { ranking } });
+      expect(task?.assignment).toBe(7);
+      expect(task?.suggestion).toBeNull();
+    }
+  });
+
   it("rejects malformed answers", () => {
     expect(parseTask(null)).toBeNull();
     expect(parseTask({ ...body, lease_expires_at: "soon" })).toBeNull();

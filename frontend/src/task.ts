@@ -18,10 +18,30 @@ export interface Task {
   prompt: Message[];
   /** In this annotator's display order. */
   candidates: Candidate[];
+  /** A reward model's ranking (tiers of candidate ids, best first), where the project shows AI
+   * suggestions; null otherwise, or when it does not rank exactly these candidates. */
+  suggestion: number[][] | null;
 }
 
 function isId(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value > 0;
+}
+
+/** `{"ranking": [[id, …], …]}` when its tiers hold every candidate exactly once; else null
+ * (a suggestion that does not fit is left out rather than failing the task). */
+export function parseSuggestion(value: unknown, candidates: Candidate[]): number[][] | null {
+  if (typeof value !== "object" || value === null) return null;
+  const ranking = (value as Record<string, unknown>).ranking;
+  if (!Array.isArray(ranking)) return null;
+  const tiers: number[][] = [];
+  for (const tier of ranking as unknown[]) {
+    if (!Array.isArray(tier) || tier.length === 0 || !tier.every(isId)) return null;
+    tiers.push([...(tier as number[])]);
+  }
+  const ids = tiers.flat();
+  const expected = new Set(candidates.map((c) => c.id));
+  if (ids.length !== expected.size || new Set(ids).size !== ids.length || !ids.every((id) => expected.has(id))) return null;
+  return tiers;
 }
 
 /** Validate the 200 body; null if it is not the documented shape. */
@@ -56,6 +76,7 @@ export function parseTask(body: unknown): Task | null {
     candidateSet: b.candidate_set,
     prompt,
     candidates,
+    suggestion: parseSuggestion(b.suggestion, candidates),
   };
 }
 

@@ -269,14 +269,28 @@ def select_prompts(loop_round: LoopRound) -> tuple[list[int], dict[str, Any]]:
     scores = reward_scores(
         loop_round.reward_model.storage_path, flat_prompts, flat_texts, cpu_threads=_threads()
     )
-    margins = {pid: margin_uncertainty(scores[i * k : (i + 1) * k]) for i, pid in enumerate(pool)}
-    ranked = sorted(pool, key=lambda pid: (margins[pid], pid))
+    margins: dict[int, float] = {}
+    for i, pid in enumerate(pool):
+        # Identical samples say nothing about the reward model's certainty (their margin is 0
+        # by construction), and a prompt the policy answers one way yields no preference pair;
+        # such prompts go last.
+        rows = slice(i * k, (i + 1) * k)
+        distinct = dict(zip(flat_texts[rows], scores[rows], strict=True))
+        margins[pid] = margin_uncertainty(list(distinct.values())) if len(distinct) > 1 else None
+    informative = [pid for pid in pool if margins[pid] is not None]
+    ranked = sorted(informative, key=lambda pid: (margins[pid], pid))
+    ranked += [pid for pid in pool if margins[pid] is None]
     chosen = sorted(ranked[:wanted])
-    mean = lambda ids: sum(margins[i] for i in ids) / len(ids)  # noqa: E731
+
+    def mean(ids: list[int]) -> float | None:
+        values = [margins[i] for i in ids if margins[i] is not None]
+        return sum(values) / len(values) if values else None
+
     return chosen, info | {
         "chosen": len(chosen),
         "mean_margin_chosen": mean(chosen),
         "mean_margin_pool": mean(pool),
+        "single_answer_prompts": len(pool) - len(informative),
     }
 
 

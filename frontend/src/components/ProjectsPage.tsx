@@ -60,6 +60,9 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     <a href={`#/projects/${project.id}/generate`} aria-label={`Generation: ${project.name}`}>
                       Generation
                     </a>
+                    <a href={`#/projects/${project.id}/loop`} aria-label={`Loop: ${project.name}`}>
+                      Loop
+                    </a>
                   </span>
                 )}
               </li>

@@ -18,6 +18,7 @@ import {
   type CandidateId,
   type RankingState,
   type SubmissionBody,
+  applySuggestion,
   candidateForNumber,
   count,
   describePlace,
@@ -32,8 +33,10 @@ import {
   setNotRankable,
   setRating,
   setRationale,
+  showsSuggestion,
   splitOut,
   submissionBody,
+  suggestionText,
   tieWithAbove,
   tierOf,
   toggleFlag,
@@ -47,6 +50,7 @@ import { PromptView } from "./PromptView";
 import { type DropTarget, RankingBoard } from "./RankingBoard";
 import { ResponseCard } from "./ResponseCard";
 import { ShortcutsDialog } from "./ShortcutsDialog";
+import { SuggestionLine } from "./SuggestionLine";
 
 type Phase =
   | { kind: "loading" }
@@ -130,7 +134,7 @@ export function RankingWorkspace({ projectId, onSignedOut }: { projectId: number
       keyRef.current = newUuid();
       lastAttempt.current = null;
       startedAt.current = performance.now();
-      commit(initialState(task.candidates.map((c) => c.id), allowTies));
+      commit(initialState(task.candidates.map((c) => c.id), allowTies, task.suggestion));
       setPhase({ kind: "task", task });
       setLost(null);
       setExpanded(new Set());
@@ -549,6 +553,22 @@ export function RankingWorkspace({ projectId, onSignedOut }: { projectId: number
               {ranking.allowTies ? <>, <kbd>t</kbd> to tie with the tier above, <kbd>u</kbd> to untie</> : null}; or drag a
               response by its title{ranking.allowTies ? " (onto a tier to tie)" : ""}.
             </p>
+            {ranking.suggestion && (
+              <SuggestionLine
+                text={suggestionText(ranking)}
+                applied={ranking.appliedSuggestion}
+                showing={showsSuggestion(ranking)}
+                onApply={() => {
+                  const current = rankingRef.current;
+                  if (!current) return;
+                  const next = applySuggestion(current);
+                  if (next === current) return;
+                  commit(next);
+                  setConfirm(null);
+                  announce(`Suggested order applied: ${suggestionText(next)}. You can still change it.`);
+                }}
+              />
+            )}
             <RankingBoard
               state={ranking}
               renderCard={renderCard}

@@ -20,21 +20,22 @@ import {
 import type { Run } from "../review/runs";
 import { FieldError } from "./LoadNotice";
 
-const inputId = (name: string) => `run-cfg-${name}`;
-
-/** One config key: its input by type, the default and help as its description. */
-function ConfigInput({
+/** One config key: its input by type, the default and help as its description. Its id is
+ * `idPrefix` + the field's name (the loop settings form has two configs on one page). */
+export function ConfigInput({
   field,
   text,
   error,
   onChange,
+  idPrefix = "run-cfg-",
 }: {
   field: ConfigField;
   text: string;
   error: string | undefined;
   onChange: (text: string) => void;
+  idPrefix?: string;
 }) {
-  const id = inputId(field.name);
+  const id = `${idPrefix}${field.name}`;
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
   const describedBy = error ? `${errId} ${helpId}` : helpId;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type RankingState,
+  applySuggestion,
   candidateForNumber,
   count,
   describePlace,
@@ -15,8 +16,10 @@ import {
   setNotRankable,
   setRating,
   setRationale,
+  showsSuggestion,
   splitOut,
   submissionBody,
+  suggestionText,
   tieWithAbove,
   tierOf,
   toggleFlag,
@@ -234,3 +237,60 @@ describe("describePlace", () => {
     );
   });
 });
+
+describe("the AI suggestion", () => {
+  /** The reward model ranks response 2 first, 1 and 4 tied, 3 last. */
+  const suggested = () => initialState([11, 22, 33, 44], true, [[22], [11, 44], [33]]);
+
+  it("reads in the response numbers the annotator sees", () => {
+    expect(suggestionText(suggested())).toBe("#2 > #1 = #4 > #3");
+    expect(suggestionText(start())).toBe("");
+    // In a project without ties, tied responses follow one another in the suggestion's order.
+    expect(suggestionText(initialState([11, 22, 33, 44], false, [[22], [11, 44], [33]]))).toBe("#2 > #1 > #4 > #3");
+  });
+
+  it("applies as the board's order, which stays editable, without counting as a move", () => {
+    const applied = applySuggestion(suggested());
+    expect(applied.tiers).toEqual([[22], [11, 44], [33]]);
+    expect(applied.touched).toBe(true);
+    expect(applied.appliedSuggestion).toBe(true);
+    expect(applied.interaction).toEqual(NO_INTERACTION_COPY);
+    expect(showsSuggestion(applied)).toBe(true);
+    expect(applySuggestion(applied)).toBe(applied); // nothing more to do
+
+    const changed = moveUp(applied, 33);
+    expect(showsSuggestion(changed)).toBe(false);
+    expect(changed.appliedSuggestion).toBe(true);
+    expect(applySuggestion(changed).tiers).toEqual([[22], [11, 44], [33]]);
+  });
+
+  it("splits the suggestion's ties where the project allows none", () => {
+    const s = applySuggestion(initialState([11, 22, 33, 44], false, [[22], [11, 44], [33]]));
+    expect(s.tiers).toEqual([[22], [11], [44], [33]]);
+  });
+
+  it("clears all bad, and does nothing without a suggestion", () => {
+    const s = applySuggestion(setNotRankable(suggested(), true));
+    expect(s.notRankable).toBe(false);
+    const plain = start();
+    expect(applySuggestion(plain)).toBe(plain);
+    expect(showsSuggestion(plain)).toBe(false);
+  });
+
+  it("is recorded in the interaction summary, so QC can tell", () => {
+    expect(submissionBody(start(), 1).interaction).not.toHaveProperty("applied_suggestion");
+    const shown = submissionBody(suggested(), 1).interaction;
+    expect(shown).toMatchObject({ suggestion_shown: true, applied_suggestion: false });
+    const body = submissionBody(applySuggestion(suggested()), 4);
+    expect(body.ranking).toEqual([[22], [11, 44], [33]]);
+    expect(body.interaction).toEqual({ ...NO_INTERACTION_COPY, suggestion_shown: true, applied_suggestion: true });
+  });
+
+  it("is carried over with the work after a lease expired", () => {
+    const carried = rebase(applySuggestion(suggested()), [44, 33, 22, 11]);
+    expect(carried?.appliedSuggestion).toBe(true);
+    expect(carried && suggestionText(carried)).toBe("#3 > #4 = #1 > #2");
+  });
+});
+
+const NO_INTERACTION_COPY = { moves: 0, keys: 0, drags: 0, expanded: 0, compared: 0 };

@@ -35,12 +35,20 @@ export interface RankingState {
   ratings: Record<string, Record<string, number>>;
   rationale: string;
   interaction: Interaction;
+  /** A reward model's ranking shown beside the board (the loop's AI feedback), or null. */
+  suggestion: CandidateId[][] | null;
+  /** The annotator put the board in the suggested order at least once. */
+  appliedSuggestion: boolean;
 }
 
 export const NO_INTERACTION: Interaction = { moves: 0, keys: 0, drags: 0, expanded: 0, compared: 0 };
 
 /** Every response in its own tier, in display order, nothing touched. */
-export function initialState(displayOrder: CandidateId[], allowTies: boolean): RankingState {
+export function initialState(
+  displayOrder: CandidateId[],
+  allowTies: boolean,
+  suggestion: CandidateId[][] | null = null,
+): RankingState {
   return {
     displayOrder: [...displayOrder],
     tiers: displayOrder.map((id) => [id]),
@@ -52,6 +60,8 @@ export function initialState(displayOrder: CandidateId[], allowTies: boolean): R
     ratings: {},
     rationale: "",
     interaction: { ...NO_INTERACTION },
+    suggestion: suggestion && suggestion.map((tier) => [...tier]),
+    appliedSuggestion: false,
   };
 }
 
@@ -223,6 +233,42 @@ export function rebase(state: RankingState, displayOrder: CandidateId[]): Rankin
   return same ? { ...state, displayOrder: [...displayOrder] } : null;
 }
 
+/** The suggestion as the board would hold it: in a project without ties, tied responses
+ * one below the other in the order the suggestion lists them. */
+function suggestedTiers(state: RankingState): CandidateId[][] | null {
+  if (!state.suggestion) return null;
+  return state.allowTies ? state.suggestion.map((tier) => [...tier]) : state.suggestion.flat().map((id) => [id]);
+}
+
+function sameTiers(a: CandidateId[][], b: CandidateId[][]): boolean {
+  const key = (tiers: CandidateId[][]) => JSON.stringify(tiers.map((tier) => [...tier].sort((x, y) => x - y)));
+  return key(a) === key(b);
+}
+
+/** The board already shows the suggested order. */
+export function showsSuggestion(state: RankingState): boolean {
+  const tiers = suggestedTiers(state);
+  return tiers !== null && !state.notRankable && sameTiers(state.tiers, tiers);
+}
+
+/**
+ * "Apply suggestion": the board takes the suggested order, which the annotator can go on to
+ * change. It is recorded (`applied_suggestion` in the interaction summary) but is not a move
+ * of the annotator's own, so the move counters stay as they were.
+ */
+export function applySuggestion(state: RankingState): RankingState {
+  const tiers = suggestedTiers(state);
+  if (!tiers || (showsSuggestion(state) && state.appliedSuggestion)) return state;
+  return { ...state, tiers, touched: true, notRankable: false, appliedSuggestion: true };
+}
+
+/** "#2 > #1 = #4 > #3": the suggestion in the response numbers the annotator sees. */
+export function suggestionText(state: RankingState): string {
+  const tiers = suggestedTiers(state);
+  if (!tiers) return "";
+  return tiers.map((tier) => tier.map((id) => `#${responseNumber(state, id)}`).join(" = ")).join(" > ");
+}
+
 export interface SubmissionBody {
   ranking: CandidateId[][];
   not_rankable: boolean;
@@ -230,7 +276,8 @@ export interface SubmissionBody {
   ratings: Record<string, Record<string, number>>;
   rationale: string;
   time_spent_seconds: number;
-  interaction: Interaction;
+  /** The counters, and where a suggestion was shown, whether it was applied (for QC). */
+  interaction: Interaction & { suggestion_shown?: boolean; applied_suggestion?: boolean };
 }
 
 /** What `POST /assignments/{id}/submit/` gets: empty flag lists and ratings left out. */
@@ -252,7 +299,10 @@ export function submissionBody(state: RankingState, timeSpentSeconds: number): S
     ratings,
     rationale: state.rationale,
     time_spent_seconds: Math.round(Math.max(0, timeSpentSeconds) * 10) / 10,
-    interaction: { ...state.interaction },
+    interaction: {
+      ...state.interaction,
+      ...(state.suggestion ? { suggestion_shown: true, applied_suggestion: state.appliedSuggestion } : {}),
+    },
   };
 }
 

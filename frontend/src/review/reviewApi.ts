@@ -6,6 +6,9 @@ import { type ProjectSummary, parseProject } from "../projects";
 import { type AnnotatorRow, type Progress, parseAnnotators, parseProgress } from "./dashboard";
 import { type Snapshot, type SnapshotPayload, parseSnapshot } from "./datasets";
 import { type GenerationJob, type GenerationPayload, parseJob } from "./generation";
+import { type Leaderboard, type LeaderboardSource, parseLeaderboard } from "./leaderboard";
+import { type LoopRound, type RoundDetail, parseRoundDetail, parseRounds } from "./loop";
+import { type LoopPatch, type LoopSettings, parseLoopSettings } from "./loopSettings";
 import { type ModelVersion, parseModel } from "./models";
 import { type Loaded, type Page, fieldErrors, loadedFrom, parsePage } from "./resource";
 import { type RunKindInfo, type RunPayload, parseRunKinds } from "./runConfig";
@@ -26,9 +29,15 @@ async function get<T>(path: string, parse: (body: unknown) => T | null): Promise
 /** A POST's outcome: the created/changed thing, or the message and per-field errors. */
 export type Posted<T> = Loaded<T> | { kind: "invalid"; message: string; errors: Record<string, string> };
 
-async function post<T>(path: string, json: unknown, parse: (body: unknown) => T | null, ok: number): Promise<Posted<T>> {
+async function post<T>(
+  path: string,
+  json: unknown,
+  parse: (body: unknown) => T | null,
+  ok: number,
+  method: "POST" | "PATCH" = "POST",
+): Promise<Posted<T>> {
   try {
-    const { status, body } = await request(path, { method: "POST", json });
+    const { status, body } = await request(path, { method, json });
     if (status === 400) {
       const loaded = loadedFrom(status, body, parse, ok);
       return { kind: "invalid", message: loaded.kind === "failed" ? loaded.message : "Invalid.", errors: fieldErrors(body) };
@@ -99,3 +108,17 @@ export const fetchFirstPromptIds = (projectId: number, n: number) =>
     const id = (row as { id?: unknown } | null)?.id;
     return typeof id === "number" && Number.isInteger(id) ? id : null;
   })?.results ?? null);
+
+export const fetchLoop = (projectId: number) => get<LoopSettings>(`/api/v1/projects/${projectId}/loop/`, parseLoopSettings);
+export const updateLoop = (projectId: number, patch: LoopPatch) =>
+  post<LoopSettings>(`/api/v1/projects/${projectId}/loop/`, patch, parseLoopSettings, 200, "PATCH");
+export const fetchRounds = (projectId: number) => get<LoopRound[]>(`/api/v1/projects/${projectId}/rounds/`, parseRounds);
+export const fetchRound = (id: number) => get<RoundDetail>(`/api/v1/rounds/${id}/`, parseRoundDetail);
+export const startRound = (projectId: number) =>
+  post<RoundDetail>(`/api/v1/projects/${projectId}/rounds/`, undefined, parseRoundDetail, 201);
+export const retryRound = (id: number) => post<RoundDetail>(`/api/v1/rounds/${id}/retry/`, undefined, parseRoundDetail, 200);
+export const fetchLeaderboard = (projectId: number, source: LeaderboardSource) =>
+  get<Leaderboard>(`/api/v1/projects/${projectId}/leaderboard/?source=${source}`, parseLeaderboard);
+/** Whether annotators see the reward model's suggested ranking (admin). */
+export const setShowAiSuggestion = (projectId: number, show: boolean) =>
+  post<ProjectSummary>(`/api/v1/projects/${projectId}/`, { show_ai_suggestion: show }, parseProject, 200, "PATCH");

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { type LoopSettings, loopForm, loopPatch, parseLoopSettings, sameObject, settingsSummary, withPolicyKind } from "./loopSettings";
+import { parseRunKinds } from "./runConfig";
+
+// GET /api/v1/projects/{id}/loop/ of a loop with a few changes from the defaults.
+const BODY = {
+  project: 3,
+  auto: false,
+  trigger: "round_complete",
+  min_new_rankings: 100,
+  policy_kind: "dpo",
+  reward_config: { learning_rate: 0.0001, legacy_knob: 3 },
+  policy_config: { beta: 0.2 },
+  sampling: { temperature: 0.7 },
+  prompt_selection: "random",
+  prompts_per_round: null,
+  snapshot_scope: "new",
+  compare_with_previous: 0,
+  test_fraction: 0.2,
+  eval_prompts: [[{ role: "user", content: "a" }], [{ role: "user", content: "b" }]],
+  eval_samples_per_prompt: 4,
+  eval_max_new_tokens: 64,
+  oracle: "tinyworld",
+  ai_feedback: false,
+  seed: 0,
+  current_policy: 9,
+};
+
+const KINDS = parseRunKinds([
+  {
+    kind: "reward",
+    label: "Reward model",
+    config_fields: [
+      { name: "learning_rate", type: "float", choices: null, optional: false, default: 0.00005, help: "" },
+      { name: "num_epochs", type: "int", choices: null, optional: false, default: 1, help: "" },
+    ],
+  },
+  {
+    kind: "dpo",
+    label: "DPO",
+    config_fields: [
+      { name: "beta", type: "float", choices: null, optional: false, default: 0.1, help: "" },
+      { name: "loss_type", type: "choice", choices: ["sigmoid", "ipo"], optional: false, default: "sigmoid", help: "" },
+    ],
+  },
+  {
+    kind: "ppo",
+    label: "PPO",
+    needs_reward_model: true,
+    config_fields: [{ name: "kl_coef", type: "float", choices: null, optional: false, default: 0.05, help: "" }],
+  },
+]) as NonNullable<ReturnType<typeof parseRunKinds>>;
+
+const settings = () => parseLoopSettings(BODY) as LoopSettings;
+
+describe("parseLoopSettings", () => {
+  it("reads the settings, counting the evaluation prompts", () => {
+    const s = settings();
+    expect(s).toMatchObject({ project: 3, policyKind: "dpo", promptsPerRound: null, evalPromptCount: 2, currentPolicy: 9, oracle: "tinyworld" });
+    expect(s.policyConfig).toEqual({ beta: 0.2 });
+    expect(parseLoopSettings({ auto: true })).toBeNull();
+  });
+});
+
+describe("loopPatch", () => {
+  it("sends nothing when nothing changed (stored configs written back as they were)", () => {
+    expect(loopPatch(settings(), loopForm(settings()), KINDS)).toEqual({ ok: true, patch: {} });
+  });
+
+  it("sends only the changed fields, with their API names and types", () => {
+    const form = {
+      ...loopForm(settings()),
+      auto: true,
+      trigger: "new_rankings",
+      minNewRankings: "40",
+      promptsPerRound: "12",
+      testFraction: "0.25",
+      seed: "7",
+    };
+    expect(loopPatch(settings(), form, KINDS)).toEqual({
+      ok: true,
+      patch: { auto: true, trigger: "new_rankings", min_new_rankings: 40, prompts_per_round: 12, test_fraction: 0.25, seed: 7 },
+    });
+    const back = { ...loopForm({ ...settings(), promptsPerRound: 5 }), promptsPerRound: " " };
+    expect(loopPatch({ ...settings(), promptsPerRound: 5 }, back, KINDS)).toEqual({ ok: true, patch: { prompts_per_round: null } });
+  });
+
+  it("sends a config with the changed values only, keeping keys the form has no input for", () => {
+    const base = loopForm(settings());
+    const form = { ...base, rewardEdits: { ...base.rewardEdits, num_epochs: "2" }, policyEdits: { beta: "0.1", loss_type: "ipo" } };
+    expect(loopPatch(settings(), form, KINDS)).toEqual({
+      ok: true,
+      patch: {
+        reward_config: { learning_rate: 0.0001, legacy_knob: 3, num_epochs: 2 },
+        policy_config: { loss_type: "ipo" }, // beta back at its default: left out
+      },
+    });
+  });
+
+  it("sends the new algorithm's config with its kind, starting from its defaults", () => {
+    const form = withPolicyKind(loopForm(settings()), "ppo", settings());
+    expect(form.policyEdits).toEqual({});
+    expect(loopPatch(settings(), form, KINDS)).toEqual({ ok: true, patch: { policy_kind: "ppo", policy_config: {} } });
+    const edited = { ...form, policyEdits: { kl_coef: "0.1" } };
+    expect(loopPatch(settings(), edited, KINDS)).toEqual({ ok: true, patch: { policy_kind: "ppo", policy_config: { kl_coef: 0.1 } } });
+    // Back to the saved algorithm: its saved config comes back, and nothing is sent.
+    const back = withPolicyKind(edited, "dpo", settings());
+    expect(back.policyEdits).toEqual({ beta: "0.2" });
+    expect(loopPatch(settings(), back, KINDS)).toEqual({ ok: true, patch: {} });
+  });
+
+  it("sends sampling as the filled-in values", () => {
+    const base = loopForm(settings());
+    expect(base.sampling).toEqual({ temperature: "0.7", top_p: "", max_new_tokens: "", batch_size: "" });
+    const form = { ...base, sampling: { ...base.sampling, temperature: "", max_new_tokens: "96" } };
+    expect(loopPatch(settings(), form, KINDS)).toEqual({ ok: true, patch: { sampling: { max_new_tokens: 96 } } });
+  });
+
+  it("names each field it cannot read, as the API would", () => {
+    const base = loopForm(settings());
+    const form = {
+      ...base,
+      minNewRankings: "many",
+      testFraction: "",
+      promptsPerRound: "2.5",
+      sampling: { ...base.sampling, top_p: "x", batch_size: "1.5" },
+      policyEdits: { beta: "strong" },
+      rewardEdits: { num_epochs: "" },
+    };
+    const result = loopPatch(settings(), form, KINDS);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && Object.keys(result.errors).sort()).toEqual([
+      "min_new_rankings",
+      "policy_config.beta",
+      "prompts_per_round",
+      "reward_config.num_epochs",
+      "sampling.batch_size",
+      "sampling.top_p",
+      "test_fraction",
+    ]);
+  });
+});
+
+describe("for reviewers", () => {
+  it("lists every setting in words", () => {
+    const summary = new Map(settingsSummary(settings()));
+    expect(summary.get("Automatic rounds")).toBe("off");
+    expect(summary.get("Policy config")).toBe("beta = 0.2");
+    expect(summary.get("Prompts per round")).toBe("all pending");
+    expect(summary.get("Evaluation prompts")).toBe("2");
+    expect(summary.get("Oracle")).toBe("Tiny world hidden rule");
+    expect(new Map(settingsSummary({ ...settings(), trigger: "new_rankings", minNewRankings: 40 })).get("Trigger")).toBe(
+      "When 40 new rankings arrived",
+    );
+  });
+
+  it("compares flat objects in any key order", () => {
+    expect(sameObject({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
+    expect(sameObject({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameObject({ a: 1 }, { a: 2 })).toBe(false);
+  });
+});
