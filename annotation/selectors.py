@@ -53,23 +53,31 @@ def candidate_set_list(*, project: Project) -> QuerySet[CandidateSet]:
 
 def assignment_task(*, assignment: Assignment) -> dict:
     """What an annotator sees: the conversation and the candidates in their display order."""
-    texts = dict(
-        CandidateSetMember.objects.filter(candidate_set_id=assignment.candidate_set_id).values_list(
-            "candidate_id", "candidate__text"
+    # One query for the set, its prompt and its K candidates (next-task's hot path, issue #7);
+    # every row repeats the set's fields.
+    rows = list(
+        CandidateSetMember.objects.filter(candidate_set_id=assignment.candidate_set_id)
+        .order_by()  # the model's default ordering would join the set table for nothing
+        .values_list(
+            "candidate_id",
+            "candidate__text",
+            "candidate_set__prompt__messages",
+            "candidate_set__project_id",
+            "candidate_set__project__show_ai_suggestion",
+            "candidate_set__ai_suggestion",
         )
     )
-    candidate_set = CandidateSet.objects.select_related("prompt", "project").get(
-        pk=assignment.candidate_set_id
-    )
+    texts = {candidate_id: text for candidate_id, text, *_ in rows}
+    _, _, messages, project_id, show_suggestion, ai_suggestion = rows[0]
     suggestion = None
-    if candidate_set.project.show_ai_suggestion and candidate_set.ai_suggestion:
-        suggestion = {"ranking": candidate_set.ai_suggestion["tiers"]}
+    if show_suggestion and ai_suggestion:
+        suggestion = {"ranking": ai_suggestion["tiers"]}
     return {
         "assignment": assignment.pk,
         "lease_expires_at": assignment.lease_expires_at,
-        "project": candidate_set.project_id,
-        "candidate_set": candidate_set.pk,
-        "prompt": candidate_set.prompt.messages,
+        "project": project_id,
+        "candidate_set": assignment.candidate_set_id,
+        "prompt": messages,
         "candidates": [{"id": cid, "text": texts[cid]} for cid in assignment.display_order],
         "suggestion": suggestion,
     }

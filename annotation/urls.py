@@ -1,8 +1,9 @@
 from django.urls import path
 
-from .apis import auth, datasets, projects, tasks, users
+from .apis import auth, datasets, health, projects, tasks, users
 
 urlpatterns = [
+    path("health/", health.HealthApi.as_view(), name="health"),
     path("auth/token/", auth.TokenObtainApi.as_view(), name="auth-token"),
     path("auth/token/revoke/", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/csrf/", auth.CsrfApi.as_view(), name="auth-csrf"),

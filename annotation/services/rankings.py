@@ -159,9 +159,11 @@ def _qc_flags(assignment: Assignment, tiers: list[list[int]], submission: Submis
     flags = []
     if submitted_in_display_order(tiers, assignment.display_order, submission.interaction):
         flags.append(QC_DISPLAY_ORDER)
-    texts = CandidateSetMember.objects.filter(
-        candidate_set_id=assignment.candidate_set_id
-    ).values_list("candidate__text", flat=True)
+    texts = (
+        CandidateSetMember.objects.filter(candidate_set_id=assignment.candidate_set_id)
+        .order_by()  # the model's default ordering would join the set table for nothing
+        .values_list("candidate__text", flat=True)
+    )
     # What the annotator had to read: the responses and the conversation (next-task shows it).
     messages = assignment.candidate_set.prompt.messages
     shown_chars = sum(len(t) for t in texts) + sum(len(m["content"]) for m in messages)

@@ -230,7 +230,7 @@ def test_gold_sets_are_never_exported(client_for, world):
         ],
     )
     annotator = project.candidate_sets.first().rankings.first().annotator
-    assignment = _lease(gold[0], annotator, 600, timezone.now())
+    assignment = _lease(gold[0].pk, annotator, 600, timezone.now())
     Ranking.objects.create(
         assignment=assignment,
         candidate_set=gold[0],

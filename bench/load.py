@@ -1,0 +1,577 @@
+"""Load: simulated annotators taking and submitting tasks against gunicorn on real PostgreSQL,
+with a bare view on the same server as the baseline, in the same run.
+
+    python bench/load.py [--annotators 100] [--seconds 30] [--think 3] [--burst-seconds 10]
+                         [--sets 20000] [--workers 2] [--worker-class gthread] [--threads 4]
+
+Builds a scratch database ``flywheel_bench_load`` (K = 4, overlap 3, ``--sets`` open sets,
+``--annotators`` annotator accounts with tokens), serves it with gunicorn on 127.0.0.1:8767 and
+drives it from one asyncio + httpx process, one coroutine per annotator:
+
+1. paced (``--seconds``): each annotator loops next-task → ranks for ``--think``…2×``--think``
+   seconds (default 3–6 s: QC's ``too_fast`` floor is 3 s, so no honest person is faster) →
+   submit → next-task at once, the first next-task at a random moment of the first 2×``--think``
+   seconds. The latency phase: p50 / p99 per endpoint, errors.
+2. saturated (``--burst-seconds`` per side, alternating, ``--rounds`` times): the same
+   annotators with no think time, and as many clients looping on ``GET /api/v1/health/`` (no
+   authentication, no database). The capacity phase: req/s of the round trips over req/s of
+   the bare view.
+
+The server runs gthread workers (2 × 4 threads by default) rather than sync ones: a sync worker
+closes the connection after every response, so a hundred clients reconnect for every request
+(the bare view managed 63 req/s against 204 with gthread, 30 annotators each), and it idles
+through each of a request's dozen database round trips and the commit's fsync, which a gthread
+worker's threads overlap (25 against 35 req/s of next-task + submit).
+
+Then it checks in SQL that no set has more rankings than its overlap, no annotator ranked a set
+twice, no set holds more live leases plus submissions than its overlap, and that the database
+holds exactly the rankings the clients were told were stored (201s). Latency is measured by
+the client (send → last byte) and, from gunicorn's access log, by the server (``%(D)s``); on a
+2-core machine the two differ by the time the client's own event loop waited for the CPU.
+
+Needs DATABASE_URL's server (defaults to the local PostgreSQL) and REDIS_URL; creates and drops
+only ``flywheel_bench_load``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "flywheel_bench_load"
+PORT = 8767
+K = 4
+OVERLAP = 3
+HEALTH = "/api/v1/health/"
+P99_GOAL_MS = 50.0
+SERVER_KEEPALIVE_SECONDS = 15
+THROUGHPUT_RATIO_GOAL = 0.5
+
+SEED_SQL = """
+INSERT INTO annotation_prompt (project_id, messages, source, external_id, metadata, created_at)
+SELECT %(project)s,
+       jsonb_build_array(jsonb_build_object('role', 'user', 'content',
+           'Question ' || g || ': explain how a transformer model attends to its context, '
+           || 'in a few sentences, for a curious student.')),
+       'bench', '', '{}', now()
+FROM generate_series(1, %(sets)s) g;
+
+INSERT INTO annotation_candidate (prompt_id, text, model_name, sampling_params, created_at)
+SELECT p.id,
+       'Response ' || j || ' to prompt ' || p.id || '. ' || repeat('Attention weighs every '
+       || 'token against every other token, so each position can draw on the whole context. ', 3),
+       'bench-model', '{}', now()
+FROM annotation_prompt p CROSS JOIN generate_series(0, %(k)s - 1) j
+WHERE p.project_id = %(project)s;
+
+INSERT INTO annotation_candidateset (project_id, prompt_id, round, state, gold_source,
+                                     created_at)
+SELECT %(project)s, p.id, 0, 'open', '', now()
+FROM annotation_prompt p WHERE p.project_id = %(project)s ORDER BY p.id;
+
+INSERT INTO annotation_candidatesetmember (candidate_set_id, candidate_id, position)
+SELECT s.id, c.id, row_number() OVER (PARTITION BY s.id ORDER BY c.id) - 1
+FROM annotation_candidateset s JOIN annotation_candidate c ON c.prompt_id = s.prompt_id
+WHERE s.project_id = %(project)s;
+"""
+
+# What must hold after any amount of concurrent next-task/submit/skip (issue #2's invariants).
+CHECK_SQL = {
+    "sets with more rankings than the overlap": """
+        SELECT count(*) FROM (
+            SELECT r.candidate_set_id FROM annotation_ranking r
+            JOIN annotation_candidateset s ON s.id = r.candidate_set_id
+            JOIN annotation_project p ON p.id = s.project_id
+            GROUP BY r.candidate_set_id, p.annotations_per_set
+            HAVING count(*) > p.annotations_per_set) over_annotated""",
+    "annotators with two rankings of one set": """
+        SELECT count(*) FROM (
+            SELECT 1 FROM annotation_ranking GROUP BY candidate_set_id, annotator_id
+            HAVING count(*) > 1) twice""",
+    "sets with more live leases + submissions than the overlap": """
+        SELECT count(*) FROM (
+            SELECT a.candidate_set_id FROM annotation_assignment a
+            JOIN annotation_candidateset s ON s.id = a.candidate_set_id
+            JOIN annotation_project p ON p.id = s.project_id
+            WHERE a.state = 'submitted' OR (a.state = 'leased' AND a.lease_expires_at > now())
+            GROUP BY a.candidate_set_id, p.annotations_per_set
+            HAVING count(*) > p.annotations_per_set) over_leased""",
+    "complete sets with fewer rankings than the overlap": """
+        SELECT count(*) FROM annotation_candidateset s
+        JOIN annotation_project p ON p.id = s.project_id
+        WHERE s.state = 'complete' AND p.annotations_per_set >
+            (SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id)""",
+}
+
+
+# --- the scratch database and the server ---------------------------------------------------
+
+
+def admin_sql(admin_url: str, statement: str) -> None:
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+    try:
+        conn.cursor().execute(statement)
+    finally:
+        conn.close()
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    return os.environ | {
+        "DATABASE_URL": database_url,
+        "FLYWHEEL_ALLOW_INSECURE_KEY": "1",
+        "FLYWHEEL_VAR_DIR": str(ROOT / "var" / "bench"),
+        "FLYWHEEL_LOG_LEVEL": "WARNING",
+        "FLYWHEEL_DEBUG": "0",
+        # The production default (settings.py): one persistent connection per worker thread.
+        # The test environment's 0 would add a PostgreSQL connect to every request.
+        "FLYWHEEL_CONN_MAX_AGE": "60",
+        "DJANGO_SETTINGS_MODULE": "flywheel.settings",
+    }
+
+
+def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tuple[int, list]:
+    """Create and seed the scratch database; return the project id and the annotators' tokens."""
+    admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    admin_sql(admin_url, f"CREATE DATABASE {DB_NAME}")
+    env = bench_env(database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    script = (
+        "from django.conf import settings\n"
+        # Bench-only accounts that sign in with tokens: skip PBKDF2's deliberate slowness.
+        "settings.PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher']\n"
+        "from annotation.services.users import user_create, token_for\n"
+        "from annotation.services.projects import project_create\n"
+        f"p = project_create(name='Load', k={K}, annotations_per_set={OVERLAP})\n"
+        "print('project', p.pk)\n"
+        f"for i in range({annotators}):\n"
+        "    u = user_create(username=f'load-annotator-{i}', password='load-pass-123',"
+        " role='annotator')\n"
+        "    print('token', token_for(user=u))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    rows = [line.split() for line in out if line.startswith(("project ", "token "))]
+    project, tokens = int(rows[0][1]), [value for kind, value in rows if kind == "token"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute(SEED_SQL, {"project": project, "sets": sets, "k": K})
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True  # VACUUM cannot run in a transaction
+    try:
+        conn.cursor().execute("VACUUM ANALYZE")
+    finally:
+        conn.close()
+    return project, tokens
+
+
+def start_server(database_url: str, args: argparse.Namespace, access_log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "flywheel.wsgi",
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "-w",
+        str(args.workers),
+        "-k",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        "--backlog",
+        "2048",
+        "--timeout",
+        "60",
+        # Longer than an annotator's pause between requests, and than the client's own idle
+        # expiry: a server closing an idle connection as the client reuses it fails the request.
+        "--keep-alive",
+        str(SERVER_KEEPALIVE_SECONDS),
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        "%(m)s|%(U)s|%(q)s|%(s)s|%(D)s",
+        "--control-socket",
+        str(ROOT / "var" / "bench-load.ctl"),
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=bench_env(database_url))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{PORT}{HEALTH}", timeout=2).raise_for_status()
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+# --- the clients -----------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """What the clients saw in one phase: latencies (seconds) and statuses per endpoint."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    stored: int = 0  # submits answered 201
+    seconds: float = 0.0
+
+    def record(self, endpoint: str, started: float, status: int | None, ok: bool) -> None:
+        self.latencies[endpoint].append(time.perf_counter() - started)
+        self.statuses[endpoint][status if status is not None else "transport"] += 1
+        if not ok:
+            self.errors[endpoint] += 1
+
+    def merge(self, other: Stats) -> None:
+        for endpoint, values in other.latencies.items():
+            self.latencies[endpoint].extend(values)
+            self.statuses[endpoint].update(other.statuses[endpoint])
+            self.errors[endpoint] += other.errors[endpoint]
+        self.stored += other.stored
+        self.seconds += other.seconds
+
+
+async def _request(
+    client: httpx.AsyncClient, stats: Stats, endpoint: str, method: str, url: str, **kw
+) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = await client.request(method, url, **kw)
+    except httpx.HTTPError as exc:
+        stats.record(endpoint, started, None, ok=False)
+        print(f"{endpoint}: {exc!r}", file=sys.stderr)
+        return None
+    expected = {"next-task": (200, 204), "submit": (201,), "health": (200,)}[endpoint]
+    ok = response.status_code in expected
+    stats.record(endpoint, started, response.status_code, ok=ok)
+    if not ok:
+        print(f"{endpoint}: HTTP {response.status_code} {response.text[:200]}", file=sys.stderr)
+    return response
+
+
+async def annotator(
+    client: httpx.AsyncClient,
+    token: str,
+    project: int,
+    stats: Stats,
+    *,
+    until: float,
+    think: float,
+    rng: random.Random,
+) -> None:
+    """One annotator: next-task → rank (``think``…2×``think`` seconds) → submit, until
+    ``until``. A lease still open at the end is left to expire, as a closed browser tab does."""
+    auth = {"Authorization": f"Token {token}"}
+    # Arrive as if already mid-task, not all in the same millisecond: a hundred simultaneous
+    # first clicks would measure a thundering herd, not the steady state.
+    await asyncio.sleep(rng.uniform(0, 2 * think))
+    while time.monotonic() < until:
+        response = await _request(
+            client,
+            stats,
+            "next-task",
+            "POST",
+            f"/api/v1/projects/{project}/next-task/",
+            headers=auth,
+        )
+        if response is None or response.status_code != 200:
+            # Nothing left, or an error: do not spin.
+            await asyncio.sleep(max(0.0, min(max(think, 0.05), until - time.monotonic())))
+            continue
+        task = response.json()
+        shown = [c["id"] for c in task["candidates"]]
+        spent = rng.uniform(think, 2 * think)
+        if spent:
+            await asyncio.sleep(min(spent, until - time.monotonic()))
+        if time.monotonic() >= until:
+            return
+        body = {
+            "ranking": [[cid] for cid in rng.sample(shown, len(shown))],
+            "time_spent_seconds": round(spent, 3),
+            "interaction": {"moves": 2},
+        }
+        submitted = await _request(
+            client,
+            stats,
+            "submit",
+            "POST",
+            f"/api/v1/assignments/{task['assignment']}/submit/",
+            json=body,
+            headers=auth | {"Idempotency-Key": str(uuid.uuid4())},
+        )
+        if submitted is not None and submitted.status_code == 201:
+            stats.stored += 1
+
+
+async def bare_client(client: httpx.AsyncClient, stats: Stats, *, until: float) -> None:
+    while time.monotonic() < until:
+        await _request(client, stats, "health", "GET", HEALTH)
+
+
+async def marker(client: httpx.AsyncClient, phase: str) -> None:
+    """A request that splits gunicorn's access log into phases (the query string names it)."""
+    await client.get(HEALTH, params={"phase": phase})
+
+
+async def run_annotators(
+    client: httpx.AsyncClient, tokens: list[str], project: int, seconds: float, think: float
+) -> Stats:
+    stats = Stats()
+    until = time.monotonic() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            annotator(
+                client, t, project, stats, until=until, think=think, rng=random.Random(f"{i}")
+            )
+            for i, t in enumerate(tokens)
+        )
+    )
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+async def run_bare(client: httpx.AsyncClient, clients: int, seconds: float) -> Stats:
+    stats = Stats()
+    until = time.monotonic() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(bare_client(client, stats, until=until) for _ in range(clients)))
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+async def drive(args: argparse.Namespace, project: int, tokens: list[str]) -> dict[str, Stats]:
+    limits = httpx.Limits(
+        max_connections=len(tokens) + 10,
+        max_keepalive_connections=len(tokens),
+        keepalive_expiry=SERVER_KEEPALIVE_SECONDS / 2,
+    )
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=60
+    ) as client:
+        await marker(client, "warmup")
+        # Every worker thread imports, connects and plans its queries before anything counts.
+        warmup = await run_annotators(
+            client, tokens[: args.workers * args.threads * 2], project, 2, 0.0
+        )
+        await run_bare(client, args.workers * args.threads * 2, 1)
+
+        await marker(client, "paced")
+        paced = await run_annotators(client, tokens, project, args.seconds, args.think)
+
+        api, bare = Stats(), Stats()
+        for _ in range(args.rounds):
+            await marker(client, "saturated-bare")
+            bare.merge(await run_bare(client, len(tokens), args.burst_seconds))
+            await marker(client, "saturated-api")
+            api.merge(await run_annotators(client, tokens, project, args.burst_seconds, 0.0))
+        await marker(client, "end")
+    return {"warmup": warmup, "paced": paced, "saturated-api": api, "saturated-bare": bare}
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 1000) - 1]
+
+
+def server_latencies(access_log: Path) -> dict[str, dict[str, list[float]]]:
+    """Server-side request times (seconds) per phase and endpoint, from the access log."""
+    endpoint_of = (
+        (re.compile(r"^POST /api/v1/projects/\d+/next-task/"), "next-task"),
+        (re.compile(r"^POST /api/v1/assignments/\d+/submit/"), "submit"),
+        (re.compile(r"^GET /api/v1/health/$"), "health"),
+    )
+    phases: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    phase = "before"
+    for line in access_log.read_text().splitlines():
+        method, path, query, _status, micros = line.split("|")
+        if query.startswith("phase="):
+            phase = query.removeprefix("phase=")
+            continue
+        for pattern, name in endpoint_of:
+            if pattern.match(f"{method} {path}"):
+                phases[phase][name].append(int(micros) / 1e6)
+    return phases
+
+
+def table(title: str, stats: Stats, server: dict[str, list[float]]) -> list[str]:
+    lines = [
+        title,
+        f"  {'endpoint':<10} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'server p50':>10} {'server p99':>10} {'errors':>6}  statuses",
+    ]
+    for endpoint in ("next-task", "submit", "health"):
+        values = stats.latencies.get(endpoint)
+        if not values:
+            continue
+        ms = sorted(v * 1000 for v in values)
+        srv = [v * 1000 for v in server.get(endpoint, [])]
+        statuses = ", ".join(
+            f"{k}: {v}" for k, v in sorted(stats.statuses[endpoint].items(), key=str)
+        )
+        lines.append(
+            f"  {endpoint:<10} {len(values):>8} {len(values) / stats.seconds:>8.1f} "
+            f"{percentile(ms, 0.5):>7.1f} {percentile(ms, 0.99):>7.1f} {ms[-1]:>7.1f} "
+            f"{percentile(srv, 0.5):>10.1f} {percentile(srv, 0.99):>10.1f} "
+            f"{stats.errors[endpoint]:>6}  {statuses}"
+        )
+    return lines
+
+
+def rate(stats: Stats, endpoints: tuple[str, ...]) -> float:
+    return sum(len(stats.latencies.get(e, [])) for e in endpoints) / stats.seconds
+
+
+def check_database(database_url: str, project: int) -> dict[str, int]:
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        found = {}
+        for name, sql in CHECK_SQL.items():
+            cur.execute(sql)
+            found[name] = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM annotation_ranking")
+        found["rankings stored"] = cur.fetchone()[0]
+        cur.execute(
+            "SELECT count(*) FROM annotation_candidateset WHERE project_id = %s "
+            "AND state = 'complete'",
+            [project],
+        )
+        found["sets complete"] = cur.fetchone()[0]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--annotators", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=30, help="length of the paced phase")
+    parser.add_argument(
+        "--think", type=float, default=3.0, help="seconds per ranking: think … 2 × think"
+    )
+    parser.add_argument(
+        "--burst-seconds", type=float, default=10, help="each side of each saturated round"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="saturated rounds (bare, api)")
+    parser.add_argument("--sets", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database")
+    args = parser.parse_args()
+    if args.worker_class == "sync":
+        args.threads = 1
+    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel"))
+    database_url = urlunsplit(base._replace(path=f"/{DB_NAME}"))
+    admin_url = urlunsplit(base._replace(path="/postgres"))
+    (ROOT / "var").mkdir(exist_ok=True)
+    access_log = ROOT / "var" / "bench-load-access.log"
+    access_log.unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    project, tokens = prepare(database_url, admin_url, args.annotators, args.sets)
+    print(
+        f"seeded {args.sets} sets (K={K}, overlap {OVERLAP}) and {len(tokens)} annotators "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    load_before = os.getloadavg()
+    server = start_server(database_url, args, access_log)
+    client_cpu = time.process_time()
+    try:
+        results = asyncio.run(drive(args, project, tokens))
+    finally:
+        client_cpu = time.process_time() - client_cpu
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    load_after = os.getloadavg()
+    found = check_database(database_url, project)
+    if not args.keep:
+        admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+    server_times = server_latencies(access_log)
+    print(
+        f"gunicorn: {args.workers} {args.worker_class} workers"
+        + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        + f"; {len(tokens)} annotators; {os.cpu_count()} CPUs; load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); the client process "
+        f"used {client_cpu:.0f} s of CPU"
+    )
+    paced = results["paced"]
+    lines = table(
+        f"paced ({args.seconds:.0f} s, {args.think:g}–{2 * args.think:g} s per ranking):",
+        paced,
+        server_times["paced"],
+    )
+    api, bare = results["saturated-api"], results["saturated-bare"]
+    lines += table(
+        f"saturated, annotators with no think time ({api.seconds:.0f} s):",
+        api,
+        server_times["saturated-api"],
+    )
+    lines += table(
+        f"saturated, bare view baseline ({bare.seconds:.0f} s):",
+        bare,
+        server_times["saturated-bare"],
+    )
+    print("\n".join(lines))
+
+    api_rate, bare_rate = rate(api, ("next-task", "submit")), rate(bare, ("health",))
+    p99s = {e: percentile(sorted(paced.latencies[e]), 0.99) * 1000 for e in paced.latencies}
+    errors = sum(s.errors[e] for s in results.values() for e in s.errors)
+    stored = sum(s.stored for s in results.values())
+    print(f"capacity: {api_rate:.1f} req/s next-task + submit vs {bare_rate:.1f} req/s bare")
+    print(
+        f"throughput ratio (api / bare): {api_rate / bare_rate:.2f}  "
+        f"(goal ≥ {THROUGHPUT_RATIO_GOAL})"
+    )
+    print(
+        "paced p99: "
+        + ", ".join(f"{e} {v:.1f} ms" for e, v in sorted(p99s.items()))
+        + f"  (goal < {P99_GOAL_MS:.0f} ms)"
+    )
+    print(f"errors: {errors}  (goal 0)")
+    for name, value in found.items():
+        print(f"{name}: {value}")
+    print(f"rankings the clients saw stored (201): {stored}")
+    over = sum(found[name] for name in CHECK_SQL)
+    failed = (
+        errors
+        or over
+        or found["rankings stored"] != stored
+        or max(p99s.values(), default=0) >= P99_GOAL_MS
+        or api_rate < THROUGHPUT_RATIO_GOAL * bare_rate
+    )
+    print("RESULT: " + ("goal missed" if failed else "all goals met"))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Query budgets of the annotator's hot path (issue #7): next-task and submit run a fixed
+number of queries whatever the project's size and history, so an N+1, a lost
+``select_related`` or a new per-row lookup fails here before it shows in ``bench/load.py``.
+
+Counted inside the test's transaction, where every ``transaction.atomic`` block adds a
+SAVEPOINT and a RELEASE to what production runs."""
+
+import uuid
+
+import pytest
+
+from annotation.enums import CandidateSetState, Role
+from annotation.models import CandidateSet
+from annotation.services.assignments import CANDIDATE_WINDOW
+
+pytestmark = pytest.mark.django_db
+
+# Token, role, project, annotator lock, live lease, savepoint, best open set (one SQL query),
+# recount, own earlier assignment, members, insert, the task (one query), savepoint pair.
+NEXT_TASK_QUERIES = 14
+# Token, role, lock set, lock assignment (with project and prompt), idempotency key, QC texts,
+# insert ranking, update assignment, count rankings, complete the set, savepoint pair.
+SUBMIT_QUERIES = 12
+
+
+def take(client, project) -> dict:
+    response = client.post(f"/api/v1/projects/{project.pk}/next-task/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def submit(client, task):
+    return client.post(
+        f"/api/v1/assignments/{task['assignment']}/submit/",
+        {"ranking": [[c["id"]] for c in task["candidates"]], "time_spent_seconds": 30.0},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+
+@pytest.fixture
+def busy_project(client_for, make_project, make_sets):
+    """More open sets than next-task ranks at once, some started and some finished by others."""
+    project = make_project(k=4, annotations_per_set=2)
+    make_sets(project, CANDIDATE_WINDOW + 20)
+    for _ in range(3):
+        other = client_for(Role.ANNOTATOR)
+        for _ in range(2):
+            assert submit(other, take(other, project)).status_code == 201
+        take(other, project)  # and a live lease
+    return project
+
+
+def test_next_task_runs_a_fixed_number_of_queries_whatever_the_backlog(
+    busy_project, client_for, django_assert_max_num_queries
+):
+    client = client_for(Role.ANNOTATOR)
+    with django_assert_max_num_queries(NEXT_TASK_QUERIES):
+        take(client, busy_project)
+    assert submit(client, take(client, busy_project)).status_code == 201
+    with django_assert_max_num_queries(NEXT_TASK_QUERIES):
+        take(client, busy_project)  # with a history of their own
+
+
+def test_submit_that_completes_a_set_runs_a_fixed_number_of_queries(
+    busy_project, client_for, django_assert_max_num_queries
+):
+    client = client_for(Role.ANNOTATOR)
+    task = take(client, busy_project)  # a set someone started: this ranking completes it
+    with django_assert_max_num_queries(SUBMIT_QUERIES):
+        response = submit(client, task)
+    assert response.status_code == 201
+    assert CandidateSet.objects.get(pk=task["candidate_set"]).state == CandidateSetState.COMPLETE
