@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psutil
 import psycopg2
+from common import SETS_SQL, admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 4
@@ -34,33 +35,9 @@ OVERLAP = 3
 ANNOTATORS = 30
 PORT = 8765
 
-SEED_SQL = """
-INSERT INTO annotation_prompt (project_id, messages, source, external_id, metadata, created_at)
-SELECT %(project)s,
-       jsonb_build_array(jsonb_build_object('role', 'user', 'content',
-           'Question ' || g || ': explain how a transformer model attends to its context, '
-           || 'in a few sentences, for a curious student.')),
-       'bench', '', '{}', now()
-FROM generate_series(1, %(sets)s) g;
-
-INSERT INTO annotation_candidate (prompt_id, text, model_name, sampling_params, created_at)
-SELECT p.id,
-       'Response ' || j || ' to prompt ' || p.id || '. ' || repeat('Attention weighs every '
-       || 'token against every other token, so each position can draw on the whole context. ', 3),
-       'bench-model', '{}', now()
-FROM annotation_prompt p CROSS JOIN generate_series(0, %(k)s - 1) j
-WHERE p.project_id = %(project)s;
-
-INSERT INTO annotation_candidateset (project_id, prompt_id, round, state, gold_source,
-                                     created_at)
-SELECT %(project)s, p.id, 0, 'complete', '', now()
-FROM annotation_prompt p WHERE p.project_id = %(project)s;
-
-INSERT INTO annotation_candidatesetmember (candidate_set_id, candidate_id, position)
-SELECT s.id, c.id, row_number() OVER (PARTITION BY s.id ORDER BY c.id) - 1
-FROM annotation_candidateset s JOIN annotation_candidate c ON c.prompt_id = s.prompt_id
-WHERE s.project_id = %(project)s;
-
+SEED_SQL = (
+    SETS_SQL
+    + """
 INSERT INTO annotation_assignment (candidate_set_id, annotator_id, display_order, state,
                                    leased_at, lease_expires_at, finished_at)
 SELECT s.id, u.id,
@@ -84,6 +61,7 @@ SELECT a.id, a.candidate_set_id, a.annotator_id,
 FROM annotation_assignment a JOIN annotation_candidateset s ON s.id = a.candidate_set_id
 WHERE s.project_id = %(project)s;
 """
+)
 
 # The `preference` view's rows (pairs=all), built by PostgreSQL itself.
 COPY_SQL = """
@@ -126,15 +104,6 @@ class ByteCounter:
         return len(data)
 
 
-def admin_sql(admin_url: str, statement: str) -> None:
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        conn.cursor().execute(statement)
-    finally:
-        conn.close()
-
-
 def bench_env(database_url: str) -> dict[str, str]:
     return os.environ | {
         "DATABASE_URL": database_url,
@@ -175,6 +144,7 @@ def prepare(database_url: str, admin_url: str, pairs: int) -> tuple[int, str]:
             SEED_SQL,
             {
                 "project": project,
+                "state": "complete",
                 "sets": sets,
                 "k": K,
                 "annotators": ANNOTATORS,

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg2
+from common import SETS_SQL, admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "flywheel_bench_load"
@@ -64,33 +65,7 @@ P99_GOAL_MS = 50.0
 SERVER_KEEPALIVE_SECONDS = 15
 THROUGHPUT_RATIO_GOAL = 0.5
 
-SEED_SQL = """
-INSERT INTO annotation_prompt (project_id, messages, source, external_id, metadata, created_at)
-SELECT %(project)s,
-       jsonb_build_array(jsonb_build_object('role', 'user', 'content',
-           'Question ' || g || ': explain how a transformer model attends to its context, '
-           || 'in a few sentences, for a curious student.')),
-       'bench', '', '{}', now()
-FROM generate_series(1, %(sets)s) g;
-
-INSERT INTO annotation_candidate (prompt_id, text, model_name, sampling_params, created_at)
-SELECT p.id,
-       'Response ' || j || ' to prompt ' || p.id || '. ' || repeat('Attention weighs every '
-       || 'token against every other token, so each position can draw on the whole context. ', 3),
-       'bench-model', '{}', now()
-FROM annotation_prompt p CROSS JOIN generate_series(0, %(k)s - 1) j
-WHERE p.project_id = %(project)s;
-
-INSERT INTO annotation_candidateset (project_id, prompt_id, round, state, gold_source,
-                                     created_at)
-SELECT %(project)s, p.id, 0, 'open', '', now()
-FROM annotation_prompt p WHERE p.project_id = %(project)s ORDER BY p.id;
-
-INSERT INTO annotation_candidatesetmember (candidate_set_id, candidate_id, position)
-SELECT s.id, c.id, row_number() OVER (PARTITION BY s.id ORDER BY c.id) - 1
-FROM annotation_candidateset s JOIN annotation_candidate c ON c.prompt_id = s.prompt_id
-WHERE s.project_id = %(project)s;
-"""
+SEED_SQL = SETS_SQL
 
 # What must hold after any amount of concurrent next-task/submit/skip (issue #2's invariants).
 CHECK_SQL = {
@@ -122,15 +97,6 @@ CHECK_SQL = {
 
 
 # --- the scratch database and the server ---------------------------------------------------
-
-
-def admin_sql(admin_url: str, statement: str) -> None:
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        conn.cursor().execute(statement)
-    finally:
-        conn.close()
 
 
 def bench_env(database_url: str) -> dict[str, str]:
@@ -177,7 +143,7 @@ def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tu
     rows = [line.split() for line in out if line.startswith(("project ", "token "))]
     project, tokens = int(rows[0][1]), [value for kind, value in rows if kind == "token"]
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute(SEED_SQL, {"project": project, "sets": sets, "k": K})
+        cur.execute(SEED_SQL, {"project": project, "sets": sets, "k": K, "state": "open"})
     conn = psycopg2.connect(database_url)
     conn.autocommit = True  # VACUUM cannot run in a transaction
     try:

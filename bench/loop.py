@@ -24,21 +24,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import psycopg2
+from common import admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8766
 DB = "flywheel_bench_loop"
 PASSWORD = "flywheel-demo"
-
-
-def admin_sql(admin_url: str, statement: str) -> None:
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        conn.cursor().execute(statement)
-    finally:
-        conn.close()
 
 
 def manage(env: dict[str, str], *args: str) -> str:
