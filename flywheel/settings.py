@@ -10,6 +10,7 @@ Connection settings, in order of precedence:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "annotation",
     "training",
     "loop",
@@ -86,6 +88,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flywheel.middleware.RequestSizeLimitMiddleware",
+    # PostgreSQL down or restarting: a JSON 503 with Retry-After, not a 500 page.
+    "flywheel.availability.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +99,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses every sign-in of a locked-out username + address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "flywheel.urls"
@@ -164,9 +178,13 @@ WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "/admin/login/"
 
-# Request-size limits: bulk imports are parsed in memory, so they are bounded.
+# Request-size limits: bulk imports are parsed in memory, so they are bounded. A body whose
+# Content-Length is over DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 before anything reads it
+# (flywheel.middleware.RequestSizeLimitMiddleware: DRF's parsers read the stream directly, so
+# Django's own check would not apply to JSON bodies). Uploaded files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to disk rather than held in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FLYWHEEL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(DATA_UPLOAD_MAX_MEMORY_SIZE, 5 * 1024 * 1024)
 FLYWHEEL_MAX_IMPORT_ROWS = env_int("FLYWHEEL_MAX_IMPORT_ROWS", 100_000)
 FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) or "")
 
@@ -177,10 +195,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON Lines is accepted by the bulk-import views only (annotation.apis.projects).
     "DEFAULT_PARSER_CLASSES": [
         "annotation.parsers.StrictJSONParser",
-        "annotation.parsers.JSONLinesParser",
-        "annotation.parsers.JSONLParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
@@ -188,7 +205,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "flywheel.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "flywheel.errors.api_exception_handler",
@@ -209,6 +226,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flywheel.openapi.document_errors",
+    ],
 }
 
 # Celery: see DESIGN.md "Runtime". A job is acknowledged only after it finished, a job whose
@@ -250,9 +271,12 @@ CELERY_TASK_ROUTES = {
     "loop.tasks.run_round_step": {"queue": "generation"},
 }
 
-# Security headers; production turns on the HTTPS-only ones via env.
+# Security headers; production turns on the HTTPS-only ones via env (FLYWHEEL_HTTPS=1 behind a
+# TLS-terminating proxy that sets X-Forwarded-Proto, plus FLYWHEEL_HSTS_SECONDS). The test
+# tests/security/test_headers.py runs `manage.py check --deploy` with such an environment.
 CSRF_FAILURE_VIEW = "flywheel.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the browser app reads it to send X-CSRFToken
@@ -260,7 +284,42 @@ SECURE_SSL_REDIRECT = env_bool("FLYWHEEL_HTTPS", default=False)
 SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
 CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 SECURE_HSTS_SECONDS = env_int("FLYWHEEL_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FLYWHEEL_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("FLYWHEEL_HSTS_PRELOAD", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_SSL_REDIRECT else None
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this origin
+# only, so text that slips through as markup cannot run script or call out. The browser app
+# is a Vite build with no inline script; Swagger UI is served in its split form (init script
+# as a file) and the Django admin has no inline script either. The docs page alone keeps its
+# one inline <style> block (flywheel/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in rate limiting (django-axes) on the session login, the token endpoint and the admin
+# login: after FLYWHEEL_LOGIN_FAILURE_LIMIT failed attempts for one username from one address,
+# that pair is refused (429, flywheel.errors.sign_in_locked_out) for the cool-off period. Keyed
+# on the pair, not the address alone, so one annotator's typos never lock out an office that
+# shares a NAT address. Attempts are rows in the database (rolled back with each test).
+AXES_FAILURE_LIMIT = env_int("FLYWHEEL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FLYWHEEL_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "flywheel.errors.sign_in_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
@@ -268,5 +327,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("FLYWHEEL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # one INFO line per request of an API client
+        "axes": {"level": "WARNING"},  # lockouts are warnings; every sign-in is not news
+    },
 }

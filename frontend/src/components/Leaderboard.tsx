@@ -16,13 +16,19 @@ import type { Loaded } from "../review/resource";
 import { LoadNotice } from "./LoadNotice";
 
 const FRAME = { width: 540, left: 130, right: 48, top: 8, bottom: 30, rowHeight: 30 };
+const LABEL_CHARS = 22;
+// The labels' font is about 7 px per character at this size: the left margin grows with the
+// longest label (up to LABEL_CHARS characters and the rank) so no name is cut at the edge.
+const CHAR_PX = 7;
 
-function truncate(name: string, max = 22): string {
+function truncate(name: string, max = LABEL_CHARS): string {
   return name.length > max ? `${name.slice(0, max - 1)}…` : name;
 }
 
 function LeaderboardChart({ board }: { board: Board }) {
-  const layout = leaderboardLayout(board.entries, FRAME);
+  const longest = Math.max(0, ...board.entries.map((e) => truncate(e.name).length + 4));
+  const frame = { ...FRAME, left: Math.max(FRAME.left, 12 + CHAR_PX * longest) };
+  const layout = leaderboardLayout(board.entries, frame);
   const summary = leaderboardSummary(board.entries, board.source);
   return (
     <figure className="leaderboard-chart">
@@ -41,7 +47,7 @@ function LeaderboardChart({ board }: { board: Board }) {
         </text>
         {layout.rows.map((row) => (
           <g key={row.entry.modelVersion} data-model={row.entry.modelVersion} className="leaderboard-row">
-            <text className="label" x={FRAME.left - 8} y={row.y + 4} textAnchor="end">
+            <text className="label" x={frame.left - 8} y={row.y + 4} textAnchor="end">
               {row.entry.rank === null ? "–" : `${row.entry.rank}.`} {truncate(row.entry.name)}
             </text>
             {row.x1 !== null && row.x2 !== null && <line className="whisker" x1={row.x1} x2={row.x2} y1={row.y} y2={row.y} />}
@@ -52,7 +58,7 @@ function LeaderboardChart({ board }: { board: Board }) {
                 <title>{`${row.entry.name}: ${ratingText(row.entry)} (95% interval ${intervalText(row.entry)})`}</title>
               </circle>
             ) : (
-              <text className="tick" x={FRAME.left} y={row.y + 4}>
+              <text className="tick" x={frame.left} y={row.y + 4}>
                 not compared yet
               </text>
             )}
