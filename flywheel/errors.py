@@ -103,3 +103,58 @@ def csrf_failure(request, reason: str = ""):
             {"detail": f"CSRF Failed: {reason}", "code": "csrf_failed", "errors": {}}, status=403
         )
     return django_csrf_failure(request, reason=reason)
+
+
+def error_response(request, detail: str, *, code: str, status: int):
+    """An error outside DRF's views: the API's JSON shape under ``/api/``, plain text elsewhere
+    (the admin, the browser app's pages)."""
+    from django.http import HttpResponse, JsonResponse
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail, "code": code, "errors": {}}, status=status)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+def bad_request(request, exception=None):
+    """``handler400``: e.g. a disallowed Host header or an oversized form."""
+    from django.views.defaults import bad_request as django_bad_request
+
+    if request.path.startswith("/api/"):
+        return error_response(request, "Bad request.", code="bad_request", status=400)
+    return django_bad_request(request, exception)
+
+
+def page_not_found(request, exception=None):
+    """``handler404``: an unknown ``/api/`` URL answers in the API's shape, not an HTML page."""
+    from django.views.defaults import page_not_found as django_page_not_found
+
+    if request.path.startswith("/api/"):
+        return error_response(request, "Not found.", code="not_found", status=404)
+    return django_page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: the API's shape under ``/api/``, so clients can always parse an error."""
+    from django.views.defaults import server_error as django_server_error
+
+    if request.path.startswith("/api/"):
+        return error_response(request, "Internal server error.", code="server_error", status=500)
+    return django_server_error(request)
+
+
+def sign_in_locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout answer (``AXES_LOCKOUT_CALLABLE``): 429 with ``Retry-After``."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
+    wait = f"Try again in {minutes} minute{'s' if minutes != 1 else ''}." if minutes else ""
+    response = error_response(
+        request,
+        f"Too many failed sign-in attempts for this account from this address. {wait}".strip(),
+        code="locked_out",
+        status=429,
+    )
+    if cool_off:
+        response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

@@ -1,8 +1,9 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.http import FileResponse, HttpResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 
 def frontend(request):
@@ -22,9 +23,21 @@ def frontend(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's init script as a file, so the page runs under a CSP
+    # without inline script; only its one inline <style> block is allowed, on this page alone.
+    path(
+        "api/v1/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="docs",
+    ),
     path("api/v1/", include("annotation.urls")),
     path("api/v1/", include("training.urls")),
     path("api/v1/", include("loop.urls")),
     path("", frontend, name="frontend"),
 ]
+
+handler400 = "flywheel.errors.bad_request"
+handler404 = "flywheel.errors.page_not_found"
+handler500 = "flywheel.errors.server_error"

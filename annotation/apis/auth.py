@@ -1,6 +1,8 @@
-"""Sign-in: tokens for API clients, sessions (with CSRF) for the browser app."""
+"""Sign-in: tokens for API clients, sessions (with CSRF) for the browser app. Both go through
+``authenticate``, so django-axes counts their failures and locks out a username + address pair
+after too many (429 with Retry-After, see flywheel.settings)."""
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, user_logged_in
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -52,7 +54,10 @@ class TokenObtainApi(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        return Response({"token": token_for(user=_authenticate(request))})
+        user = _authenticate(request)
+        # A token sign-in is a sign-in: last_login is kept and axes clears earlier failures.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        return Response({"token": token_for(user=user)})
 
 
 class TokenRevokeApi(APIView):

@@ -29,7 +29,14 @@ from ..quality import (
 from ..services.gold import gold_sets_import, honeypots_create
 from ..services.preference_imports import FORMATS, preferences_import
 from ..services.snapshots import snapshot_create
-from .projects import IMPORT_REQUEST, ImportResult, _import_rows, get_project_or_404
+from .projects import (
+    IMPORT_PARSERS,
+    CandidateSetRow,
+    ImportResult,
+    _import_rows,
+    get_project_or_404,
+    import_request,
+)
 
 FORMAT_TYPES = {"jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 
@@ -266,10 +273,28 @@ class HoneypotInput(serializers.Serializer):
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
 
+class GoldSetRow(CandidateSetRow):
+    gold_ranking = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(min_value=0)),
+        help_text="Tiers of 0-based indices into `candidates`, best first.",
+    )
+
+
+class PreferenceRow(serializers.Serializer):
+    prompt = serializers.JSONField(
+        required=False, help_text="trl explicit prompt: a string or a conversation."
+    )
+    chosen = serializers.JSONField(
+        help_text="hh-rlhf: a transcript; trl: a response or a conversation ending in it."
+    )
+    rejected = serializers.JSONField()
+
+
 class GoldSetImportApi(APIView):
     permission_classes = [IsAdmin]
+    parser_classes = IMPORT_PARSERS
 
-    @extend_schema(request=IMPORT_REQUEST, responses={201: ImportResult})
+    @extend_schema(request=import_request(GoldSetRow), responses={201: ImportResult})
     def post(self, request: Request, project_id: int) -> Response:
         """Import expert gold sets: candidate-set rows plus ``gold_ranking`` (tiers of 0-based
         indices into ``candidates``, best first)."""
@@ -293,9 +318,10 @@ class HoneypotCreateApi(APIView):
 
 class PreferenceImportApi(APIView):
     permission_classes = [IsAdmin]
+    parser_classes = IMPORT_PARSERS
 
     @extend_schema(
-        request=IMPORT_REQUEST,
+        request=import_request(PreferenceRow),
         responses={201: ImportResult},
         parameters=[OpenApiParameter("source", enum=list(FORMATS), required=True)],
     )

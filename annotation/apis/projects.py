@@ -6,21 +6,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flywheel.errors import ApplicationError
 
-from ..enums import Role
+from ..enums import MessageRole, Role
 from ..models import CandidateSet, Project, Prompt
-from ..parsers import number_rows, parse_upload
+from ..parsers import JSONLinesParser, JSONLParser, StrictJSONParser, number_rows, parse_upload
 from ..permissions import HasAnyRole, IsAdmin, IsReviewerOrAdmin
 from ..roles import user_role
 from ..selectors import candidate_set_list, project_get, project_list, prompt_list
 from ..services.imports import candidate_sets_import, prompts_import
 from ..services.projects import project_create, project_update
-from ..validation import MAX_K, MIN_K
+from ..validation import MAX_K, MAX_TEXT_CHARS, MIN_K
 
 
 class ProjectOutput(serializers.Serializer):
@@ -154,20 +155,53 @@ def _import_rows(request: Request) -> list:
     return number_rows(data)
 
 
+# Bulk imports take a JSON list, JSON Lines, or a file of either; other views take JSON only.
+IMPORT_PARSERS = [StrictJSONParser, JSONLinesParser, JSONLParser, MultiPartParser]
+
+
 class ImportResult(serializers.Serializer):
     created = serializers.IntegerField()
     ids = serializers.ListField(child=serializers.IntegerField())
 
 
-IMPORT_REQUEST = {
-    "application/json": OpenApiTypes.OBJECT,
-    "application/x-ndjson": OpenApiTypes.STR,
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {"file": {"type": "string", "format": "binary"}},
-        "required": ["file"],
-    },
-}
+# Import rows, for the schema only: the import services validate every row themselves and
+# report all problems of a batch at once (annotation.validation).
+class MessageRow(serializers.Serializer):
+    role = serializers.ChoiceField(choices=MessageRole.choices)
+    content = serializers.CharField(max_length=MAX_TEXT_CHARS, trim_whitespace=False)
+
+
+class PromptRow(serializers.Serializer):
+    prompt = serializers.CharField(
+        required=False, max_length=MAX_TEXT_CHARS, help_text="A plain prompt: one user turn."
+    )
+    messages = MessageRow(many=True, required=False, help_text="Or a conversation.")
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    metadata = serializers.DictField(required=False)
+
+
+class CandidateRow(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_TEXT_CHARS, trim_whitespace=False)
+    model = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class CandidateSetRow(PromptRow):
+    candidates = CandidateRow(many=True, help_text="Exactly the project's K responses.")
+    round = serializers.IntegerField(required=False, min_value=0)
+
+
+def import_request(row: type[serializers.Serializer]) -> dict:
+    """A bulk import's request body: a JSON list of rows, JSON Lines, or a file of either."""
+    return {
+        "application/json": row(many=True),
+        "application/x-ndjson": OpenApiTypes.STR,
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}},
+            "required": ["file"],
+        },
+    }
 
 
 class PromptOutput(serializers.Serializer):
@@ -185,6 +219,7 @@ class PromptListImportApi(generics.ListAPIView):
     ``external_id``, ``source``, ``metadata``. One bad row refuses the batch."""
 
     serializer_class = PromptOutput
+    parser_classes = IMPORT_PARSERS
 
     def get_permissions(self):
         return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
@@ -195,7 +230,7 @@ class PromptListImportApi(generics.ListAPIView):
         return prompt_list(project=get_project_or_404(self.kwargs["project_id"]))
 
     @extend_schema(
-        request=IMPORT_REQUEST,
+        request=import_request(PromptRow),
         responses={201: ImportResult},
         examples=[
             OpenApiExample(
@@ -248,6 +283,7 @@ class CandidateSetListImportApi(generics.ListAPIView):
     prompt with the same conversation adds a set to that prompt."""
 
     serializer_class = CandidateSetOutput
+    parser_classes = IMPORT_PARSERS
 
     def get_permissions(self):
         return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
@@ -257,7 +293,7 @@ class CandidateSetListImportApi(generics.ListAPIView):
             return CandidateSet.objects.none()
         return candidate_set_list(project=get_project_or_404(self.kwargs["project_id"]))
 
-    @extend_schema(request=IMPORT_REQUEST, responses={201: ImportResult})
+    @extend_schema(request=import_request(CandidateSetRow), responses={201: ImportResult})
     def post(self, request: Request, project_id: int) -> Response:
         project = get_project_or_404(project_id)
         sets = candidate_sets_import(project=project, rows=_import_rows(request))

@@ -13,7 +13,7 @@ from ..services.users import user_create
 class UserOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="An email address, or empty when none was given.")
     role = serializers.SerializerMethodField()
     is_active = serializers.BooleanField()
     date_joined = serializers.DateTimeField()

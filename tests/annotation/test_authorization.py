@@ -7,10 +7,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotation.exports.stream import ExportFilters
+from annotation.models import Project
 from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
+from loop.models import LoopRound, RoundStatus, RoundStep
+from loop.services.settings import loop_for
 from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +35,9 @@ def gold_rows():
 def set_rows():
     return [{"prompt": "Q", "candidates": [{"text": "a"}, {"text": "b"}]}]
 
+
+REVIEWER_READS = {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200}
+ADMIN_ONLY = {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}
 
 # (method, path template, body factory, {role: expected status})
 MATRIX = [
@@ -213,10 +219,25 @@ MATRIX = [
     ),
     (
         "get",
+        "/api/v1/generation-jobs/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
+    ),
+    ("get", "/api/v1/run-kinds/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200}),
+    (
+        "get",
         "/api/v1/generation-jobs/{job}/",
         None,
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
     ),
+    ("get", "/api/v1/projects/{project}/loop/", None, REVIEWER_READS),
+    ("patch", "/api/v1/projects/{project}/loop/", lambda ctx: {"auto": False}, ADMIN_ONLY),
+    ("get", "/api/v1/projects/{project}/rounds/", None, REVIEWER_READS),
+    ("post", "/api/v1/projects/{project}/rounds/", None, ADMIN_ONLY | {ADMIN: 201}),
+    ("get", "/api/v1/projects/{project}/leaderboard/", None, REVIEWER_READS),
+    ("get", "/api/v1/rounds/{round}/", None, REVIEWER_READS),
+    ("post", "/api/v1/rounds/{round}/retry/", None, ADMIN_ONLY),
+    ("get", "/api/v1/health/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),
 ]
@@ -237,11 +258,21 @@ def world(make_user, make_project, make_sets):
     )
     snapshot = snapshot_create(project=project, name="s", filters=ExportFilters())
     model = ModelVersion.objects.create(name="policy", kind=ModelKind.POLICY)
+    Project.objects.filter(pk=project.pk).update(current_policy=model)
+    failed_round = LoopRound.objects.create(
+        loop=loop_for(project),
+        number=1,
+        policy_kind="dpo",
+        base_policy=model,
+        status=RoundStatus.FAILED,
+        step=RoundStep.REWARD,
+    )
     run = TrainingRun.objects.create(kind="sft", dataset=snapshot, base_model=model)
     job = GenerationJob.objects.create(
         project=project, model_version=model, prompt_ids=[1], k=2, sampling={}
     )
-    return project, users, snapshot, {"model": model.pk, "run": run.pk, "job": job.pk}
+    ids = {"model": model.pk, "run": run.pk, "job": job.pk, "round": failed_round.pk}
+    return project, users, snapshot, ids
 
 
 def client_as(role, users):
@@ -300,6 +331,7 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{run}", "{run_id}")
             .replace("{candidate_set}", "{set_id}")
             .replace("{job}", "{job_id}")
+            .replace("{round}", "{round_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
