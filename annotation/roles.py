@@ -24,19 +24,22 @@ ANNOTATION_MODELS = (
     "datasetsnapshotitem",
 )
 TRAINING_MODELS = ("modelversion", "trainingrun", "runmetric", "generationjob")
+LOOP_MODELS = ("loop", "loopround")
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
         (app, f"{action}_{model}")
         for app, models in (
             ("annotation", ANNOTATION_MODELS),
             ("training", TRAINING_MODELS),
+            ("loop", LOOP_MODELS),
             ("auth", ("user",)),
         )
         for model in models
         for action in ("add", "change", "delete", "view")
     ],
     Role.REVIEWER: [("annotation", f"view_{m}") for m in ANNOTATION_MODELS]
-    + [("training", f"view_{m}") for m in TRAINING_MODELS],
+    + [("training", f"view_{m}") for m in TRAINING_MODELS]
+    + [("loop", f"view_{m}") for m in LOOP_MODELS],
     Role.ANNOTATOR: [
         ("annotation", "view_project"),
         ("annotation", "view_assignment"),
@@ -48,7 +51,7 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 def ensure_role_groups(*, apps=global_apps, using: str = "default", **kwargs) -> None:
     from django.contrib.auth.management import create_permissions
 
-    for label in ("auth", "annotation", "training"):
+    for label in ("auth", "annotation", "training", "loop"):
         create_permissions(global_apps.get_app_config(label), verbosity=0, using=using, apps=apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -11,6 +11,7 @@ from annotation.exports.stream import ExportFilters
 from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
+from loop.models import Loop, LoopRound
 from training.models import (
     GenerationJob,
     ModelKind,
@@ -21,7 +22,9 @@ from training.models import (
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [m for app in ("annotation", "training") for m in apps.get_app_config(app).get_models()]
+MODELS = [
+    m for app in ("annotation", "training", "loop") for m in apps.get_app_config(app).get_models()
+]
 
 
 @pytest.fixture
@@ -43,6 +46,8 @@ def populated(make_user, make_project, make_sets):
     GenerationJob.objects.create(
         project=project, model_version=sft, prompt_ids=[1], k=2, sampling={}
     )
+    loop = Loop.objects.create(project=project)
+    LoopRound.objects.create(loop=loop, number=1, policy_kind="dpo", base_policy=sft)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
