@@ -8,10 +8,8 @@ and a worker's progress is simulated by updating a round's row, as the page poll
 
 from __future__ import annotations
 
-import os
 import random
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -30,8 +28,6 @@ from .test_accessibility import AXE, axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 EVAL_PROMPTS = [
     [{"role": "user", "content": f"Tell me about the owl of hill {i}."}] for i in range(12)
@@ -405,12 +401,6 @@ def test_an_admin_sees_rounds_evaluation_and_leaderboard_and_drives_a_round(
     expect(failed.locator('[data-col="policy"]')).to_contain_text(f"Run #{policy_run.pk}")
     expect(failed.locator('[data-col="policy"] .status')).to_have_text("running")
     expect(failed.locator('[data-col="reward"]')).to_contain_text("tw-rm-r3")
-
-    if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
-        # The evaluation, the chart across rounds and the leaderboard of three versions.
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator("#evaluation-heading").evaluate("(h) => window.scrollTo(0, h.offsetTop - 12)")
-        page.screenshot(path=str(SCREENSHOTS / "leaderboard.png"))
 
     LoopRound.objects.filter(pk=round3.pk).update(
         status="failed", error="policy run failed: RuntimeError: loss is NaN"
