@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,9 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
+    # Run directories are keyed by run id, and the scratch database restarts ids at 1: a
+    # previous bench's checkpoints would look like this run's to resume from.
+    shutil.rmtree(Path(env["FLYWHEEL_VAR_DIR"]) / "models", ignore_errors=True)
     admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     admin_sql(admin_url, f"CREATE DATABASE {DB}")
     processes: list[subprocess.Popen] = []
