@@ -241,9 +241,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("default", "generation", "gpu")
-# Longer than the longest training job: otherwise Redis redelivers a job still running.
+# visibility_timeout: longer than the longest training job, or Redis redelivers a job still
+# running. The socket timeouts bound a dispatch to a broker that stops answering without
+# closing the connection (host down, network partition): kombu would wait for ever, and with it
+# the request that dispatched (tests/faults/test_redis_outage.py). A refused connection (Redis
+# stopped) fails in 0.6 s: kombu's 3 publish retries.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("FLYWHEEL_BROKER_VISIBILITY_TIMEOUT", 48 * 3600),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 CELERY_TASK_SERIALIZER = "json"

@@ -7,14 +7,16 @@ from celery import shared_task
 from .models import RoundStep
 from .services.rounds import loop_tick, round_advance, rounds_sweep
 
+# ignore_result: see training/tasks.py (a round's state lives in its row).
 
-@shared_task(name="loop.tasks.advance_round", acks_late=True)
+
+@shared_task(name="loop.tasks.advance_round", acks_late=True, ignore_result=True)
 def advance_round(round_id: int) -> str:
     """Move a round to its next step if the one it waits on is done (idempotent)."""
     return round_advance(round_id=round_id)
 
 
-@shared_task(name="loop.tasks.run_round_step", acks_late=True)
+@shared_task(name="loop.tasks.run_round_step", acks_late=True, ignore_result=True)
 def run_round_step(round_id: int, step: str) -> str:
     """A round's heavy step (evaluation + prompt selection, or AI pre-ranking); queue
     ``generation``, since it loads models."""
@@ -27,7 +29,7 @@ def run_round_step(round_id: int, step: str) -> str:
     return f"skipped: {step} is not a worker step"
 
 
-@shared_task(name="loop.tasks.tick")
+@shared_task(name="loop.tasks.tick", ignore_result=True)
 def tick() -> dict:
     """Periodic: start rounds whose trigger fired, and advance running ones (safety net)."""
     started = loop_tick()

@@ -9,9 +9,12 @@ the latest checkpoint in the run's directory.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import os
+import re
+import shutil
 import sys
 import threading
 import traceback
@@ -155,8 +158,8 @@ def execute(run_id: int) -> int:
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(run_id, hooks, stop), daemon=True)
     beat.start()
+    directory = run_dir(run_id)
     try:
-        directory = run_dir(run_id)
         inputs = prepare_inputs(run, directory)
         module = importlib.import_module(f"training.algorithms.{MODULE_FOR_KIND[run.kind]}")
         config = config_from_dict(RUN_CONFIGS[run.kind], run.config)
@@ -179,11 +182,55 @@ def execute(run_id: int) -> int:
             run_finish(
                 run_id=run_id,
                 status=JobStatus.FAILED,
-                error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
+                error=_storage_failure(exc, directory)
+                + f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
             )
         return 1
     finally:
         stop.set()
+
+
+# Errors of a write that the storage refused: full, over quota, file too large, read-only, no
+# permission, a path through a regular file, a failing disk.
+STORAGE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.ENOTDIR,
+    errno.EIO,
+}
+
+
+def _storage_failure(exc: BaseException, directory: Path) -> str:
+    """A first line that says what and where when ``exc`` (or what caused it) is the storage
+    refusing a write, else "". Libraries report it in their own types: an ``OSError``, or text
+    ending "(os error 28)" (safetensors and tokenizers, which are written in Rust)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = seen.errno if isinstance(seen, OSError) else None
+        if code is None and (match := re.search(r"\(os error (\d+)\)", str(seen))):
+            code = int(match.group(1))
+        filename = getattr(seen, "filename", None)
+        if isinstance(filename, str) and directory not in (Path(filename), *Path(filename).parents):
+            code = None  # e.g. a base model it may not read: not the run's own storage
+        if code in STORAGE_ERRNOS:
+            usage = _disk_usage(directory)
+            return (
+                f"Could not write the run's files under {directory}: {os.strerror(code)}"
+                f"{usage} (FLYWHEEL_MODELS_DIR sets where they go).\n\n"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return ""
+
+
+def _disk_usage(directory: Path) -> str:
+    for path in (directory, *directory.parents):
+        if path.is_dir():
+            usage = shutil.disk_usage(path)
+            return f"; {usage.free / 1024**2:,.0f} MiB free of {usage.total / 1024**3:,.1f} GiB"
+    return ""
 
 
 def _resumed_step(checkpoint_dir: Path) -> int | None:

@@ -88,7 +88,8 @@ def evaluation_prompts(loop_round: LoopRound) -> list[Messages]:
 def sample_policy(
     model_dir: str, prompts: Sequence[Messages], *, n: int, max_new_tokens: int, seed: int
 ) -> list[list[str]]:
-    """``n`` samples per prompt (prompt-major, grouped per prompt)."""
+    """``n`` samples per prompt (prompt-major, grouped per prompt), without U+0000: a model can
+    emit it (byte-level tokenizers) and the round's jsonb, which stores them, cannot hold it."""
     from training.evaluation import sample_responses
 
     flat = sample_responses(
@@ -99,6 +100,7 @@ def sample_policy(
         seed=seed,
         cpu_threads=_threads(),
     )
+    flat = [text.replace("\x00", "") for text in flat]
     return [flat[i : i + n] for i in range(0, len(flat), n)]
 
 

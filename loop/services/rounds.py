@@ -113,12 +113,17 @@ def dispatch_advance(round_id: int) -> None:
 
 
 def dispatch_worker_step(round_id: int, step: str) -> None:
+    """Send a worker step. If the broker is down, the step is marked unsent (no
+    ``step_started_at``), so the next sweep sends it rather than waiting ``WORKER_STEP_STALL``."""
     from ..tasks import run_round_step
 
     try:
         run_round_step.apply_async((round_id, step), queue="generation")
-    except Exception:  # noqa: BLE001
-        logger.exception("Could not dispatch step %s of round %s", step, round_id)
+    except Exception:  # noqa: BLE001 — the periodic sweep sends it again
+        logger.exception("Could not dispatch step %s of round %s; the sweep will", step, round_id)
+        LoopRound.objects.filter(pk=round_id, status=RoundStatus.RUNNING, step=step).update(
+            step_started_at=None
+        )
 
 
 def _fail(loop_round: LoopRound, message: str) -> None:
@@ -285,14 +290,15 @@ def round_worker_step_failed(*, round_id: int, step: RoundStep, message: str) ->
 
 def rounds_sweep() -> int:
     """The periodic safety net: advance every running round (a lost ``job_finished`` signal or
-    dispatch costs one sweep interval), and send again a worker step that has been at it longer
-    than ``WORKER_STEP_STALL`` (its worker died; a duplicate is harmless, see
-    `round_worker_step_done`)."""
+    dispatch costs one sweep interval), and send again a worker step that was never sent (the
+    broker was down) or has been at it longer than ``WORKER_STEP_STALL`` (its worker died; a
+    duplicate is harmless, see `round_worker_step_done`)."""
     running = LoopRound.objects.filter(status=RoundStatus.RUNNING)
     stale = timezone.now() - WORKER_STEP_STALL
     for loop_round in running:
         if loop_round.step in WORKER_STEPS:
-            if loop_round.step_started_at and loop_round.step_started_at < stale:
+            started = loop_round.step_started_at
+            if started is None or started < stale:  # never sent (broker down), or stalled
                 logger.warning("re-sending step %s of round %s", loop_round.step, loop_round.pk)
                 LoopRound.objects.filter(pk=loop_round.pk).update(step_started_at=timezone.now())
                 dispatch_worker_step(loop_round.pk, loop_round.step)

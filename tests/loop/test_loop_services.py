@@ -131,3 +131,16 @@ def test_an_evaluation_that_raises_fails_the_round_with_the_reason(
     assert loop_round.generation_job is None
     # a second delivery of the same step does nothing to a finished round
     assert round_evaluate_step(round_id=loop_round.pk) == "skipped: not at evaluate"
+
+
+@pytest.mark.django_db
+def test_policy_samples_are_kept_without_nul_characters(monkeypatch):
+    """A model can emit U+0000, which the round's evaluation (jsonb) cannot store: a random
+    base model's sample did so in tests/faults, failing the round. The sampler is stubbed, as
+    no real model emits NUL on demand."""
+    from loop.services.evaluation import sample_policy
+
+    samples = ["a\x00b", "\x00", "c"]
+    monkeypatch.setattr("training.evaluation.sample_responses", lambda *args, **kwargs: samples)
+    prompt = [{"role": "user", "content": "Q?"}]
+    assert sample_policy("/unused", [prompt], n=3, max_new_tokens=4, seed=0) == [["ab", "", "c"]]

@@ -25,7 +25,7 @@ from flywheel.errors import ApplicationError
 
 from ..models import GenerationJob, JobStatus, ModelKind, ModelVersion
 from ..signals import send_job_finished
-from .runs import REDISPATCH_QUEUED_AFTER, STALL_SECONDS
+from .runs import MAX_ATTEMPTS, REDISPATCH_QUEUED_AFTER, STALL_SECONDS, worker_lost_message
 
 logger = logging.getLogger(__name__)
 
@@ -154,18 +154,41 @@ def generation_jobs_to_redispatch() -> list[int]:
     now = timezone.now()
     return list(
         GenerationJob.objects.filter(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS))
+            Q(
+                status=JobStatus.RUNNING,
+                heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS),
+                attempts__lt=MAX_ATTEMPTS,
+            )
             | Q(status=JobStatus.QUEUED, created_at__lt=now - REDISPATCH_QUEUED_AFTER)
         ).values_list("id", flat=True)
     )
 
 
+def generation_jobs_fail_abandoned() -> list[int]:
+    """Fail the jobs whose worker died on every one of their ``MAX_ATTEMPTS`` attempts."""
+    now = timezone.now()
+    abandoned = GenerationJob.objects.filter(
+        status=JobStatus.RUNNING,
+        heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS),
+        attempts__gte=MAX_ATTEMPTS,
+    )
+    failed = []
+    for job_id, attempts in abandoned.values_list("id", "attempts"):
+        if abandoned.filter(pk=job_id).update(
+            status=JobStatus.FAILED, error=worker_lost_message(attempts), finished_at=now
+        ):
+            send_job_finished(kind="generation_job", job_id=job_id)
+            failed.append(job_id)
+    return failed
+
+
 def _acquire(job_id: int) -> bool:
     now = timezone.now()
+    stale = now - timedelta(seconds=STALL_SECONDS)
     return bool(
         GenerationJob.objects.filter(
             Q(status=JobStatus.QUEUED)
-            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS)),
+            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS),
             pk=job_id,
         ).update(
             status=JobStatus.RUNNING,

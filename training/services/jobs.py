@@ -87,8 +87,18 @@ def execute_run_process(*, run_id: int) -> str:
 
 
 def redispatch_stalled_work() -> int:
-    from .generation import dispatch_generation_job, generation_jobs_to_redispatch
+    """Send again what a dead worker or a broker outage left behind; fail what died on each of
+    its attempts (``runs.MAX_ATTEMPTS``)."""
+    from .generation import (
+        dispatch_generation_job,
+        generation_jobs_fail_abandoned,
+        generation_jobs_to_redispatch,
+    )
 
+    for run_id in runs.runs_fail_abandoned():
+        logger.error("training run %s failed: its worker died on each attempt", run_id)
+    for job_id in generation_jobs_fail_abandoned():
+        logger.error("generation job %s failed: its worker died on each attempt", job_id)
     run_ids = runs.runs_to_redispatch()
     for run_id in run_ids:
         logger.warning("re-dispatching training run %s", run_id)

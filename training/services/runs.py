@@ -29,7 +29,14 @@ from ..signals import send_job_finished
 logger = logging.getLogger(__name__)
 
 STALL_SECONDS = int(os.environ.get("FLYWHEEL_STALL_SECONDS", "120"))
-REDISPATCH_QUEUED_AFTER = timedelta(seconds=60)
+# A run or generation job still queued after this was probably never sent (the broker was down
+# when it was requested): the recovery sweep sends it again.
+REDISPATCH_QUEUED_AFTER = timedelta(
+    seconds=int(os.environ.get("FLYWHEEL_REDISPATCH_QUEUED_SECONDS", "60"))
+)
+# A job whose worker died this many times is failed rather than sent again: a job that kills
+# its worker (out of memory, say) would otherwise go round for ever, "running" in between.
+MAX_ATTEMPTS = int(os.environ.get("FLYWHEEL_MAX_ATTEMPTS", "3"))
 LOG_TAIL_CHARS = 20_000
 RL_KINDS = {RunKind.PPO, RunKind.GRPO, RunKind.RLOO}
 POLICY_BASES = {ModelKind.BASE, ModelKind.SFT, ModelKind.POLICY}
@@ -121,7 +128,8 @@ def run_acquire(*, run_id: int) -> bool:
     now = timezone.now()
     stale = now - timedelta(seconds=STALL_SECONDS)
     taken = TrainingRun.objects.filter(
-        Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale),
+        Q(status=JobStatus.QUEUED)
+        | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS),
         pk=run_id,
         cancel_requested=False,
     ).update(
@@ -186,12 +194,40 @@ def run_finish(
 
 
 def runs_to_redispatch() -> list[int]:
-    """Runs whose worker died (stale heartbeat) or whose dispatch was lost (queued for a
-    while with no worker)."""
+    """Runs whose worker died (stale heartbeat) with attempts left, or whose dispatch was lost
+    (queued for a while with no worker)."""
     now = timezone.now()
     return list(
         TrainingRun.objects.filter(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS))
+            Q(
+                status=JobStatus.RUNNING,
+                heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS),
+                attempts__lt=MAX_ATTEMPTS,
+            )
             | Q(status=JobStatus.QUEUED, created_at__lt=now - REDISPATCH_QUEUED_AFTER),
         ).values_list("id", flat=True)
     )
+
+
+def worker_lost_message(attempts: int, worker: str = "") -> str:
+    last = f", the last on {worker}" if worker else ""
+    return (
+        f"Its worker stopped (no heartbeat for {STALL_SECONDS} s) on each of its {attempts} "
+        f"attempts{last}, so it is not sent again. A job that kills its worker, e.g. by running "
+        "out of memory, ends this way: see the worker's log and the log tail."
+    )
+
+
+def runs_fail_abandoned() -> list[int]:
+    """Fail the runs whose worker died on every one of their ``MAX_ATTEMPTS`` attempts."""
+    stale = timezone.now() - timedelta(seconds=STALL_SECONDS)
+    abandoned = TrainingRun.objects.filter(
+        status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__gte=MAX_ATTEMPTS
+    ).values_list("id", "attempts", "worker")
+    return [
+        run_id
+        for run_id, attempts, worker in abandoned
+        if run_finish(
+            run_id=run_id, status=JobStatus.FAILED, error=worker_lost_message(attempts, worker)
+        )
+    ]

@@ -1,0 +1,203 @@
+"""A worker SIGKILLed mid-job, on a real Redis broker with real Celery workers: the job is
+resumed by the next worker and finishes once; nothing it wrote is written twice.
+
+- generation: the new worker's start-up sweep (``recover_on_worker_start``) finds the job's
+  heartbeat stale and sends it again; the resumed attempt skips every prompt already written;
+- a loop round's evaluation step: the step has no heartbeat, so the loop's periodic sweep
+  sends it again once it has been at it longer than ``FLYWHEEL_LOOP_STEP_STALL_SECONDS`` (30
+  min in production, 2 s here; the beat's tick is sent by name, as celery beat sends it).
+
+Training is covered by tests/training/test_runs.py
+(``test_a_killed_worker_run_resumes_from_its_checkpoint_on_a_new_worker``). Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+import redis
+from django.utils import timezone
+
+from annotation.exports.stream import ExportFilters
+from annotation.models import Candidate, CandidateSet
+from annotation.services.imports import prompts_import
+from annotation.services.snapshots import snapshot_create
+from loop.models import LoopRound, RoundStatus, RoundStep
+from loop.services.rounds import dispatch_worker_step
+from loop.services.settings import loop_for
+from tests.annotation.ranking_helpers import rank_next
+from tests.loop.conftest import templated_sets
+from training.models import GenerationJob, JobStatus, ModelKind
+from training.services.generation import generation_job_create, generation_job_execute
+from training.services.registry import model_version_register
+
+from .conftest import kill, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STALL_SECONDS = 3
+PROMPTS = 48
+
+
+def finished(model, pk: int):
+    row = model.objects.get(pk=pk)
+    return row if row.status not in (JobStatus.QUEUED, JobStatus.RUNNING) else None
+
+
+@pytest.mark.slow
+def test_a_generation_job_whose_worker_is_killed_resumes_and_writes_each_prompt_once(
+    celery_workers, make_project, make_user, sft_policy, tinyworld
+):
+    celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(STALL_SECONDS)
+    project = make_project(k=3)
+    prompts = tinyworld.train_prompts()[:PROMPTS]
+    prompts_import(
+        project=project, rows=[(n, {"messages": p}) for n, p in enumerate(prompts, start=1)]
+    )
+    first = celery_workers.start()
+    job = generation_job_create(
+        project=project,
+        model_version=sft_policy,
+        sampling={"batch_size": 4, "max_new_tokens": 48},
+        seed=5,
+    )
+    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).done >= 8, "8 prompts generated")
+    kill(first)
+    killed = GenerationJob.objects.get(pk=job.pk)
+    assert killed.status == JobStatus.RUNNING and killed.done < PROMPTS, "killed too late"
+    written = set(CandidateSet.objects.filter(members__candidate__generation_job=job))
+
+    time.sleep(STALL_SECONDS + 1)  # the heartbeat goes stale
+    celery_workers.start()
+    job = wait_for(lambda: finished(GenerationJob, job.pk), "the resumed job", timeout=180)
+
+    assert (job.status, job.attempts, job.done) == (JobStatus.SUCCEEDED, 2, PROMPTS), job.error
+    sets = CandidateSet.objects.filter(members__candidate__generation_job=job).distinct()
+    assert job.sets_created + job.prompts_skipped == PROMPTS
+    assert sets.count() == job.sets_created
+    assert set(Counter(sets.values_list("prompt_id", flat=True)).values()) == {1}
+    assert written <= set(sets)  # what the killed attempt wrote was kept, not redone
+    assert Candidate.objects.filter(generation_job=job).count() == 3 * job.sets_created
+    # The dead worker's message, redelivered after the broker's visibility timeout, is a no-op.
+    assert generation_job_execute(job_id=job.pk).startswith("skipped")
+    print(
+        f"generation: killed after {killed.done}/{PROMPTS} prompts ({len(written)} sets "
+        f"written); resumed on attempt 2, {job.sets_created} sets in all, none twice"
+    )
+
+
+def unacked(broker: str) -> int:
+    """Messages a worker has taken and not acknowledged (acks_late: until the task ends)."""
+    return redis.Redis.from_url(broker).hlen("unacked")
+
+
+@pytest.mark.slow
+def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a_new_worker(
+    celery_workers, make_project, make_user, sft_policy, tinyworld, tmp_path
+):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    celery_workers.env["FLYWHEEL_LOOP_STEP_STALL_SECONDS"] = "2"
+    project = make_project(k=4)
+    templated_sets(project, tinyworld, 12)
+    annotator = make_user("annotator")
+    for _ in range(12):
+        rank_next(project, annotator, [[0], [1], [2], [3]])
+    snapshot = snapshot_create(
+        project=project, name="s", filters=ExportFilters(), test_fraction=0.25
+    )
+    base = model_version_register(name="tw-base", path=str(tinyworld.base_model_dir))
+    rm_dir = tmp_path / "rm"
+    AutoModelForSequenceClassification.from_pretrained(
+        tinyworld.sft_model_dir, num_labels=1
+    ).save_pretrained(rm_dir)
+    AutoTokenizer.from_pretrained(tinyworld.sft_model_dir).save_pretrained(rm_dir)
+    reward_model = model_version_register(name="tw-rm", path=str(rm_dir), kind=ModelKind.REWARD)
+    loop = loop_for(project)
+    loop.eval_prompts = tinyworld.heldout_prompts()[:24]
+    loop.eval_max_new_tokens = 32
+    loop.prompts_per_round = 2
+    loop.sampling = {"max_new_tokens": 16, "batch_size": 2}
+    loop.save()
+    loop_round = LoopRound.objects.create(
+        loop=loop,
+        number=1,
+        policy_kind="dpo",
+        base_policy=base,
+        snapshot=snapshot,
+        reward_model=reward_model,
+        policy_model=sft_policy,
+        step=RoundStep.EVALUATE,
+        step_started_at=timezone.now(),
+    )
+    first = celery_workers.start()
+    dispatch_worker_step(loop_round.pk, RoundStep.EVALUATE)
+    wait_for(lambda: unacked(celery_workers.broker), "the worker to take the evaluation step")
+    time.sleep(1.5)  # loading the models and sampling
+    kill(first)
+    loop_round.refresh_from_db()
+    assert (loop_round.status, loop_round.step) == (RoundStatus.RUNNING, RoundStep.EVALUATE)
+    assert loop_round.evaluation == {}, "the evaluation finished before the kill"
+
+    time.sleep(2)  # the step counts as stalled
+    celery_workers.start()
+    from flywheel.celery import app
+
+    app.send_task("loop.tasks.tick")  # as celery beat does every FLYWHEEL_LOOP_TICK_SECONDS
+    loop_round = wait_for(
+        lambda: (
+            LoopRound.objects.exclude(status=RoundStatus.RUNNING).filter(pk=loop_round.pk).first()
+        ),
+        "the round to finish",
+        timeout=180,
+    )
+
+    assert loop_round.status == RoundStatus.SUCCEEDED, (loop_round.step, loop_round.error)
+    assert loop_round.evaluation["policy"]["samples"] == 24 * 4
+    assert len(loop_round.selected_prompts) == 2
+    jobs = GenerationJob.objects.filter(project=project)
+    assert list(jobs) == [loop_round.generation_job]  # the step's job was created once
+    assert loop_round.generation_job.status == JobStatus.SUCCEEDED
+    print(
+        f"loop: evaluation killed mid-step; re-sent by the sweep, round done in "
+        f"{sum(loop_round.step_seconds.values()):.1f} s of steps {loop_round.step_seconds}"
+    )
+
+
+@pytest.mark.django_db  # no worker, and nothing sent to a broker (no commit)
+def test_a_job_whose_worker_dies_on_every_attempt_is_failed_with_the_reason(
+    ranked_project, sft_policy
+):
+    """A job that kills its worker each time (out of memory, say) is failed after
+    ``MAX_ATTEMPTS``, not sent round for ever. Each death is a heartbeat made stale here; the
+    real SIGKILLs are the tests above."""
+    from datetime import timedelta
+
+    from training.models import TrainingRun
+    from training.services.generation import _acquire
+    from training.services.jobs import redispatch_stalled_work
+    from training.services.runs import MAX_ATTEMPTS, run_acquire, training_run_create
+
+    project = ranked_project.project
+    prompts_import(project=project, rows=[(1, {"prompt": "A new question?"})])
+    run = training_run_create(
+        kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config={}
+    )
+    job = generation_job_create(project=project, model_version=sft_policy)
+    dead = {"heartbeat_at": timezone.now() - timedelta(hours=1)}
+    for _ in range(MAX_ATTEMPTS):
+        assert run_acquire(run_id=run.pk) and _acquire(job.pk)
+        TrainingRun.objects.filter(pk=run.pk).update(**dead)
+        GenerationJob.objects.filter(pk=job.pk).update(**dead)
+    assert not run_acquire(run_id=run.pk) and not _acquire(job.pk)  # a late redelivery
+
+    redispatch_stalled_work()  # what the beat runs every 30 s
+
+    run.refresh_from_db()
+    job.refresh_from_db()
+    for row in (run, job):
+        assert (row.status, row.attempts) == (JobStatus.FAILED, MAX_ATTEMPTS)
+        assert f"on each of its {MAX_ATTEMPTS} attempts" in row.error
+    assert run.worker in run.error
