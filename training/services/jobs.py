@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -55,9 +57,54 @@ def runner_command(run_id: int) -> list[str]:
     return [sys.executable, "-m", "training.runner", str(run_id)]
 
 
+RUN_MARKER = "run.json"
+
+
+def claim_run_dir(run: TrainingRun) -> Path:
+    """The run's directory, holding a marker that names this run (id and creation time).
+
+    Directories are keyed by run id, and ids can repeat: a database restored from a backup or
+    recreated (a scratch bench, a reset Docker volume) next to a models directory that was
+    kept. A directory whose marker names another run (or that has no marker) is from such an
+    earlier life; resuming from its checkpoints would train this run from someone else's
+    weights, so it is moved aside (``<id>.stale-<unix time>``), never deleted."""
+    from training.runner import run_dir
+
+    directory = run_dir(run.pk)
+    identity = {"run_id": run.pk, "created_at": run.created_at.isoformat()}
+    marker = directory / RUN_MARKER
+    if directory.exists():
+        try:
+            found = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            found = None
+        if found == identity:
+            return directory
+        if any(directory.iterdir()):
+            stale = directory.with_name(f"{directory.name}.stale-{int(time.time())}")
+            logger.warning(
+                "run %s: %s belongs to an earlier run; moved to %s", run.pk, directory, stale
+            )
+            directory.rename(stale)
+    directory.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(identity))
+    return directory
+
+
 def execute_run_process(*, run_id: int) -> str:
     if not runs.run_acquire(run_id=run_id):
         return "skipped: finished, cancelled or running elsewhere"
+    try:
+        claim_run_dir(TrainingRun.objects.get(pk=run_id))
+    except OSError as exc:
+        from training.runner import _storage_failure, run_dir
+
+        runs.run_finish(
+            run_id=run_id,
+            status=JobStatus.FAILED,
+            error=_storage_failure(exc, run_dir(run_id)) + f"{type(exc).__name__}: {exc}",
+        )
+        return "failed: run directory"
     process = subprocess.Popen(
         runner_command(run_id),
         cwd=Path(settings.BASE_DIR),
