@@ -32,4 +32,3 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.tinyworld.model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts=tiny_corpus())
-
