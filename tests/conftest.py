@@ -16,6 +16,27 @@ from annotation.services.projects import project_create
 from annotation.services.users import token_for, user_create
 
 PASSWORD = "correct-horse-battery-staple"
+
+# The longest tests (several minutes each: whole loop rounds with real training).
+HEAVIEST = ("tests/loop/test_loop_rounds.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the longest tests first, each on its own pytest-xdist worker, so they overlap each
+    other and the rest instead of running one after another at the end. The Makefile passes
+    ``--maxschedchunk 2``: xdist then hands each worker the next two tests at the start, so
+    the order heavy, quick, heavy, quick, … puts one heavy test on each worker."""
+    heavy = [i for i in items if i.nodeid.startswith(HEAVIEST)]
+    slow = [i for i in items if i not in heavy and i.get_closest_marker("slow")]
+    rest = [i for i in items if i not in heavy and i.get_closest_marker("slow") is None]
+    ordered = []
+    for item in heavy + slow:
+        ordered.append(item)
+        if rest:
+            ordered.append(rest.pop(0))
+    items[:] = ordered + rest
+
+
 _names = itertools.count(1)
 
 
