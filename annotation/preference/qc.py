@@ -16,10 +16,12 @@ import numpy as np
 
 from annotation.preference.tiers import Tiers, check_tiers
 
-INTERACTION_COUNTERS = ("moves", "keys")
+INTERACTION_COUNTERS = ("moves", "keys", "applied_suggestion")
 """Keys of the interaction summary that count reorderings: drag moves and keyboard reorders (the
-"moves, keys…" the submit API documents). Other keys (e.g. ``expanded``: responses opened to
-read) show reading, not reordering, so they do not count as interaction here."""
+"moves, keys…" the submit API documents), and applying a reward model's suggested order (the
+workspace sends ``applied_suggestion: true``; it reorders the board in one step). Other keys
+(e.g. ``expanded``: responses opened to read) show reading, not reordering, so they do not count
+as interaction here."""
 
 
 def _reordered(interaction: Mapping[str, Any] | None) -> bool:

@@ -18,14 +18,28 @@ from annotation.preference.qc import (
 
 @pytest.mark.parametrize(
     "interaction",
-    [None, {}, {"moves": 0, "keys": 0}, {"expanded": [3, 1]}, {"moves": 0, "keys": None}],
+    [
+        None,
+        {},
+        {"moves": 0, "keys": 0},
+        {"expanded": [3, 1]},
+        {"moves": 0, "keys": None},
+        {"suggestion_shown": True, "applied_suggestion": False},
+    ],
 )
 def test_display_order_submitted_without_reordering_is_flagged(interaction):
     assert submitted_in_display_order([[3], [1], [2]], [3, 1, 2], interaction)
 
 
 @pytest.mark.parametrize(
-    "interaction", [{"moves": 2}, {"keys": 1}, {"moves": "many"}, {"moves": 0, "keys": True}]
+    "interaction",
+    [
+        {"moves": 2},
+        {"keys": 1},
+        {"moves": "many"},
+        {"moves": 0, "keys": True},
+        {"moves": 0, "suggestion_shown": True, "applied_suggestion": True},
+    ],
 )
 def test_display_order_reached_by_reordering_is_not_flagged(interaction):
     assert not submitted_in_display_order([[3], [1], [2]], [3, 1, 2], interaction)
