@@ -38,10 +38,11 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY flywheel/ flywheel/
 COPY annotation/ annotation/
 COPY training/ training/
+COPY loop/ loop/
 COPY --from=frontend /src/frontend/dist frontend/dist
 
 # Static files (admin, DRF, Swagger UI, frontend) collected and compressed at build time;
@@ -55,4 +56,5 @@ RUN useradd --create-home --uid 1000 flywheel \
 USER flywheel
 
 EXPOSE 8000
-CMD ["gunicorn", "flywheel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers, threads and the rest: gunicorn.conf.py (FLYWHEEL_WEB_WORKERS, FLYWHEEL_WEB_THREADS).
+CMD ["gunicorn", "flywheel.wsgi"]

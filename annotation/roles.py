@@ -5,6 +5,8 @@ admin agree with the API's role checks) are kept in place after every ``migrate`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.apps import apps as global_apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -64,17 +66,24 @@ def ensure_role_groups(*, apps=global_apps, using: str = "default", **kwargs) ->
         group.permissions.set(wanted)
 
 
+def remember_role(user: AbstractBaseUser, group_names: Iterable[str]) -> Role | None:
+    """Work out the user's role from their group names and keep it on the user object for
+    ``user_role`` (token authentication reads the names with the token, in one query)."""
+    role: Role | None
+    if user.is_superuser:
+        role = Role.ADMIN
+    else:
+        names = set(group_names)
+        role = next((r for r in ROLE_PRECEDENCE if r.value in names), None)
+    user._flywheel_role = role  # type: ignore[attr-defined]
+    return role
+
+
 def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     if not user.is_authenticated:
         return None
     cached = getattr(user, "_flywheel_role", False)
     if cached is not False:
         return cached
-    role: Role | None
-    if user.is_superuser:
-        role = Role.ADMIN
-    else:
-        names = {group.name for group in user.groups.all()}  # uses a prefetch when present
-        role = next((r for r in ROLE_PRECEDENCE if r.value in names), None)
-    user._flywheel_role = role  # type: ignore[union-attr]
-    return role
+    # ``groups.all()`` uses a prefetch when present.
+    return remember_role(user, (group.name for group in user.groups.all()))

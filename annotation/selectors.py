@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Count, Q, QuerySet
 
+from flywheel.sql import Statements, columns, fetch_one, instance
+
 from .enums import CandidateSetState
-from .models import Assignment, CandidateSet, CandidateSetMember, Project, Prompt
+from .models import Assignment, CandidateSet, Project, Prompt
 
 
 def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
@@ -37,6 +41,18 @@ def project_get(*, project_id: int, annotator: AbstractUser | None = None) -> Pr
     return project_list(annotator=annotator).filter(pk=project_id).first()
 
 
+_PROJECT_BY_ID = Statements(
+    f"SELECT {columns(Project, 'p')[0]} FROM annotation_project p WHERE p.id = %(project)s"
+)
+
+
+def project_by_id(*, project_id: int) -> Project | None:
+    """The project alone, by one prepared statement (every project-scoped API call reads it,
+    next-task included)."""
+    row = fetch_one(_PROJECT_BY_ID, {"project": project_id})
+    return None if row is None else instance(Project, "p", row)
+
+
 def prompt_list(*, project: Project) -> QuerySet[Prompt]:
     return Prompt.objects.filter(project=project).order_by("id")
 
@@ -51,34 +67,38 @@ def candidate_set_list(*, project: Project) -> QuerySet[CandidateSet]:
     )
 
 
+# What an annotator sees (next-task's hot path, issue #7): the set's conversation, whether the
+# project shows AI suggestions, the set's suggestion, and its candidates' texts by id.
+_TASK = Statements(
+    """
+    SELECT pr.messages, s.project_id, p.show_ai_suggestion, s.ai_suggestion,
+           (SELECT jsonb_object_agg(c.id, c.text) FROM annotation_candidatesetmember m
+            JOIN annotation_candidate c ON c.id = m.candidate_id
+            WHERE m.candidate_set_id = s.id)
+    FROM annotation_candidateset s
+    JOIN annotation_prompt pr ON pr.id = s.prompt_id
+    JOIN annotation_project p ON p.id = s.project_id
+    WHERE s.id = %(set)s
+    """
+)
+
+
 def assignment_task(*, assignment: Assignment) -> dict:
     """What an annotator sees: the conversation and the candidates in their display order."""
-    # One query for the set, its prompt and its K candidates (next-task's hot path, issue #7);
-    # every row repeats the set's fields.
-    rows = list(
-        CandidateSetMember.objects.filter(candidate_set_id=assignment.candidate_set_id)
-        .order_by()  # the model's default ordering would join the set table for nothing
-        .values_list(
-            "candidate_id",
-            "candidate__text",
-            "candidate_set__prompt__messages",
-            "candidate_set__project_id",
-            "candidate_set__project__show_ai_suggestion",
-            "candidate_set__ai_suggestion",
-        )
+    messages, project_id, show_suggestion, ai_suggestion, texts = fetch_one(
+        _TASK, {"set": assignment.candidate_set_id}
     )
-    texts = {candidate_id: text for candidate_id, text, *_ in rows}
-    _, _, messages, project_id, show_suggestion, ai_suggestion = rows[0]
+    texts = json.loads(texts)
     suggestion = None
     if show_suggestion and ai_suggestion:
-        suggestion = {"ranking": ai_suggestion["tiers"]}
+        suggestion = {"ranking": json.loads(ai_suggestion)["tiers"]}
     return {
         "assignment": assignment.pk,
         "lease_expires_at": assignment.lease_expires_at,
         "project": project_id,
         "candidate_set": assignment.candidate_set_id,
-        "prompt": messages,
-        "candidates": [{"id": cid, "text": texts[cid]} for cid in assignment.display_order],
+        "prompt": json.loads(messages),
+        "candidates": [{"id": cid, "text": texts[str(cid)]} for cid in assignment.display_order],
         "suggestion": suggestion,
     }
 

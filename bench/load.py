@@ -52,6 +52,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psutil
 import psycopg2
 from common import SETS_SQL, admin_sql
 
@@ -194,6 +195,46 @@ def start_server(database_url: str, args: argparse.Namespace, access_log: Path) 
     raise RuntimeError("gunicorn did not start")
 
 
+# --- where the CPU went ----------------------------------------------------------------------
+
+
+def _cpu_seconds(process: psutil.Process, *, children: bool = False) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:  # exited between listing and reading
+        return 0.0
+    spent = times.user + times.system
+    if children:  # exited children the process has reaped (PostgreSQL backends, old workers)
+        spent += times.children_user + times.children_system
+    return spent
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the client (this process), gunicorn (master and workers) and
+    PostgreSQL (every ``postgres`` process, with the backends the postmaster has reaped). The
+    differences between two snapshots say where a phase's CPU went."""
+    server = psutil.Process(server_pid)
+    gunicorn = _cpu_seconds(server, children=True) + sum(
+        _cpu_seconds(worker) for worker in server.children(recursive=True)
+    )
+    postgres = 0.0
+    for process in psutil.process_iter(["name", "ppid"]):
+        if process.info["name"] == "postgres":
+            try:
+                postmaster = psutil.Process(process.info["ppid"]).name() != "postgres"
+            except psutil.Error:
+                postmaster = False
+            postgres += _cpu_seconds(process, children=postmaster)
+    return {"client": time.process_time(), "gunicorn": gunicorn, "postgres": postgres}
+
+
+def cpu_per_request(seconds: dict[str, float], requests: int) -> str:
+    spent = {name: value * 1000 / max(requests, 1) for name, value in seconds.items()}
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items()) + (
+        f"; total {sum(spent.values()):.2f} ms per request"
+    )
+
+
 # --- the clients -----------------------------------------------------------------------------
 
 
@@ -331,7 +372,16 @@ async def run_bare(client: httpx.AsyncClient, clients: int, seconds: float) -> S
     return stats
 
 
-async def drive(args: argparse.Namespace, project: int, tokens: list[str]) -> dict[str, Stats]:
+async def drive(
+    args: argparse.Namespace, project: int, tokens: list[str], server_pid: int
+) -> tuple[dict[str, Stats], dict[str, dict[str, float]]]:
+    """Run the phases; return each phase's stats and the CPU each side used in it."""
+    cpu: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+    def add_cpu(phase: str, before: dict[str, float]) -> None:
+        for name, value in cpu_snapshot(server_pid).items():
+            cpu[phase][name] += value - before[name]
+
     limits = httpx.Limits(
         max_connections=len(tokens) + 10,
         max_keepalive_connections=len(tokens),
@@ -348,16 +398,23 @@ async def drive(args: argparse.Namespace, project: int, tokens: list[str]) -> di
         await run_bare(client, args.workers * args.threads * 2, 1)
 
         await marker(client, "paced")
+        before = cpu_snapshot(server_pid)
         paced = await run_annotators(client, tokens, project, args.seconds, args.think)
+        add_cpu("paced", before)
 
         api, bare = Stats(), Stats()
         for _ in range(args.rounds):
             await marker(client, "saturated-bare")
+            before = cpu_snapshot(server_pid)
             bare.merge(await run_bare(client, len(tokens), args.burst_seconds))
+            add_cpu("saturated-bare", before)
             await marker(client, "saturated-api")
+            before = cpu_snapshot(server_pid)
             api.merge(await run_annotators(client, tokens, project, args.burst_seconds, 0.0))
+            add_cpu("saturated-api", before)
         await marker(client, "end")
-    return {"warmup": warmup, "paced": paced, "saturated-api": api, "saturated-bare": bare}
+    stats = {"warmup": warmup, "paced": paced, "saturated-api": api, "saturated-bare": bare}
+    return stats, cpu
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -472,7 +529,7 @@ def main() -> None:
     server = start_server(database_url, args, access_log)
     client_cpu = time.process_time()
     try:
-        results = asyncio.run(drive(args, project, tokens))
+        results, cpu = asyncio.run(drive(args, project, tokens, server.pid))
     finally:
         client_cpu = time.process_time() - client_cpu
         server.send_signal(signal.SIGTERM)
@@ -508,6 +565,10 @@ def main() -> None:
         server_times["saturated-bare"],
     )
     print("\n".join(lines))
+    print("CPU per request (ms; client, gunicorn, PostgreSQL):")
+    for phase in ("paced", "saturated-api", "saturated-bare"):
+        requests = sum(len(v) for v in results[phase].latencies.values())
+        print(f"  {phase:<15} {cpu_per_request(cpu[phase], requests)}")
 
     api_rate, bare_rate = rate(api, ("next-task", "submit")), rate(bare, ("health",))
     p99s = {e: percentile(sorted(paced.latencies[e]), 0.99) * 1000 for e in paced.latencies}

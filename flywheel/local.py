@@ -246,8 +246,8 @@ def run_app(env: dict[str, str], port: int, logins: str) -> int:
     python = shlex.quote(sys.executable)
     manager = Manager()
     processes = {
-        "web": f"{python} -m gunicorn flywheel.wsgi --bind 127.0.0.1:{port} --workers 2 "
-        "--graceful-timeout 15 --access-logfile - "
+        # gunicorn.conf.py (in the working directory) sets workers, threads and logging.
+        "web": f"{python} -m gunicorn flywheel.wsgi --bind 127.0.0.1:{port} "
         f"--control-socket {shlex.quote(str(VAR_DIR / 'gunicorn.ctl'))}",
         "worker": f"{python} -m celery -A flywheel worker -Q default,generation,gpu "
         "--concurrency 1 -l info",

@@ -142,7 +142,15 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("FLYWHEEL_CONN_MAX_AGE", 60)
     )
 }
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No health check (a ``SELECT 1`` round trip at the start of every request that reuses a
+# connection, issue #7). A connection broken by a PostgreSQL restart fails its first query
+# instead: that request answers 503 (``flywheel.availability``), Django closes the connection at
+# the end of the request, and the next request opens a new one
+# (tests/faults/test_postgres_restart.py).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+# The hot path's statements are prepared once per connection (flywheel/sql.py); turn off behind
+# a pooler that does not keep server sessions (PgBouncer's transaction mode).
+FLYWHEEL_PREPARED_STATEMENTS = env_bool("FLYWHEEL_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -190,7 +198,7 @@ FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) o
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "flywheel.authentication.TokenWithRoleAuthentication",
         # DRF's SessionAuthentication enforces CSRF for unsafe methods.
         "rest_framework.authentication.SessionAuthentication",
     ],

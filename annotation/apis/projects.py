@@ -18,7 +18,13 @@ from ..models import CandidateSet, Project, Prompt
 from ..parsers import JSONLinesParser, JSONLParser, StrictJSONParser, number_rows, parse_upload
 from ..permissions import HasAnyRole, IsAdmin, IsReviewerOrAdmin
 from ..roles import user_role
-from ..selectors import candidate_set_list, project_get, project_list, prompt_list
+from ..selectors import (
+    candidate_set_list,
+    project_by_id,
+    project_get,
+    project_list,
+    prompt_list,
+)
 from ..services.imports import candidate_sets_import, prompts_import
 from ..services.projects import project_create, project_update
 from ..validation import MAX_K, MAX_TEXT_CHARS, MIN_K
@@ -86,7 +92,7 @@ def _annotator_or_none(request: Request):
 
 
 def get_project_or_404(project_id: int) -> Project:
-    project = Project.objects.filter(pk=project_id).first()
+    project = project_by_id(project_id=project_id)
     if project is None:
         raise Http404("No such project.")
     return project

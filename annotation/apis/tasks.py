@@ -12,6 +12,8 @@ from ..services.assignments import assignment_next, assignment_skip
 from ..services.rankings import Submission, ranking_submit
 from .projects import get_project_or_404
 
+_datetime = serializers.DateTimeField().to_representation
+
 
 class MessageOutput(serializers.Serializer):
     role = serializers.CharField()
@@ -54,7 +56,10 @@ class NextTaskApi(APIView):
         assignment = assignment_next(project=project, annotator=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(TaskOutput(assignment_task(assignment=assignment)).data)
+        # ``assignment_task`` builds TaskOutput's shape; the serializer is the documented
+        # contract (schemathesis checks every answer against it), not run on this hot path.
+        task = assignment_task(assignment=assignment)
+        return Response(task | {"lease_expires_at": _datetime(task["lease_expires_at"])})
 
 
 class RankingOutput(serializers.Serializer):
@@ -68,6 +73,23 @@ class RankingOutput(serializers.Serializer):
     rationale = serializers.CharField()
     time_spent_seconds = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+def _ranking_output(ranking) -> dict:
+    """RankingOutput's shape, built directly: next-task and submit are the hot path (issue #7),
+    and a serializer instance deep-copies its fields on every request."""
+    return {
+        "id": ranking.pk,
+        "assignment": ranking.assignment_id,
+        "candidate_set": ranking.candidate_set_id,
+        "ranking": ranking.tiers,
+        "not_rankable": ranking.not_rankable,
+        "flags": ranking.flags,
+        "ratings": ranking.ratings,
+        "rationale": ranking.rationale,
+        "time_spent_seconds": ranking.time_spent_seconds,
+        "created_at": _datetime(ranking.created_at),
+    }
 
 
 class SubmissionInput(serializers.Serializer):
@@ -114,9 +136,7 @@ class SubmitApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         headers = {} if created else {"Idempotent-Replayed": "true"}
-        return Response(
-            RankingOutput(ranking).data, status=status.HTTP_201_CREATED, headers=headers
-        )
+        return Response(_ranking_output(ranking), status=status.HTTP_201_CREATED, headers=headers)
 
 
 class AssignmentOutput(serializers.Serializer):

@@ -21,9 +21,11 @@ same annotator inserts its ranking.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
@@ -32,9 +34,10 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
+from flywheel.sql import Statements, fetch_one
 
 from ..enums import AssignmentState, CandidateSetState
-from ..models import Assignment, CandidateSet, CandidateSetMember, Project
+from ..models import Assignment, CandidateSet, Project
 
 # How many full-on-recount sets one call may pass over before giving up (they are rare: each is
 # a set that filled up between the candidate query and the lock).
@@ -42,9 +45,7 @@ MAX_PASSED_OVER = 50
 # How many of the oldest open sets next-task ranks by fullness (``_best_open_set``): well above
 # the number of next-task calls a server runs at once, which SKIP LOCKED spreads over it.
 CANDIDATE_WINDOW = 100
-_system_random = random.SystemRandom()
-_shuffle = _system_random.shuffle
-_random = _system_random.random
+_random = random.SystemRandom().random
 
 
 def occupying(now: datetime) -> Q:
@@ -78,21 +79,24 @@ _OCCUPIED = """
 # open sets are ranked, so a call costs the same whatever the project's backlog: counting the
 # slots of every open set made next-task take 20 ms per 5,000 open sets (issue #7). Sets are
 # started oldest first, so the ones others have started are at the front of the window. The
-# bound on ``s.id`` (the window's last set) is what lets PostgreSQL stop its index scan there.
-# Written in SQL because the ORM spent longer building and compiling this query than PostgreSQL
-# spent running it (13 ms against 3 ms on the 2-core CI machine).
+# window is read in id order through ``set_project_state_idx``, so PostgreSQL stops after it;
+# the outer query ranks it and, with SKIP LOCKED, locks the first set no one else holds (its
+# ``state`` is re-checked on the row version it locks). Written in SQL because the ORM spent
+# longer building and compiling this query than PostgreSQL spent running it.
 _BEST_OPEN_SET_SQL = (
     "SELECT s.id FROM annotation_candidateset s"
     + _OCCUPIED.format(s="s")
-    + "WHERE"
-    + _OPEN_TO_ANNOTATOR.format(s="s")
-    + "  AND s.id <= COALESCE((SELECT w.id FROM annotation_candidateset w"
+    + "WHERE s.state = %(open)s AND s.id = ANY(ARRAY("
+    + "SELECT w.id FROM annotation_candidateset w"
     + _OCCUPIED.format(s="w")
     + "WHERE"
     + _OPEN_TO_ANNOTATOR.format(s="w")
-    + "ORDER BY w.id OFFSET %(window_last)s LIMIT 1), %(max_id)s)\n"
+    + "ORDER BY w.id LIMIT %(window)s))\n"
     + "ORDER BY s_occupied.n DESC, s.id LIMIT 1"
 )
+
+_BEST_OPEN_SET = Statements(_BEST_OPEN_SET_SQL, prepare=False)
+_BEST_UNLOCKED_SET = Statements(_BEST_OPEN_SET_SQL + " FOR UPDATE OF s SKIP LOCKED", prepare=False)
 
 
 def _best_open_set(
@@ -102,26 +106,21 @@ def _best_open_set(
     *,
     passed_over: Sequence[int] = (),
     skip_locked: bool = False,
+    savepoint: str | None = None,
 ) -> int | None:
     """The id of the best set the annotator may lease now (see ``_BEST_OPEN_SET_SQL``); with
-    ``skip_locked``, the best one whose row no one else holds, locked."""
-    params = {
-        "project": project.pk,
-        "annotator": annotator.pk,
-        "overlap": project.annotations_per_set,
-        "passed_over": list(passed_over),
-        "now": now,
-        "open": CandidateSetState.OPEN.value,
-        "submitted": AssignmentState.SUBMITTED.value,
-        "skipped": AssignmentState.SKIPPED.value,
-        "leased": AssignmentState.LEASED.value,
-        "window_last": CANDIDATE_WINDOW - 1,
-        "max_id": 2**63 - 1,
-    }
-    sql = _BEST_OPEN_SET_SQL + (" FOR UPDATE OF s SKIP LOCKED" if skip_locked else "")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    ``skip_locked``, the best one whose row no one else holds, locked. With ``savepoint``, that
+    savepoint is taken first, in the same round trip."""
+    params = _params(
+        project,
+        annotator,
+        now,
+        overlap=project.annotations_per_set,
+        passed_over=list(passed_over),
+        window=CANDIDATE_WINDOW,
+    )
+    statement = _BEST_UNLOCKED_SET if skip_locked else _BEST_OPEN_SET
+    row = fetch_one(statement, params, before=f"SAVEPOINT {savepoint};" if savepoint else "")
     return row[0] if row else None
 
 
@@ -144,16 +143,81 @@ def _unseen_gold_set(project: Project, annotator: AbstractUser) -> CandidateSet 
     )
 
 
-def live_lease(*, project: Project, annotator: AbstractUser, now: datetime) -> Assignment | None:
-    return (
-        Assignment.objects.filter(
-            annotator=annotator,
-            candidate_set__project=project,
-            state=AssignmentState.LEASED,
-            lease_expires_at__gt=now,
-        )
-        .order_by("id")
-        .first()
+# Next-task's hot path is written in SQL, prepared per connection and sent a few statements per
+# round trip (``flywheel.sql``, issue #7).
+
+# Serialise one annotator's calls (so two tabs never lease two sets at once), then read their
+# live lease in this project, if any: a reload resumes it.
+_LIVE_LEASE_SQL = """
+SELECT a.id, a.candidate_set_id, a.display_order, a.leased_at, a.lease_expires_at
+FROM annotation_assignment a JOIN annotation_candidateset s ON s.id = a.candidate_set_id
+WHERE a.annotator_id = %(annotator)s AND s.project_id = %(project)s
+  AND a.state = %(leased)s AND a.lease_expires_at > %(now)s
+ORDER BY a.id LIMIT 1
+"""
+
+
+@cache
+def _lock_annotator_and_live_lease() -> Statements:
+    user_table = get_user_model()._meta.db_table
+    return Statements(
+        f"SELECT 1 FROM {user_table} WHERE id = %(annotator)s FOR NO KEY UPDATE", _LIVE_LEASE_SQL
+    )
+
+
+# Lease a set (the caller holds its row lock, or it is a gold set): insert the assignment with the
+# set's candidates in a random display order, or renew the caller's own earlier lease of it,
+# which ran out, keeping its order. With %(overlap)s, only when the set's occupied slots,
+# re-counted by this statement (it starts after the lock was granted), leave one free.
+_LEASE = Statements(
+    """
+INSERT INTO annotation_assignment AS a
+    (candidate_set_id, annotator_id, display_order, state, leased_at, lease_expires_at)
+SELECT %(set)s, %(annotator)s,
+       (SELECT jsonb_agg(m.candidate_id ORDER BY random()) FROM annotation_candidatesetmember m
+        WHERE m.candidate_set_id = %(set)s),
+       %(leased)s, %(now)s, %(expires)s
+WHERE %(overlap)s IS NULL OR %(overlap)s > (
+    SELECT count(*) FROM annotation_assignment o
+    WHERE o.candidate_set_id = %(set)s
+      AND (o.state = %(submitted)s OR (o.state = %(leased)s AND o.lease_expires_at > %(now)s)))
+ON CONFLICT (candidate_set_id, annotator_id) DO UPDATE
+    SET state = EXCLUDED.state, leased_at = EXCLUDED.leased_at,
+        lease_expires_at = EXCLUDED.lease_expires_at
+    WHERE a.state NOT IN (%(submitted)s, %(skipped)s)
+RETURNING a.id, a.display_order
+""",
+    types={"overlap": "bigint", "leased": "varchar", "submitted": "varchar"},
+)
+# A savepoint taken before any set lock, so that the waiting pass can drop the locks of sets
+# passed over before it; sent with the first set query (a savepoint never rolled back costs
+# nothing at commit).
+_BEFORE_SET_LOCKS = "fw_next_task_before_set_locks"
+
+
+def _params(project: Project, annotator: AbstractUser, now: datetime, **more) -> dict:
+    return {
+        "project": project.pk,
+        "annotator": annotator.pk,
+        "now": now,
+        "open": CandidateSetState.OPEN.value,
+        "submitted": AssignmentState.SUBMITTED.value,
+        "skipped": AssignmentState.SKIPPED.value,
+        "leased": AssignmentState.LEASED.value,
+        **more,
+    }
+
+
+def _assignment(row: tuple, annotator: AbstractUser) -> Assignment:
+    assignment_id, set_id, order, leased_at, expires = row
+    return Assignment(
+        id=assignment_id,
+        candidate_set_id=set_id,
+        annotator=annotator,
+        display_order=json.loads(order) if isinstance(order, str) else order,
+        state=AssignmentState.LEASED,
+        leased_at=leased_at,
+        lease_expires_at=expires,
     )
 
 
@@ -163,32 +227,38 @@ def assignment_next(*, project: Project, annotator: AbstractUser) -> Assignment 
     new lease on a set that needs annotations, that they have not submitted or skipped, and that
     has a free slot. ``None`` when there is nothing to do."""
     now = timezone.now()
-    # Serialise one annotator's calls, so two tabs never lease two sets at once.
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk).exists()
-    current = live_lease(project=project, annotator=annotator, now=now)
+    current = fetch_one(_lock_annotator_and_live_lease(), _params(project, annotator, now))
     if current is not None:
-        return current
+        return _assignment(current, annotator)
     if project.gold_rate > 0 and _random() < project.gold_rate:
         gold = _unseen_gold_set(project, annotator)
         if gold is not None and _best_open_set(project, annotator, now) is not None:
             return _lease(gold.pk, annotator, project.lease_seconds, now)
 
     passed_over: list[int] = []
-    # Taken before any set lock, so that the waiting pass can drop the locks of sets passed
-    # over here (a savepoint that is never rolled back costs nothing at commit).
-    before_set_locks = transaction.savepoint()
     while len(passed_over) < MAX_PASSED_OVER:
-        set_id = _best_open_set(project, annotator, now, passed_over=passed_over, skip_locked=True)
+        set_id = _best_open_set(
+            project,
+            annotator,
+            now,
+            passed_over=passed_over,
+            skip_locked=True,
+            savepoint=_BEFORE_SET_LOCKS if not passed_over else None,
+        )
         if set_id is None:
             break
-        if _has_free_slot(set_id, project, now):
-            return _lease(set_id, annotator, project.lease_seconds, now)
-        passed_over.append(set_id)
+        leased = _lease(
+            set_id, annotator, project.lease_seconds, now, overlap=project.annotations_per_set
+        )
+        if leased is not None:
+            return leased
+        passed_over.append(set_id)  # it filled up since the set query: keep its lock, go on
     else:
         return None
 
-    if passed_over:
-        transaction.savepoint_rollback(before_set_locks)
+    with connection.cursor() as cursor:
+        if passed_over:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_BEFORE_SET_LOCKS}")
     while len(passed_over) < MAX_PASSED_OVER:
         # Every set still open to the caller is locked by another transaction right now (or
         # there is none): wait for one of those locks rather than answer "nothing left".
@@ -203,45 +273,42 @@ def assignment_next(*, project: Project, annotator: AbstractUser) -> Assignment 
             .filter(pk=set_id, state=CandidateSetState.OPEN)
             .exists()
         )
-        if still_open and _has_free_slot(set_id, project, now):
-            return _lease(set_id, annotator, project.lease_seconds, now)
+        if still_open:
+            leased = _lease(
+                set_id, annotator, project.lease_seconds, now, overlap=project.annotations_per_set
+            )
+            if leased is not None:
+                return leased
         transaction.savepoint_rollback(attempt)
         passed_over.append(set_id)
     return None
 
 
-def _has_free_slot(set_id: int, project: Project, now: datetime) -> bool:
-    """Re-count the set's occupied slots; the caller holds its row lock. A new statement under
-    READ COMMITTED sees every lease and submission committed before the lock was granted."""
-    occupied = Assignment.objects.filter(occupying(now), candidate_set_id=set_id).count()
-    return occupied < project.annotations_per_set
-
-
-def _lease(set_id: int, annotator: AbstractUser, lease_seconds: int, now: datetime) -> Assignment:
+def _lease(
+    set_id: int,
+    annotator: AbstractUser,
+    lease_seconds: int,
+    now: datetime,
+    *,
+    overlap: int | None = None,
+) -> Assignment | None:
+    """Lease the set to the annotator (``_LEASE``). With ``overlap``, ``None`` when the
+    set's slots are all taken."""
     expires = now + timedelta(seconds=lease_seconds)
-    previous = (
-        Assignment.objects.select_for_update()
-        .filter(candidate_set_id=set_id, annotator=annotator)
-        .first()
-    )
-    if previous is not None:  # their own lease that ran out: renew it, same display order
-        previous.state = AssignmentState.LEASED
-        previous.leased_at, previous.lease_expires_at = now, expires
-        previous.save(update_fields=["state", "leased_at", "lease_expires_at"])
-        return previous
-    order = list(
-        CandidateSetMember.objects.filter(candidate_set_id=set_id)
-        .order_by("position")
-        .values_list("candidate_id", flat=True)
-    )
-    _shuffle(order)
-    return Assignment.objects.create(
-        candidate_set_id=set_id,
-        annotator=annotator,
-        display_order=order,
-        leased_at=now,
-        lease_expires_at=expires,
-    )
+    params = {
+        "set": set_id,
+        "annotator": annotator.pk,
+        "now": now,
+        "expires": expires,
+        "overlap": overlap,
+        "leased": AssignmentState.LEASED.value,
+        "submitted": AssignmentState.SUBMITTED.value,
+        "skipped": AssignmentState.SKIPPED.value,
+    }
+    row = fetch_one(_LEASE, params)
+    if row is None:
+        return None
+    return _assignment((row[0], set_id, row[1], now, expires), annotator)
 
 
 def lock_own_assignment(*, assignment_id: int, annotator: AbstractUser) -> Assignment:

@@ -18,9 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
+from flywheel.sql import Statements, fetch_one
 
 from ..enums import AssignmentState, CandidateSetState
-from ..models import Assignment, CandidateSet, CandidateSetMember, Ranking
+from ..models import Assignment, Project, Ranking
 from ..preference.qc import submitted_in_display_order, too_fast
 from ..validation import (
     MAX_INTERACTION_KEYS,
@@ -29,7 +30,6 @@ from ..validation import (
     Errors,
     check_ranking,
 )
-from .assignments import lock_own_assignment
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
 QC_DISPLAY_ORDER = "display_order_no_interaction"
@@ -97,25 +97,121 @@ def ranking_submit(
         ) from exc
 
 
+# The submit's reads and writes, in SQL (issue #7: each ORM query was a round trip and cost more
+# CPU to build than PostgreSQL spent running it). Two statements per round trip where the
+# second must see the first's lock: under READ COMMITTED each statement of a round trip still
+# takes its own snapshot, after the one before it finished.
+#
+# Lock the caller's set (the module's lock order: set, then assignment; someone else's
+# assignment locks nothing), then read and lock the assignment with all that validation and QC
+# need: the project's rules, how much text the annotator was shown, the set's rankings so far,
+# and the caller's earlier ranking with this Idempotency-Key.
+_LOCK_AND_READ = Statements(
+    """
+SELECT 1 FROM annotation_candidateset WHERE id = (
+    SELECT candidate_set_id FROM annotation_assignment
+    WHERE id = %(assignment)s AND annotator_id = %(annotator)s)
+FOR UPDATE""",
+    """
+SELECT a.candidate_set_id, a.display_order, a.state, a.lease_expires_at,
+       s.state, s.gold_tiers IS NOT NULL, p.id, p.annotations_per_set, p.allow_ties, p.criteria,
+       (SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id),
+       (SELECT coalesce(sum(length(c.text)), 0) FROM annotation_candidatesetmember m
+        JOIN annotation_candidate c ON c.id = m.candidate_id
+        WHERE m.candidate_set_id = s.id)
+       + (SELECT coalesce(sum(length(message->>'content')), 0)
+          FROM jsonb_array_elements(pr.messages) message),
+       (SELECT r.id FROM annotation_ranking r
+        WHERE r.annotator_id = %(annotator)s AND r.idempotency_key = %(key)s)
+FROM annotation_assignment a
+JOIN annotation_candidateset s ON s.id = a.candidate_set_id
+JOIN annotation_project p ON p.id = s.project_id
+JOIN annotation_prompt pr ON pr.id = s.prompt_id
+WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
+FOR UPDATE OF a
+""",
+)
+# Store the ranking, mark the assignment submitted and, when this ranking is the set's last one
+# (worked out under the set's lock), complete the set. Every column is written here, so a new
+# column of Ranking needs a database default or a place in this statement.
+_WRITE = Statements(
+    """
+WITH ranking AS (
+    INSERT INTO annotation_ranking
+        (assignment_id, candidate_set_id, annotator_id, tiers, not_rankable, flags, ratings,
+         rationale, time_spent_seconds, interaction, qc_flags, idempotency_key,
+         request_fingerprint, created_at)
+    VALUES (%(assignment)s, %(set)s, %(annotator)s, %(tiers)s, %(not_rankable)s, %(flags)s,
+            %(ratings)s, %(rationale)s, %(time_spent_seconds)s, %(interaction)s, %(qc_flags)s,
+            %(key)s, %(fingerprint)s, %(now)s)
+    RETURNING id
+), submitted AS (
+    UPDATE annotation_assignment SET state = %(submitted)s, finished_at = %(now)s
+    WHERE id = %(assignment)s
+), completed AS (
+    UPDATE annotation_candidateset SET state = %(complete)s, completed_at = %(now)s
+    WHERE id = %(set)s AND %(completes)s
+)
+SELECT id FROM ranking
+"""
+)
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """The caller's assignment, locked, with what ``_LOCK_AND_READ`` read beside it."""
+
+    assignment: Assignment
+    set_state: str
+    is_gold: bool
+    project: Project
+    rankings: int
+    shown_chars: int
+    earlier_ranking_id: int | None
+
+
+def _lock_and_read(assignment_id: int, annotator: AbstractUser, key: str | None) -> _Locked:
+    params = {"assignment": assignment_id, "annotator": annotator.pk, "key": key}
+    row = fetch_one(_LOCK_AND_READ, params)
+    if row is None:
+        raise ApplicationError("No such assignment.", code="not_found", status=404)
+    (set_id, order, state, expires, set_state, is_gold, project_id, overlap, allow_ties,
+     criteria, rankings, shown_chars, earlier) = row  # fmt: skip
+    assignment = Assignment(
+        id=assignment_id,
+        candidate_set_id=set_id,
+        annotator=annotator,
+        display_order=json.loads(order),
+        state=state,
+        lease_expires_at=expires,
+    )
+    project = Project(
+        id=project_id,
+        annotations_per_set=overlap,
+        allow_ties=allow_ties,
+        criteria=json.loads(criteria),
+    )
+    return _Locked(assignment, set_state, is_gold, project, rankings, shown_chars, earlier)
+
+
 def _submit(
     assignment_id: int, annotator: AbstractUser, submission: Submission, key: str | None
 ) -> tuple[Ranking, bool]:
-    assignment = lock_own_assignment(assignment_id=assignment_id, annotator=annotator)
+    locked = _lock_and_read(assignment_id, annotator, key)
+    assignment, project = locked.assignment, locked.project
     fingerprint = submission.fingerprint()
-    if key is not None:
-        earlier = Ranking.objects.filter(annotator=annotator, idempotency_key=key).first()
-        if earlier is not None:
-            if earlier.assignment_id != assignment.pk or earlier.request_fingerprint != fingerprint:
-                raise ApplicationError(
-                    "This Idempotency-Key was already used for a different submission.",
-                    field="Idempotency-Key",
-                    code="idempotency_key_reused",
-                    status=409,
-                )
-            return earlier, False
+    if locked.earlier_ranking_id is not None:
+        earlier = Ranking.objects.get(pk=locked.earlier_ranking_id)
+        if earlier.assignment_id != assignment.pk or earlier.request_fingerprint != fingerprint:
+            raise ApplicationError(
+                "This Idempotency-Key was already used for a different submission.",
+                field="Idempotency-Key",
+                code="idempotency_key_reused",
+                status=409,
+            )
+        return earlier, False
     _check_submittable(assignment)
 
-    project = assignment.candidate_set.project
     ranking_input, errors = check_ranking(
         tiers=submission.ranking,
         not_rankable=submission.not_rankable,
@@ -130,11 +226,9 @@ def _submit(
     if errors:
         raise ApplicationError("Invalid input.", errors=errors)
 
-    now = timezone.now()
-    ranking = Ranking.objects.create(
-        qc_flags=_qc_flags(assignment, ranking_input.tiers, submission),
-        assignment=assignment,
-        candidate_set=assignment.candidate_set,
+    ranking = Ranking(
+        assignment_id=assignment.pk,
+        candidate_set_id=assignment.candidate_set_id,
         annotator=annotator,
         tiers=ranking_input.tiers,
         not_rankable=ranking_input.not_rankable,
@@ -143,30 +237,49 @@ def _submit(
         rationale=submission.rationale,
         time_spent_seconds=submission.time_spent_seconds,
         interaction=submission.interaction or {},
+        qc_flags=_qc_flags(assignment, ranking_input.tiers, submission, locked.shown_chars),
         idempotency_key=key,
         request_fingerprint=fingerprint,
+        created_at=timezone.now(),
     )
-    assignment.state = AssignmentState.SUBMITTED
-    assignment.finished_at = now
-    assignment.save(update_fields=["state", "finished_at"])
-    _complete_if_done(assignment.candidate_set, project.annotations_per_set, now)
+    # Gold sets are shown to every annotator once, so they never complete.
+    completes = (
+        not locked.is_gold
+        and locked.set_state == CandidateSetState.OPEN
+        and locked.rankings + 1 >= project.annotations_per_set
+    )
+    params = {
+        "assignment": assignment.pk,
+        "set": assignment.candidate_set_id,
+        "annotator": annotator.pk,
+        "tiers": json.dumps(ranking.tiers),
+        "not_rankable": ranking.not_rankable,
+        "flags": json.dumps(ranking.flags),
+        "ratings": json.dumps(ranking.ratings),
+        "rationale": ranking.rationale,
+        "time_spent_seconds": ranking.time_spent_seconds,
+        "interaction": json.dumps(ranking.interaction),
+        "qc_flags": json.dumps(ranking.qc_flags),
+        "key": key,
+        "fingerprint": fingerprint,
+        "now": ranking.created_at,
+        "submitted": AssignmentState.SUBMITTED.value,
+        "complete": CandidateSetState.COMPLETE.value,
+        "completes": completes,
+    }
+    ranking.pk = fetch_one(_WRITE, params)[0]
     return ranking, True
 
 
-def _qc_flags(assignment: Assignment, tiers: list[list[int]], submission: Submission) -> list[str]:
+def _qc_flags(
+    assignment: Assignment, tiers: list[list[int]], submission: Submission, shown_chars: int
+) -> list[str]:
     """Signals of suspicious work (``annotation.preference.qc``), stored for reviewers; they
-    never refuse a submission."""
+    never refuse a submission. ``shown_chars``: what the annotator had to read, the responses
+    and the conversation (next-task shows it)."""
     flags = []
     if submitted_in_display_order(tiers, assignment.display_order, submission.interaction):
         flags.append(QC_DISPLAY_ORDER)
-    texts = (
-        CandidateSetMember.objects.filter(candidate_set_id=assignment.candidate_set_id)
-        .order_by()  # the model's default ordering would join the set table for nothing
-        .values_list("candidate__text", flat=True)
-    )
-    # What the annotator had to read: the responses and the conversation (next-task shows it).
-    messages = assignment.candidate_set.prompt.messages
-    shown_chars = sum(len(t) for t in texts) + sum(len(m["content"]) for m in messages)
     if too_fast(submission.time_spent_seconds, shown_chars):
         flags.append(QC_TOO_FAST)
     return flags
@@ -186,14 +299,3 @@ def _check_submittable(assignment: Assignment) -> None:
             code="lease_expired",
             status=409,
         )
-
-
-def _complete_if_done(candidate_set: CandidateSet, needed: int, now) -> None:
-    # The caller holds the set's row lock, so this count cannot race another submit.
-    submitted = Ranking.objects.filter(candidate_set=candidate_set).count()
-    if candidate_set.is_gold:  # gold sets are shown to every annotator once; never complete
-        return
-    if submitted >= needed and candidate_set.state == CandidateSetState.OPEN:
-        candidate_set.state = CandidateSetState.COMPLETE
-        candidate_set.completed_at = now
-        candidate_set.save(update_fields=["state", "completed_at"])

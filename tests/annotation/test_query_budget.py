@@ -1,9 +1,10 @@
-"""Query budgets of the annotator's hot path (issue #7): next-task and submit run a fixed
-number of queries whatever the project's size and history, so an N+1, a lost
-``select_related`` or a new per-row lookup fails here before it shows in ``bench/load.py``.
+"""Round-trip budgets of the annotator's hot path (issue #7): next-task and submit make a fixed
+number of database round trips whatever the project's size and history, so an N+1, a new
+per-row lookup or a statement split in two fails here before it shows in ``bench/load.py``.
 
 Counted inside the test's transaction, where every ``transaction.atomic`` block adds a
-SAVEPOINT and a RELEASE to what production runs."""
+SAVEPOINT and a RELEASE to what production runs (a BEGIN and a COMMIT there). One round trip
+may carry two statements (``flywheel.sql``): a lock and the read that must follow it."""
 
 import uuid
 
@@ -15,12 +16,12 @@ from annotation.services.assignments import CANDIDATE_WINDOW
 
 pytestmark = pytest.mark.django_db
 
-# Token, role, project, annotator lock, live lease, savepoint, best open set (one SQL query),
-# recount, own earlier assignment, members, insert, the task (one query), savepoint pair.
-NEXT_TASK_QUERIES = 14
-# Token, role, lock set, lock assignment (with project and prompt), idempotency key, QC texts,
-# insert ranking, update assignment, count rankings, complete the set, savepoint pair.
-SUBMIT_QUERIES = 12
+# Token with role, project, annotator lock + live lease, savepoint + best open set, lease (recount
+# and insert in one statement), the task, savepoint pair.
+NEXT_TASK_QUERIES = 8
+# Token with role, set lock + the assignment with all validation and QC need, the writes
+# (ranking, assignment, set) in one statement, savepoint pair.
+SUBMIT_QUERIES = 5
 
 
 def take(client, project) -> dict:

@@ -1,9 +1,10 @@
-"""PostgreSQL restarted under load: a private PostgreSQL (initdb'd for this test, on its own
-port: the shared server on 5432 serves every other test process), migrated, seeded, and served
-by gunicorn (2 gthread workers × 4 threads, persistent connections with health checks, as in
-production). Six annotator threads take and submit tasks over HTTP with no think time; mid-run
-the server is stopped with ``pg_ctl -m immediate`` (a crash: every open transaction dropped, WAL
-replayed at start) and started again 2 s later.
+"""PostgreSQL restarted under load: a private PostgreSQL (initdb'd for this test, on its own port:
+the shared server on 5432 serves every other test process), migrated, seeded, and served by
+gunicorn (2 gthread workers × 4 threads, persistent connections with no health check, as in
+production: a connection the restart broke fails one request with a 503 and is replaced). Six
+annotator threads take and submit tasks over HTTP with no think time; mid-run the server is
+stopped with ``pg_ctl -m immediate`` (a crash: every open transaction dropped, WAL replayed at
+start) and started again 2 s later.
 
 What clients see for the gap is decided here: a JSON 503 ``database_unavailable`` with
 ``Retry-After`` from ``flywheel.availability``, never a 500 and never an HTML page. Clients retry

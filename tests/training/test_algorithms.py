@@ -296,13 +296,19 @@ def test_run_cancelled_before_it_starts_does_nothing(tiny_model_dir: Path, tmp_p
 
 def test_rerun_resumes_from_the_latest_checkpoint(tiny_model_dir: Path, tmp_path: Path) -> None:
     """A redelivered job calls ``train`` again with the same checkpoint directory: the global
-    step, optimizer and scheduler continue from the newest ``checkpoint-<step>``."""
+    step, optimizer and scheduler continue from the newest complete ``checkpoint-<step>``. A
+    newer one that a killed worker left half written (weights saved, trainer state not yet) is
+    passed over: resuming from it failed with "Can't find a valid checkpoint"."""
     case = CASES["reward"]
     inputs = make_inputs(tiny_model_dir, tmp_path, preference_rows(24))
     first = RecordingHooks()
     run(case, inputs, first, max_steps=2, save_steps=1)
     assert latest_checkpoint(inputs.checkpoint_dir).name == "checkpoint-2"
     assert [step for step, _ in first.progress] == [1, 2]
+    half_written = inputs.checkpoint_dir / "checkpoint-3"
+    half_written.mkdir()
+    (half_written / "config.json").write_text("{}")
+    assert latest_checkpoint(inputs.checkpoint_dir).name == "checkpoint-2"
 
     second = RecordingHooks()
     result = run(case, inputs, second, max_steps=4, save_steps=1)

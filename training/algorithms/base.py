@@ -143,12 +143,21 @@ def config_fields(config_class: type) -> list[ConfigFieldSpec]:
     return specs
 
 
+# Written last into a checkpoint, by transformers' Trainer (after the weights, the optimizer and
+# the RNG states) and by PPO's own checkpoints: a directory without it is one a killed worker left
+# half written.
+CHECKPOINT_COMPLETE_MARKER = "trainer_state.json"
+
+
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
-    """The newest ``checkpoint-<step>`` directory, for ``trainer.train(resume_from_checkpoint)``."""
+    """The newest complete ``checkpoint-<step>`` directory, for
+    ``trainer.train(resume_from_checkpoint)``."""
     if not checkpoint_dir.exists():
         return None
     checkpoints = [
-        p for p in checkpoint_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+        p
+        for p in checkpoint_dir.glob("checkpoint-*")
+        if p.name.split("-")[-1].isdigit() and (p / CHECKPOINT_COMPLETE_MARKER).is_file()
     ]
     return max(checkpoints, key=lambda p: int(p.name.split("-")[-1]), default=None)
 

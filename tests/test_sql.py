@@ -1,0 +1,129 @@
+"""``flywheel.sql``: hot-path statements prepared once per database connection, sent together in
+one round trip, with the same answers as the plain statements."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg2
+import pytest
+from django.db import ProgrammingError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from annotation.models import Project
+from annotation.selectors import project_by_id
+from flywheel.sql import Statements, fetch_one
+
+pytestmark = pytest.mark.django_db
+
+
+def connection_url() -> str:
+    params = connection.get_connection_params()
+    return psycopg2.extensions.make_dsn(
+        **{k: v for k, v in params.items() if k in {"dbname", "user", "password", "host", "port"}}
+    )
+
+
+LOCK_THEN_READ = Statements(
+    "SELECT 1 FROM annotation_project WHERE id = %(project)s FOR UPDATE",
+    "SELECT name, k, criteria FROM annotation_project WHERE id = %(project)s",
+)
+
+
+def prepared_here() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_statements_are_prepared_once_and_answer_as_the_plain_ones(make_project, settings):
+    project = make_project(k=3, criteria={"flags": ["unsafe"]})
+    settings.FLYWHEEL_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as plain:
+        expected = fetch_one(LOCK_THEN_READ, {"project": project.pk})
+    assert "PREPARE" not in plain[0]["sql"] and "EXECUTE" not in plain[0]["sql"]
+
+    settings.FLYWHEEL_PREPARED_STATEMENTS = True
+    with CaptureQueriesContext(connection) as first:
+        assert fetch_one(LOCK_THEN_READ, {"project": project.pk}) == expected
+    with CaptureQueriesContext(connection) as second:
+        assert fetch_one(LOCK_THEN_READ, {"project": project.pk}) == expected
+    assert len(first) == len(second) == 1  # both statements in one round trip
+    assert first[0]["sql"].count("PREPARE ") == 2 and first[0]["sql"].count("EXECUTE ") == 2
+    assert "PREPARE" not in second[0]["sql"] and second[0]["sql"].count("EXECUTE ") == 2
+    assert {name for name, _, _ in LOCK_THEN_READ._parts} <= prepared_here()
+    assert expected[:2] == (project.name, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_after_a_lock_in_the_same_round_trip_sees_what_committed_while_it_waited(
+    make_project,
+):
+    """What next-task and submit rely on: PostgreSQL runs the statements of one round trip one
+    after the other, each with its own snapshot under READ COMMITTED, so a read sent after a
+    lock sees what the lock holder committed, even in another row."""
+    locked, other = make_project(name="locked", k=2), make_project(name="before", k=2)
+    lock_then_read_other = Statements(
+        "SELECT 1 FROM annotation_project WHERE id = %(locked)s FOR UPDATE",
+        "SELECT name FROM annotation_project WHERE id = %(other)s",
+    )
+    holder = psycopg2.connect(connection_url())
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM annotation_project WHERE id = %s FOR UPDATE", [locked.pk])
+            seen = []
+
+            def read():
+                try:
+                    seen.append(
+                        fetch_one(lock_then_read_other, {"locked": locked.pk, "other": other.pk})
+                    )
+                finally:
+                    connections.close_all()
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(0.5)  # the reader is now waiting for the lock
+            assert reader.is_alive()
+            cursor.execute("UPDATE annotation_project SET name = 'after' WHERE id = %s", [other.pk])
+        holder.commit()
+        reader.join(10)
+    finally:
+        holder.close()
+    assert seen == [("after",)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again(make_project, settings):
+    settings.FLYWHEEL_PREPARED_STATEMENTS = True
+    project = make_project(k=2)
+    assert fetch_one(LOCK_THEN_READ, {"project": project.pk})[1] == 2
+    connection.close()
+    with CaptureQueriesContext(connection) as again:
+        assert fetch_one(LOCK_THEN_READ, {"project": project.pk})[1] == 2
+    assert again[0]["sql"].count("PREPARE ") == 2
+
+
+def test_a_parameter_the_statement_leaves_untyped_needs_a_declared_type(settings):
+    settings.FLYWHEEL_PREPARED_STATEMENTS = True
+    untyped = Statements("SELECT %(limit)s IS NULL OR %(limit)s > 1")
+    typed = Statements("SELECT %(limit)s IS NULL OR %(limit)s > 1", types={"limit": "bigint"})
+    assert fetch_one(typed, {"limit": None}) == (True,)
+    assert fetch_one(typed, {"limit": 5}) == (True,)
+    assert fetch_one(typed, {"limit": 0}) == (False,)
+    with (
+        pytest.raises(ProgrammingError, match="could not determine data type"),
+        transaction.atomic(),
+    ):
+        fetch_one(untyped, {"limit": 5})
+
+
+def test_project_by_id_reads_the_model_as_the_orm_does(make_project):
+    project = make_project(k=4, criteria={"flags": ["unsafe"], "ratings": []})
+    read = project_by_id(project_id=project.pk)
+    orm = Project.objects.get(pk=project.pk)
+    for field in Project._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+    assert read.flag_names == ["unsafe"]
+    assert project_by_id(project_id=project.pk + 1000) is None
