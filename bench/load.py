@@ -15,13 +15,23 @@ drives it from one asyncio + httpx process, one coroutine per annotator:
 2. saturated (``--burst-seconds`` per side, alternating, ``--rounds`` times): the same
    annotators with no think time, and as many clients looping on ``GET /api/v1/health/`` (no
    authentication, no database). The capacity phase: req/s of the round trips over req/s of
-   the bare view.
+   the bare view, one ratio per round (a bare side, then the annotators' side), judged on the
+   median round.
+
+Where the CPU went: before and after each phase the CPU time of the client (this process),
+gunicorn (master and workers) and PostgreSQL (every ``postgres`` process, with the backends the
+postmaster has reaped; run it with no other PostgreSQL work on the machine) is read, and each
+phase is reported as CPU ms per request of each. The client shares the two cores: the bare view
+costs the server under 1 ms, so its req/s is mostly the client's own pace (one Python process
+at a full core), and that pace drifts from round to round with how responses bunch in its event
+loop; the server's own cost ratio (bare view CPU / next-task + submit CPU) is printed beside it.
 
 The server runs gthread workers (2 × 4 threads by default) rather than sync ones: a sync worker
 closes the connection after every response, so a hundred clients reconnect for every request
 (the bare view managed 63 req/s against 204 with gthread, 30 annotators each), and it idles
-through each of a request's dozen database round trips and the commit's fsync, which a gthread
-worker's threads overlap (25 against 35 req/s of next-task + submit).
+through each of a request's database round trips and the commit's fsync, which a gthread
+worker's threads overlap (25 against 35 req/s of next-task + submit). ``gunicorn.conf.py`` makes
+the same choice for every Flywheel web server.
 
 Then it checks in SQL that no set has more rankings than its overlap, no annotator ranked a set
 twice, no set holds more live leases plus submissions than its overlap, and that the database
@@ -403,18 +413,22 @@ async def drive(
         add_cpu("paced", before)
 
         api, bare = Stats(), Stats()
+        rounds: list[tuple[Stats, Stats]] = []
         for _ in range(args.rounds):
             await marker(client, "saturated-bare")
             before = cpu_snapshot(server_pid)
-            bare.merge(await run_bare(client, len(tokens), args.burst_seconds))
+            bare_round = await run_bare(client, len(tokens), args.burst_seconds)
             add_cpu("saturated-bare", before)
             await marker(client, "saturated-api")
             before = cpu_snapshot(server_pid)
-            api.merge(await run_annotators(client, tokens, project, args.burst_seconds, 0.0))
+            api_round = await run_annotators(client, tokens, project, args.burst_seconds, 0.0)
             add_cpu("saturated-api", before)
+            bare.merge(bare_round)
+            api.merge(api_round)
+            rounds.append((api_round, bare_round))
         await marker(client, "end")
     stats = {"warmup": warmup, "paced": paced, "saturated-api": api, "saturated-bare": bare}
-    return stats, cpu
+    return stats, cpu, rounds
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -503,7 +517,7 @@ def main() -> None:
     parser.add_argument(
         "--burst-seconds", type=float, default=10, help="each side of each saturated round"
     )
-    parser.add_argument("--rounds", type=int, default=2, help="saturated rounds (bare, api)")
+    parser.add_argument("--rounds", type=int, default=3, help="saturated rounds (bare, api)")
     parser.add_argument("--sets", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
@@ -529,7 +543,7 @@ def main() -> None:
     server = start_server(database_url, args, access_log)
     client_cpu = time.process_time()
     try:
-        results, cpu = asyncio.run(drive(args, project, tokens, server.pid))
+        results, cpu, rounds = asyncio.run(drive(args, project, tokens, server.pid))
     finally:
         client_cpu = time.process_time() - client_cpu
         server.send_signal(signal.SIGTERM)
@@ -571,13 +585,34 @@ def main() -> None:
         print(f"  {phase:<15} {cpu_per_request(cpu[phase], requests)}")
 
     api_rate, bare_rate = rate(api, ("next-task", "submit")), rate(bare, ("health",))
+    # One ratio per round (a bare side and the annotators' side right after it): the client's
+    # own pace drifts between rounds (see the module docstring), so the goal is judged on the
+    # median round, not on the pooled counts.
+    ratios = [
+        rate(api_round, ("next-task", "submit")) / rate(bare_round, ("health",))
+        for api_round, bare_round in rounds
+    ]
+    ratio = statistics.median(ratios)
+    server_ms = {
+        phase: (cpu[phase]["gunicorn"] + cpu[phase]["postgres"])
+        * 1000
+        / max(sum(len(v) for v in results[phase].latencies.values()), 1)
+        for phase in ("saturated-api", "saturated-bare")
+    }
     p99s = {e: percentile(sorted(paced.latencies[e]), 0.99) * 1000 for e in paced.latencies}
     errors = sum(s.errors[e] for s in results.values() for e in s.errors)
     stored = sum(s.stored for s in results.values())
     print(f"capacity: {api_rate:.1f} req/s next-task + submit vs {bare_rate:.1f} req/s bare")
     print(
-        f"throughput ratio (api / bare): {api_rate / bare_rate:.2f}  "
-        f"(goal ≥ {THROUGHPUT_RATIO_GOAL})"
+        "throughput ratio (api / bare) per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f"; median {ratio:.2f}  (goal ≥ {THROUGHPUT_RATIO_GOAL})"
+    )
+    print(
+        f"server CPU per request (gunicorn + PostgreSQL): bare view "
+        f"{server_ms['saturated-bare']:.2f} ms, next-task + submit "
+        f"{server_ms['saturated-api']:.2f} ms, a ratio of "
+        f"{server_ms['saturated-bare'] / server_ms['saturated-api']:.2f}"
     )
     print(
         "paced p99: "
@@ -594,7 +629,7 @@ def main() -> None:
         or over
         or found["rankings stored"] != stored
         or max(p99s.values(), default=0) >= P99_GOAL_MS
-        or api_rate < THROUGHPUT_RATIO_GOAL * bare_rate
+        or ratio < THROUGHPUT_RATIO_GOAL
     )
     print("RESULT: " + ("goal missed" if failed else "all goals met"))
     sys.exit(1 if failed else 0)
