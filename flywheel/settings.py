@@ -334,6 +334,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "flywheel.errors.sign_in_locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# How many reverse proxies stand in front of Flywheel; the client's address is then read from
+# X-Forwarded-For as they set it (flywheel/client_ip.py). 0: the header is ignored.
+FLYWHEEL_TRUSTED_PROXIES = env_int("FLYWHEEL_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "flywheel.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,

@@ -22,12 +22,16 @@ pytestmark = pytest.mark.django_db
 LIMIT = django_settings.AXES_FAILURE_LIMIT
 
 
-def token_attempt(username: str, password: str, address: str = "10.0.0.1"):
+def token_attempt(
+    username: str, password: str, address: str = "10.0.0.1", forwarded_for: str | None = None
+):
+    headers = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
     return APIClient().post(
         "/api/v1/auth/token/",
         {"username": username, "password": password},
         format="json",
         REMOTE_ADDR=address,
+        **headers,
     )
 
 
@@ -72,6 +76,33 @@ def test_lockout_is_per_username_and_address(make_user):
     # A colleague behind the same address, and the same user from elsewhere, still sign in.
     assert token_attempt(colleague.username, PASSWORD).status_code == 200
     assert token_attempt(victim.username, PASSWORD, address="10.0.0.2").status_code == 200
+
+
+PROXY = "10.0.0.9"  # every request reaches Flywheel from the reverse proxy's address
+
+
+def test_behind_a_trusted_proxy_the_lockout_is_per_forwarded_client_address(make_user, settings):
+    """With FLYWHEEL_TRUSTED_PROXIES=1 the client is the address the proxy appended: an
+    attacker failing as the victim locks out only their own address, not the victim's."""
+    settings.FLYWHEEL_TRUSTED_PROXIES = 1
+    victim = make_user(Role.ANNOTATOR)
+    for _ in range(LIMIT):
+        token_attempt(victim.username, "wrong", PROXY, forwarded_for="203.0.113.66")
+    assert_locked_out(token_attempt(victim.username, PASSWORD, PROXY, "203.0.113.66"))
+    # what the attacker writes left of the proxy's entry changes nothing
+    assert_locked_out(token_attempt(victim.username, PASSWORD, PROXY, "1.2.3.4, 203.0.113.66"))
+    assert token_attempt(victim.username, PASSWORD, PROXY, "198.51.100.7").status_code == 200
+    attempt = AccessAttempt.objects.get(username=victim.username)
+    assert attempt.ip_address == "203.0.113.66"
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(make_user):
+    """By default the header is the client's own claim: rotating it does not escape the lock."""
+    user = make_user(Role.ANNOTATOR)
+    for i in range(LIMIT):
+        token_attempt(user.username, "wrong", forwarded_for=f"203.0.113.{i}")
+    assert_locked_out(token_attempt(user.username, PASSWORD, forwarded_for="198.51.100.7"))
+    assert AccessAttempt.objects.get(username=user.username).ip_address == "10.0.0.1"
 
 
 def test_lockout_lifts_after_the_cool_off(make_user):
