@@ -8,7 +8,7 @@ import time
 
 import psycopg2
 import pytest
-from django.db import ProgrammingError, connection, connections, transaction
+from django.db import DataError, ProgrammingError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from annotation.models import Project
@@ -25,10 +25,13 @@ def connection_url() -> str:
     )
 
 
-LOCK_THEN_READ = Statements(
-    "SELECT 1 FROM annotation_project WHERE id = %(project)s FOR UPDATE",
-    "SELECT name, k, criteria FROM annotation_project WHERE id = %(project)s",
-)
+def lock_then_read() -> Statements:
+    """A new pair of statements (new names), so no earlier test on this connection prepared
+    them."""
+    return Statements(
+        "SELECT 1 FROM annotation_project WHERE id = %(project)s FOR UPDATE",
+        "SELECT name, k, criteria FROM annotation_project WHERE id = %(project)s",
+    )
 
 
 def prepared_here() -> set[str]:
@@ -39,21 +42,36 @@ def prepared_here() -> set[str]:
 
 def test_statements_are_prepared_once_and_answer_as_the_plain_ones(make_project, settings):
     project = make_project(k=3, criteria={"flags": ["unsafe"]})
+    statements = lock_then_read()
     settings.FLYWHEEL_PREPARED_STATEMENTS = False
     with CaptureQueriesContext(connection) as plain:
-        expected = fetch_one(LOCK_THEN_READ, {"project": project.pk})
-    assert "PREPARE" not in plain[0]["sql"] and "EXECUTE" not in plain[0]["sql"]
+        expected = fetch_one(statements, {"project": project.pk})
+    assert len(plain) == 1 and "PREPARE" not in plain[0]["sql"]
+    assert "EXECUTE" not in plain[0]["sql"]
 
     settings.FLYWHEEL_PREPARED_STATEMENTS = True
     with CaptureQueriesContext(connection) as first:
-        assert fetch_one(LOCK_THEN_READ, {"project": project.pk}) == expected
+        assert fetch_one(statements, {"project": project.pk}) == expected
     with CaptureQueriesContext(connection) as second:
-        assert fetch_one(LOCK_THEN_READ, {"project": project.pk}) == expected
-    assert len(first) == len(second) == 1  # both statements in one round trip
-    assert first[0]["sql"].count("PREPARE ") == 2 and first[0]["sql"].count("EXECUTE ") == 2
-    assert "PREPARE" not in second[0]["sql"] and second[0]["sql"].count("EXECUTE ") == 2
-    assert {name for name, _, _ in LOCK_THEN_READ._parts} <= prepared_here()
+        assert fetch_one(statements, {"project": project.pk}) == expected
+    # First use on a connection: each PREPARE on its own, then both EXECUTEs in one round trip.
+    assert [q["sql"].split()[0] for q in first] == ["PREPARE", "PREPARE", "EXECUTE"]
+    assert first[-1]["sql"].count("EXECUTE ") == 2
+    assert len(second) == 1 and second[0]["sql"].count("EXECUTE ") == 2
+    assert "PREPARE" not in second[0]["sql"]
+    assert {name for name, _, _ in statements._parts} <= prepared_here()
     assert expected[:2] == (project.name, 3)
+
+
+def test_a_statement_whose_first_run_fails_still_runs_afterwards(settings):
+    """The first run of a statement on a connection errors after its PREPARE (here a division
+    by zero; in production a unique violation or a deadlock): the statement is prepared all
+    the same, and the next run must not try to prepare it again ("already exists")."""
+    settings.FLYWHEEL_PREPARED_STATEMENTS = True
+    statements = Statements("SELECT 10 / %(divisor)s::int")
+    with pytest.raises(DataError), transaction.atomic():
+        fetch_one(statements, {"divisor": 0})
+    assert fetch_one(statements, {"divisor": 5}) == (2,)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -98,11 +116,12 @@ def test_a_read_after_a_lock_in_the_same_round_trip_sees_what_committed_while_it
 def test_a_new_connection_prepares_again(make_project, settings):
     settings.FLYWHEEL_PREPARED_STATEMENTS = True
     project = make_project(k=2)
-    assert fetch_one(LOCK_THEN_READ, {"project": project.pk})[1] == 2
+    statements = lock_then_read()
+    assert fetch_one(statements, {"project": project.pk})[1] == 2
     connection.close()
     with CaptureQueriesContext(connection) as again:
-        assert fetch_one(LOCK_THEN_READ, {"project": project.pk})[1] == 2
-    assert again[0]["sql"].count("PREPARE ") == 2
+        assert fetch_one(statements, {"project": project.pk})[1] == 2
+    assert [q["sql"].split()[0] for q in again] == ["PREPARE", "PREPARE", "EXECUTE"]
 
 
 def test_a_parameter_the_statement_leaves_untyped_needs_a_declared_type(settings):
