@@ -4,7 +4,13 @@ services' validation would dominate the set-up time)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Prompts, K candidates per prompt and one set per prompt in `%(state)s` ('open' for next-task,
 # 'complete' for exports), for project `%(project)s`.
@@ -45,3 +51,15 @@ def admin_sql(admin_url: str, statement: str) -> None:
         conn.cursor().execute(statement)
     finally:
         conn.close()
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run ``manage.py *args`` with ``env``; its standard output."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

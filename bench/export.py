@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psutil
 import psycopg2
-from common import SETS_SQL, admin_sql
+from common import SETS_SQL, admin_sql, manage
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 4
@@ -128,14 +128,7 @@ def prepare(database_url: str, admin_url: str, pairs: int) -> tuple[int, str]:
         f"p = project_create(name='Bench', k={K}, annotations_per_set={OVERLAP})\n"
         "print(p.pk, token_for(user=admin))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    out = manage(env, "shell", "-c", script).split()
     project, token = int(out[-2]), out[-1]
     sets = -(-pairs // (PAIRS_PER_RANKING * OVERLAP))
     started = time.perf_counter()

@@ -64,7 +64,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psutil
 import psycopg2
-from common import SETS_SQL, admin_sql
+from common import SETS_SQL, admin_sql, manage
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "flywheel_bench_load"
@@ -143,14 +143,7 @@ def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tu
         " role='annotator')\n"
         "    print('token', token_for(user=u))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
+    out = manage(env, "shell", "-c", script).splitlines()
     rows = [line.split() for line in out if line.startswith(("project ", "token "))]
     project, tokens = int(rows[0][1]), [value for kind, value in rows if kind == "token"]
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
@@ -238,11 +231,8 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
     return {"client": time.process_time(), "gunicorn": gunicorn, "postgres": postgres}
 
 
-def cpu_per_request(seconds: dict[str, float], requests: int) -> str:
-    spent = {name: value * 1000 / max(requests, 1) for name, value in seconds.items()}
-    return ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items()) + (
-        f"; total {sum(spent.values()):.2f} ms per request"
-    )
+def cpu_ms_per_request(seconds: dict[str, float], requests: int) -> dict[str, float]:
+    return {name: value * 1000 / max(requests, 1) for name, value in seconds.items()}
 
 
 # --- the clients -----------------------------------------------------------------------------
@@ -580,9 +570,15 @@ def main() -> None:
     )
     print("\n".join(lines))
     print("CPU per request (ms; client, gunicorn, PostgreSQL):")
+    per_request = {}
     for phase in ("paced", "saturated-api", "saturated-bare"):
         requests = sum(len(v) for v in results[phase].latencies.values())
-        print(f"  {phase:<15} {cpu_per_request(cpu[phase], requests)}")
+        per_request[phase] = spent = cpu_ms_per_request(cpu[phase], requests)
+        print(
+            f"  {phase:<15} "
+            + ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
+            + f"; total {sum(spent.values()):.2f} ms per request"
+        )
 
     api_rate, bare_rate = rate(api, ("next-task", "submit")), rate(bare, ("health",))
     # One ratio per round (a bare side and the annotators' side right after it): the client's
@@ -594,9 +590,7 @@ def main() -> None:
     ]
     ratio = statistics.median(ratios)
     server_ms = {
-        phase: (cpu[phase]["gunicorn"] + cpu[phase]["postgres"])
-        * 1000
-        / max(sum(len(v) for v in results[phase].latencies.values()), 1)
+        phase: per_request[phase]["gunicorn"] + per_request[phase]["postgres"]
         for phase in ("saturated-api", "saturated-bare")
     }
     p99s = {e: percentile(sorted(paced.latencies[e]), 0.99) * 1000 for e in paced.latencies}

@@ -25,23 +25,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from common import admin_sql
+from common import admin_sql, manage
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8766
 DB = "flywheel_bench_loop"
 PASSWORD = "flywheel-demo"
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def wait_http(url: str, timeout: float = 60) -> None:

@@ -41,8 +41,7 @@ class Statements:
         self, *sql: str, types: Mapping[str, str] | None = None, prepare: bool = True
     ) -> None:
         self.sql = sql
-        self.prepare = prepare
-        self.plain = ";\n".join(sql)
+        self.use_prepare = prepare
         self._parts: list[tuple[str, str, str]] = []  # (name, PREPARE …, EXECUTE …)
         for text in sql:
             name = f"flywheel_{next(_names)}"
@@ -58,21 +57,21 @@ class Statements:
     def run(self, cursor, params: Mapping[str, Any], *, before: str = "") -> None:
         """Execute (the results are the last statement's); ``before``: an unprepared statement
         sent first in the same round trip (a SAVEPOINT)."""
-        if not (self.prepare and settings.FLYWHEEL_PREPARED_STATEMENTS):
-            cursor.execute(before + self.plain, params)
-            return
-        prepared = _prepared_names()
-        for name, prepare, _ in self._parts:
-            if name not in prepared:
-                # A round trip of its own, once per connection: a prepared statement outlives
-                # the transaction it was made in, so had it shared the batch, an error in a
-                # later statement would leave it on the server but not in ``prepared``, and
-                # every later PREPARE of it would fail ("already exists").
-                cursor.execute(prepare)
-                prepared.add(name)
         texts = [before] if before else []
-        texts += [execute for _, _, execute in self._parts]
-        cursor.execute(";\n".join(text.rstrip().rstrip(";") for text in texts), params)
+        if self.use_prepare and settings.FLYWHEEL_PREPARED_STATEMENTS:
+            prepared = _prepared_names()
+            for name, prepare, _ in self._parts:
+                if name not in prepared:
+                    # A round trip of its own, once per connection: a prepared statement
+                    # outlives the transaction it was made in, so had it shared the batch, an
+                    # error in a later statement would leave it on the server but not in
+                    # ``prepared``, and every later PREPARE of it would fail ("already exists").
+                    cursor.execute(prepare)
+                    prepared.add(name)
+            texts += [execute for _, _, execute in self._parts]
+        else:
+            texts += self.sql
+        cursor.execute(";\n".join(text.strip().rstrip(";") for text in texts), params)
 
 
 def _prepared_names() -> set[str]:

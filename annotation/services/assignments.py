@@ -195,17 +195,17 @@ RETURNING a.id, a.display_order
 _BEFORE_SET_LOCKS = "fw_next_task_before_set_locks"
 
 
+# The states the statements compare against, as parameters.
+_STATES = {
+    "open": CandidateSetState.OPEN.value,
+    "submitted": AssignmentState.SUBMITTED.value,
+    "skipped": AssignmentState.SKIPPED.value,
+    "leased": AssignmentState.LEASED.value,
+}
+
+
 def _params(project: Project, annotator: AbstractUser, now: datetime, **more) -> dict:
-    return {
-        "project": project.pk,
-        "annotator": annotator.pk,
-        "now": now,
-        "open": CandidateSetState.OPEN.value,
-        "submitted": AssignmentState.SUBMITTED.value,
-        "skipped": AssignmentState.SKIPPED.value,
-        "leased": AssignmentState.LEASED.value,
-        **more,
-    }
+    return {"project": project.pk, "annotator": annotator.pk, "now": now, **_STATES, **more}
 
 
 def _assignment(row: tuple, annotator: AbstractUser) -> Assignment:
@@ -301,9 +301,7 @@ def _lease(
         "now": now,
         "expires": expires,
         "overlap": overlap,
-        "leased": AssignmentState.LEASED.value,
-        "submitted": AssignmentState.SUBMITTED.value,
-        "skipped": AssignmentState.SKIPPED.value,
+        **_STATES,
     }
     row = fetch_one(_LEASE, params)
     if row is None:

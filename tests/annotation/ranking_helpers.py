@@ -3,9 +3,14 @@ set's canonical candidate order (so tests can say "the third response was best")
 
 from __future__ import annotations
 
-from annotation.models import CandidateSetMember, Project, Ranking
+from annotation.exports.stream import ExportFilters
+from annotation.models import CandidateSetMember, DatasetSnapshot, Project, Ranking
 from annotation.services.assignments import assignment_next
+from annotation.services.imports import candidate_sets_import
 from annotation.services.rankings import Submission, ranking_submit
+from annotation.services.snapshots import snapshot_create
+
+GOOD, BAD = "The fox explains it clearly and politely.", "Nothing useful at all."
 
 
 def canonical_ids(set_id: int) -> list[int]:
@@ -41,3 +46,20 @@ def rank_next(
         ),
     )
     return ranking
+
+
+def good_over_bad_snapshot(
+    project: Project, annotator, *, sets: int, ranked: int
+) -> DatasetSnapshot:
+    """Import ``sets`` K = 2 sets (GOOD, BAD), have ``annotator`` rank ``ranked`` of them GOOD
+    over BAD, and snapshot them with a quarter held out."""
+    candidate_sets_import(
+        project=project,
+        rows=[
+            (n, {"prompt": f"Question {n}?", "candidates": [{"text": GOOD}, {"text": BAD}]})
+            for n in range(1, sets + 1)
+        ],
+    )
+    for _ in range(ranked):
+        rank_next(project, annotator, [[0], [1]])
+    return snapshot_create(project=project, name="s", filters=ExportFilters(), test_fraction=0.25)

@@ -12,18 +12,14 @@ from dataclasses import dataclass
 import pytest
 
 from annotation.enums import Role
-from annotation.exports.stream import ExportFilters
 from annotation.models import DatasetSnapshot, Project
-from annotation.services.imports import candidate_sets_import
-from annotation.services.snapshots import snapshot_create
-from tests.annotation.ranking_helpers import rank_next
+from tests.annotation.ranking_helpers import good_over_bad_snapshot
 from tests.conftest import CeleryWorkers, _hostname, _point_celery_at
 from training.models import ModelKind, ModelVersion
 from training.services.registry import model_version_register
 
 from .private_servers import PrivateRedis
 
-GOOD, BAD = "The fox explains it clearly and politely.", "Nothing useful at all."
 # A training run that takes seconds on two CPU cores (tests/training/test_runs.py's QUICK).
 QUICK = {
     "max_steps": 2,
@@ -54,19 +50,7 @@ def ranked_project(make_project, make_user, sft_policy) -> RankedProject:
     """A K = 2 project of 30 sets, 12 of them ranked (GOOD over BAD) and snapshotted; its
     current policy is the tiny world's SFT model."""
     project = make_project(k=2)
-    candidate_sets_import(
-        project=project,
-        rows=[
-            (n, {"prompt": f"Question {n}?", "candidates": [{"text": GOOD}, {"text": BAD}]})
-            for n in range(1, 31)
-        ],
-    )
-    annotator = make_user(Role.ANNOTATOR)
-    for _ in range(12):
-        rank_next(project, annotator, [[0], [1]])
-    snapshot = snapshot_create(
-        project=project, name="s", filters=ExportFilters(), test_fraction=0.25
-    )
+    snapshot = good_over_bad_snapshot(project, make_user(Role.ANNOTATOR), sets=30, ranked=12)
     Project.objects.filter(pk=project.pk).update(current_policy=sft_policy)
     project.refresh_from_db()
     return RankedProject(project, snapshot)

@@ -31,6 +31,16 @@ def finished_run(run_id: int) -> TrainingRun | None:
     return run if run.status not in (JobStatus.QUEUED, JobStatus.RUNNING) else None
 
 
+def failed_run_error(ranked_project, sft_policy) -> str:
+    """Start a quick SFT run, wait for it to finish, check it failed; its error's first line."""
+    run = training_run_create(
+        kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config=QUICK
+    )
+    run = wait_for(lambda: finished_run(run.pk), "the run to finish")
+    assert run.status == JobStatus.FAILED
+    return run.error.splitlines()[0]
+
+
 @pytest.mark.slow
 def test_a_models_dir_that_cannot_be_created_fails_the_run_naming_the_path(
     celery_workers, ranked_project, sft_policy, tmp_path
@@ -40,12 +50,7 @@ def test_a_models_dir_that_cannot_be_created_fails_the_run_naming_the_path(
     models_dir = blocker / "models"
     celery_workers.env["FLYWHEEL_MODELS_DIR"] = str(models_dir)
     celery_workers.start()
-    run = training_run_create(
-        kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config=QUICK
-    )
-    run = wait_for(lambda: finished_run(run.pk), "the run to finish")
-    assert run.status == JobStatus.FAILED
-    first_line = run.error.splitlines()[0]
+    first_line = failed_run_error(ranked_project, sft_policy)
     print(f"unwritable models dir: {first_line}")
     assert str(models_dir) in first_line and "Not a directory" in first_line
 
@@ -60,12 +65,7 @@ def test_a_disk_that_fills_up_during_a_run_fails_it_with_a_clear_error(
         celery_workers.start()  # inherits the limit, and its training process after it
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    run = training_run_create(
-        kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config=QUICK
-    )
-    run = wait_for(lambda: finished_run(run.pk), "the run to finish")
-    assert run.status == JobStatus.FAILED
-    first_line = run.error.splitlines()[0]
+    first_line = failed_run_error(ranked_project, sft_policy)
     print(f"disk full: {first_line}")
     assert "File too large" in first_line
     assert str(celery_workers.env["FLYWHEEL_MODELS_DIR"]) in first_line

@@ -15,10 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from annotation.enums import Role
-from annotation.exports.stream import ExportFilters
-from annotation.services.imports import candidate_sets_import
-from annotation.services.snapshots import snapshot_create
-from tests.annotation.ranking_helpers import rank_next
+from tests.annotation.ranking_helpers import good_over_bad_snapshot
 from training.models import JobStatus, ModelKind, ModelVersion, RunMetric, TrainingRun
 from training.services.registry import model_version_register
 
@@ -43,7 +40,6 @@ PPO_QUICK = {
     "learning_rate": 1e-3,
     "save_steps": 1,
 }
-GOOD, BAD = "The fox explains it clearly and politely.", "Nothing useful at all."
 
 
 @pytest.fixture
@@ -53,19 +49,7 @@ def world(db, make_project, make_user, tiny_model_dir, tmp_path):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     project = make_project(k=2)
-    candidate_sets_import(
-        project=project,
-        rows=[
-            (n, {"prompt": f"Question {n}?", "candidates": [{"text": GOOD}, {"text": BAD}]})
-            for n in range(1, 13)
-        ],
-    )
-    annotator = make_user(Role.ANNOTATOR)
-    for _ in range(12):
-        rank_next(project, annotator, [[0], [1]])
-    snapshot = snapshot_create(
-        project=project, name="s", filters=ExportFilters(), test_fraction=0.25
-    )
+    snapshot = good_over_bad_snapshot(project, make_user(Role.ANNOTATOR), sets=12, ranked=12)
     sft = model_version_register(name="tiny-sft", path=str(tiny_model_dir), kind=ModelKind.SFT)
     rm_dir = tmp_path / "tiny-rm"
     AutoModelForSequenceClassification.from_pretrained(
