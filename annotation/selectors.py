@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Count, Q, QuerySet
@@ -11,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from flywheel.sql import Statements, columns, fetch_one, instance
 
 from .enums import CandidateSetState
-from .models import Assignment, CandidateSet, Project, Prompt
+from .models import CandidateSet, Project, Prompt
 
 
 def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
@@ -65,42 +63,6 @@ def candidate_set_list(*, project: Project) -> QuerySet[CandidateSet]:
         .annotate(ranking_count=Count("rankings"))
         .order_by("id")
     )
-
-
-# What an annotator sees (next-task's hot path, issue #7): the set's conversation, whether the
-# project shows AI suggestions, the set's suggestion, and its candidates' texts by id.
-_TASK = Statements(
-    """
-    SELECT pr.messages, s.project_id, p.show_ai_suggestion, s.ai_suggestion,
-           (SELECT jsonb_object_agg(c.id, c.text) FROM annotation_candidatesetmember m
-            JOIN annotation_candidate c ON c.id = m.candidate_id
-            WHERE m.candidate_set_id = s.id)
-    FROM annotation_candidateset s
-    JOIN annotation_prompt pr ON pr.id = s.prompt_id
-    JOIN annotation_project p ON p.id = s.project_id
-    WHERE s.id = %(set)s
-    """
-)
-
-
-def assignment_task(*, assignment: Assignment) -> dict:
-    """What an annotator sees: the conversation and the candidates in their display order."""
-    messages, project_id, show_suggestion, ai_suggestion, texts = fetch_one(
-        _TASK, {"set": assignment.candidate_set_id}
-    )
-    texts = json.loads(texts)
-    suggestion = None
-    if show_suggestion and ai_suggestion:
-        suggestion = {"ranking": json.loads(ai_suggestion)["tiers"]}
-    return {
-        "assignment": assignment.pk,
-        "lease_expires_at": assignment.lease_expires_at,
-        "project": project_id,
-        "candidate_set": assignment.candidate_set_id,
-        "prompt": json.loads(messages),
-        "candidates": [{"id": cid, "text": texts[str(cid)]} for cid in assignment.display_order],
-        "suggestion": suggestion,
-    }
 
 
 def user_list() -> QuerySet:

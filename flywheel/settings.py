@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "flywheel.middleware.RequestSizeLimitMiddleware",
     # PostgreSQL down or restarting: a JSON 503 with Retry-After, not a 500 page.
     "flywheel.availability.DatabaseUnavailableMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "flywheel.security_headers.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,6 +212,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "flywheel.negotiation.ContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "flywheel.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 100,

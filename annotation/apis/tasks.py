@@ -7,10 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..permissions import IsAnnotator
-from ..selectors import assignment_task
-from ..services.assignments import assignment_next, assignment_skip
+from ..services.assignments import NextTask, assignment_skip, task_next
 from ..services.rankings import Submission, ranking_submit
-from .projects import get_project_or_404
 
 _datetime = serializers.DateTimeField().to_representation
 
@@ -45,6 +43,23 @@ class TaskOutput(serializers.Serializer):
     )
 
 
+def _task_output(task: NextTask) -> dict:
+    """TaskOutput's shape, built directly: the serializer is the documented contract
+    (schemathesis checks every answer against it), not run on this hot path (issue #7)."""
+    assignment = task.assignment
+    return {
+        "assignment": assignment.pk,
+        "lease_expires_at": _datetime(assignment.lease_expires_at),
+        "project": task.project_id,
+        "candidate_set": assignment.candidate_set_id,
+        "prompt": task.messages,
+        "candidates": [
+            {"id": cid, "text": task.texts[str(cid)]} for cid in assignment.display_order
+        ],
+        "suggestion": task.suggestion,
+    }
+
+
 class NextTaskApi(APIView):
     permission_classes = [IsAnnotator]
 
@@ -52,14 +67,10 @@ class NextTaskApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         """Lease a candidate set to rank (or return the caller's current lease). 204 when the
         project has nothing left for the caller."""
-        project = get_project_or_404(project_id)
-        assignment = assignment_next(project=project, annotator=request.user)
-        if assignment is None:
+        task = task_next(project_id=project_id, annotator=request.user)
+        if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        # ``assignment_task`` builds TaskOutput's shape; the serializer is the documented
-        # contract (schemathesis checks every answer against it), not run on this hot path.
-        task = assignment_task(assignment=assignment)
-        return Response(task | {"lease_expires_at": _datetime(task["lease_expires_at"])})
+        return Response(_task_output(task))
 
 
 class RankingOutput(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 Idempotency: with an ``Idempotency-Key`` header, a retried submit (same key, same request)
 returns the ranking written the first time and writes nothing; the same key with a different
-request is a conflict. Concurrent duplicates serialise on the assignment's row lock, and a unique
+request is a conflict. Concurrent duplicates serialise on the set's row lock, and a unique
 constraint on (annotator, key) backs that up.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
@@ -78,47 +78,64 @@ def ranking_submit(
     idempotency_key: str | None = None,
 ) -> tuple[Ranking, bool]:
     """Store the caller's ranking for their assignment. Returns ``(ranking, created)``;
-    ``created`` is False for an idempotent replay."""
+    ``created`` is False for an idempotent replay.
+
+    Two round trips (issue #7), each a transaction of its own: a read of all that validation
+    and QC need, then, once the submission is valid, one checking write that locks the set,
+    re-checks under the lock what the read found (the assignment is still the caller's live
+    lease, the Idempotency-Key still unused) and writes only if it holds."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_CHARS:
         raise ApplicationError(
             f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters.",
             field="Idempotency-Key",
         )
+    read = _read(assignment_id, annotator, idempotency_key)
+    fingerprint = submission.fingerprint()
+    if read.earlier_ranking_id is not None:
+        return _replay(read.earlier_ranking_id, read.assignment, fingerprint), False
+    _check_submittable(read.assignment.state, read.assignment.lease_expires_at)
+    ranking = _valid_ranking(read, annotator, submission, idempotency_key, fingerprint)
     try:
-        with transaction.atomic():
-            return _submit(assignment_id, annotator, submission, idempotency_key)
+        written = fetch_one(_WRITE, _write_params(ranking))
     except IntegrityError as exc:
-        # Only reachable when a constraint catches a race the locks did not (same key used for
+        # Only reachable when a constraint catches a race the lock did not (same key used for
         # two assignments at the same instant).
         raise ApplicationError(
             "This ranking conflicts with one stored at the same moment; reload and retry.",
             code="conflict",
             status=409,
         ) from exc
+    if written is None:  # the assignment is gone
+        raise ApplicationError("No such assignment.", code="not_found", status=404)
+    ranking_id, state, expires, earlier = written
+    if ranking_id is None:
+        # Something changed between the read and the lock: a duplicate of this submit, or the
+        # lease ran out.
+        if earlier is not None:
+            return _replay(earlier, read.assignment, fingerprint), False
+        _check_submittable(state, expires)
+        raise ApplicationError(
+            "This assignment changed while it was submitted; reload and retry.",
+            code="conflict",
+            status=409,
+        )
+    ranking.pk = ranking_id
+    return ranking, True
 
 
 # The submit's reads and writes, in SQL (issue #7: each ORM query was a round trip and cost more
-# CPU to build than PostgreSQL spent running it). Two statements per round trip where the
-# second must see the first's lock: under READ COMMITTED each statement of a round trip still
-# takes its own snapshot, after the one before it finished.
+# CPU to build than PostgreSQL spent running it). Each runs outside a transaction block, as a
+# transaction of its own.
 #
-# Lock the caller's set (the module's lock order: set, then assignment; someone else's
-# assignment locks nothing), then read and lock the assignment with all that validation and QC
-# need: the project's rules, how much text the annotator was shown, the set's rankings so far,
-# and the caller's earlier ranking with this Idempotency-Key.
-_LOCK_AND_READ = Statements(
-    """
-SELECT 1 FROM annotation_candidateset WHERE id = (
-    SELECT candidate_set_id FROM annotation_assignment
-    WHERE id = %(assignment)s AND annotator_id = %(annotator)s)
-FOR UPDATE""",
+# The caller's assignment with all that validation and QC need: the project's rules, how much
+# text the annotator was shown, and the caller's earlier ranking with this Idempotency-Key.
+_READ = Statements(
     """
 SELECT a.candidate_set_id, a.display_order, a.state, a.lease_expires_at,
-       s.state, s.gold_tiers IS NOT NULL, p.id, p.annotations_per_set, p.allow_ties, p.criteria,
-       (SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id),
+       p.allow_ties, p.criteria,
        (SELECT coalesce(sum(length(c.text)), 0) FROM annotation_candidatesetmember m
         JOIN annotation_candidate c ON c.id = m.candidate_id
-        WHERE m.candidate_set_id = s.id)
+        WHERE m.candidate_set_id = a.candidate_set_id)
        + (SELECT coalesce(sum(length(message->>'content')), 0)
           FROM jsonb_array_elements(pr.messages) message),
        (SELECT r.id FROM annotation_ranking r
@@ -128,55 +145,79 @@ JOIN annotation_candidateset s ON s.id = a.candidate_set_id
 JOIN annotation_project p ON p.id = s.project_id
 JOIN annotation_prompt pr ON pr.id = s.prompt_id
 WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
-FOR UPDATE OF a
 """,
 )
-# Store the ranking, mark the assignment submitted and, when this ranking is the set's last one
-# (worked out under the set's lock), complete the set. Every column is written here, so a new
-# column of Ranking needs a database default or a place in this statement.
+# Lock the caller's set (the lock order of annotation.services.assignments: set, then
+# assignment), then, in a statement of its own that sees every commit made before the lock was
+# granted: lock the assignment and, if it is still the caller's live lease and the
+# Idempotency-Key is unused, store the ranking, mark the assignment submitted and, when this
+# ranking is the set's last one, complete the set (gold sets are shown to every annotator once,
+# so they never complete). Answers the new ranking's id (NULL when nothing was written), the
+# assignment's state and expiry, and the caller's earlier ranking with this key. Every column
+# of Ranking is written here, so a new column needs a database default or a place in this
+# statement.
 _WRITE = Statements(
     """
-WITH ranking AS (
+SELECT 1 FROM annotation_candidateset WHERE id = (
+    SELECT candidate_set_id FROM annotation_assignment
+    WHERE id = %(assignment)s AND annotator_id = %(annotator)s)
+FOR UPDATE""",
+    """
+WITH assignment AS (
+    SELECT a.id, a.candidate_set_id, a.state, a.lease_expires_at FROM annotation_assignment a
+    WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
+    FOR UPDATE
+), earlier AS (
+    SELECT r.id FROM annotation_ranking r
+    WHERE r.annotator_id = %(annotator)s AND r.idempotency_key = %(key)s
+), writable AS (
+    SELECT a.id, a.candidate_set_id FROM assignment a
+    WHERE a.state = %(leased)s AND a.lease_expires_at > %(now)s
+      AND NOT EXISTS (SELECT 1 FROM earlier)
+), ranking AS (
     INSERT INTO annotation_ranking
         (assignment_id, candidate_set_id, annotator_id, tiers, not_rankable, flags, ratings,
          rationale, time_spent_seconds, interaction, qc_flags, idempotency_key,
          request_fingerprint, created_at)
-    VALUES (%(assignment)s, %(set)s, %(annotator)s, %(tiers)s, %(not_rankable)s, %(flags)s,
-            %(ratings)s, %(rationale)s, %(time_spent_seconds)s, %(interaction)s, %(qc_flags)s,
-            %(key)s, %(fingerprint)s, %(now)s)
+    SELECT w.id, w.candidate_set_id, %(annotator)s, %(tiers)s::jsonb, %(not_rankable)s,
+           %(flags)s::jsonb, %(ratings)s::jsonb, %(rationale)s::text,
+           %(time_spent_seconds)s::double precision, %(interaction)s::jsonb,
+           %(qc_flags)s::jsonb, %(key)s, %(fingerprint)s, %(now)s
+    FROM writable w
     RETURNING id
 ), submitted AS (
     UPDATE annotation_assignment SET state = %(submitted)s, finished_at = %(now)s
-    WHERE id = %(assignment)s
+    WHERE id = (SELECT id FROM writable)
 ), completed AS (
-    UPDATE annotation_candidateset SET state = %(complete)s, completed_at = %(now)s
-    WHERE id = %(set)s AND %(completes)s
+    UPDATE annotation_candidateset s SET state = %(complete)s, completed_at = %(now)s
+    FROM writable w, annotation_project p
+    WHERE s.id = w.candidate_set_id AND p.id = s.project_id
+      AND s.state = %(open)s AND s.gold_tiers IS NULL
+      AND p.annotations_per_set <= 1 + (
+          SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id)
 )
-SELECT id FROM ranking
-"""
+SELECT (SELECT id FROM ranking), a.state, a.lease_expires_at, (SELECT id FROM earlier)
+FROM assignment a
+""",
 )
 
 
 @dataclass(frozen=True)
-class _Locked:
-    """The caller's assignment, locked, with what ``_LOCK_AND_READ`` read beside it."""
+class _Read:
+    """The caller's assignment, with what ``_READ`` read beside it."""
 
     assignment: Assignment
-    set_state: str
-    is_gold: bool
     project: Project
-    rankings: int
     shown_chars: int
     earlier_ranking_id: int | None
 
 
-def _lock_and_read(assignment_id: int, annotator: AbstractUser, key: str | None) -> _Locked:
+def _read(assignment_id: int, annotator: AbstractUser, key: str | None) -> _Read:
     params = {"assignment": assignment_id, "annotator": annotator.pk, "key": key}
-    row = fetch_one(_LOCK_AND_READ, params)
+    row = fetch_one(_READ, params)
     if row is None:
         raise ApplicationError("No such assignment.", code="not_found", status=404)
-    (set_id, order, state, expires, set_state, is_gold, project_id, overlap, allow_ties,
-     criteria, rankings, shown_chars, earlier) = row  # fmt: skip
+    set_id, order, state, expires, allow_ties, criteria, shown_chars, earlier = row
     assignment = Assignment(
         id=assignment_id,
         candidate_set_id=set_id,
@@ -185,33 +226,32 @@ def _lock_and_read(assignment_id: int, annotator: AbstractUser, key: str | None)
         state=state,
         lease_expires_at=expires,
     )
-    project = Project(
-        id=project_id,
-        annotations_per_set=overlap,
-        allow_ties=allow_ties,
-        criteria=json.loads(criteria),
-    )
-    return _Locked(assignment, set_state, is_gold, project, rankings, shown_chars, earlier)
+    project = Project(allow_ties=allow_ties, criteria=json.loads(criteria))
+    return _Read(assignment, project, shown_chars, earlier)
 
 
-def _submit(
-    assignment_id: int, annotator: AbstractUser, submission: Submission, key: str | None
-) -> tuple[Ranking, bool]:
-    locked = _lock_and_read(assignment_id, annotator, key)
-    assignment, project = locked.assignment, locked.project
-    fingerprint = submission.fingerprint()
-    if locked.earlier_ranking_id is not None:
-        earlier = Ranking.objects.get(pk=locked.earlier_ranking_id)
-        if earlier.assignment_id != assignment.pk or earlier.request_fingerprint != fingerprint:
-            raise ApplicationError(
-                "This Idempotency-Key was already used for a different submission.",
-                field="Idempotency-Key",
-                code="idempotency_key_reused",
-                status=409,
-            )
-        return earlier, False
-    _check_submittable(assignment)
+def _replay(ranking_id: int, assignment: Assignment, fingerprint: str) -> Ranking:
+    """The ranking stored first under this Idempotency-Key, if this is the same request."""
+    earlier = Ranking.objects.get(pk=ranking_id)
+    if earlier.assignment_id != assignment.pk or earlier.request_fingerprint != fingerprint:
+        raise ApplicationError(
+            "This Idempotency-Key was already used for a different submission.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+            status=409,
+        )
+    return earlier
 
+
+def _valid_ranking(
+    read: _Read,
+    annotator: AbstractUser,
+    submission: Submission,
+    key: str | None,
+    fingerprint: str,
+) -> Ranking:
+    """The ranking to store, or a 400 with every problem of the submission."""
+    assignment, project = read.assignment, read.project
     ranking_input, errors = check_ranking(
         tiers=submission.ranking,
         not_rankable=submission.not_rankable,
@@ -225,8 +265,7 @@ def _submit(
     _check_extras(submission, errors)
     if errors:
         raise ApplicationError("Invalid input.", errors=errors)
-
-    ranking = Ranking(
+    return Ranking(
         assignment_id=assignment.pk,
         candidate_set_id=assignment.candidate_set_id,
         annotator=annotator,
@@ -237,21 +276,17 @@ def _submit(
         rationale=submission.rationale,
         time_spent_seconds=submission.time_spent_seconds,
         interaction=submission.interaction or {},
-        qc_flags=_qc_flags(assignment, ranking_input.tiers, submission, locked.shown_chars),
+        qc_flags=_qc_flags(assignment, ranking_input.tiers, submission, read.shown_chars),
         idempotency_key=key,
         request_fingerprint=fingerprint,
         created_at=timezone.now(),
     )
-    # Gold sets are shown to every annotator once, so they never complete.
-    completes = (
-        not locked.is_gold
-        and locked.set_state == CandidateSetState.OPEN
-        and locked.rankings + 1 >= project.annotations_per_set
-    )
-    params = {
-        "assignment": assignment.pk,
-        "set": assignment.candidate_set_id,
-        "annotator": annotator.pk,
+
+
+def _write_params(ranking: Ranking) -> dict:
+    return {
+        "assignment": ranking.assignment_id,
+        "annotator": ranking.annotator_id,
         "tiers": json.dumps(ranking.tiers),
         "not_rankable": ranking.not_rankable,
         "flags": json.dumps(ranking.flags),
@@ -260,15 +295,14 @@ def _submit(
         "time_spent_seconds": ranking.time_spent_seconds,
         "interaction": json.dumps(ranking.interaction),
         "qc_flags": json.dumps(ranking.qc_flags),
-        "key": key,
-        "fingerprint": fingerprint,
+        "key": ranking.idempotency_key,
+        "fingerprint": ranking.request_fingerprint,
         "now": ranking.created_at,
+        "open": CandidateSetState.OPEN.value,
+        "leased": AssignmentState.LEASED.value,
         "submitted": AssignmentState.SUBMITTED.value,
         "complete": CandidateSetState.COMPLETE.value,
-        "completes": completes,
     }
-    ranking.pk = fetch_one(_WRITE, params)[0]
-    return ranking, True
 
 
 def _qc_flags(
@@ -285,14 +319,14 @@ def _qc_flags(
     return flags
 
 
-def _check_submittable(assignment: Assignment) -> None:
-    if assignment.state == AssignmentState.SUBMITTED:
+def _check_submittable(state: str, lease_expires_at) -> None:
+    if state == AssignmentState.SUBMITTED:
         raise ApplicationError(
             "This assignment was already submitted.", code="already_submitted", status=409
         )
-    if assignment.state == AssignmentState.SKIPPED:
+    if state == AssignmentState.SKIPPED:
         raise ApplicationError("This assignment was skipped.", code="skipped", status=409)
-    if assignment.state == AssignmentState.EXPIRED or assignment.lease_expires_at <= timezone.now():
+    if state == AssignmentState.EXPIRED or lease_expires_at <= timezone.now():
         raise ApplicationError(
             "Your lease on this set expired, so the set may have gone to someone else. "
             "Request the next task; if the set is still free you will get it back.",

@@ -175,3 +175,49 @@ def test_next_task_that_waited_recounts_and_does_not_overfill_the_set(
 
     assert result["response"].status_code == 204
     assert list(Assignment.objects.values_list("annotator_id", flat=True)) == [other_annotator.pk]
+
+
+def submit_in_thread(client: APIClient, task: dict) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def call() -> None:
+        try:
+            result["response"] = client.post(
+                f"/api/v1/assignments/{task['assignment']}/submit/",
+                {"ranking": [[c["id"]] for c in task["candidates"]]},
+                format="json",
+            )
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread, result
+
+
+def test_submit_rechecks_under_the_set_lock_what_changed_since_its_read(
+    client_for, make_project, make_sets
+):
+    """Submit reads and validates without a lock, then writes under the set's lock, checking
+    again that the assignment is still the caller's live lease: a skip committed meanwhile (from
+    the annotator's other tab) wins, and nothing is written."""
+    project = make_project(k=2, annotations_per_set=2)
+    (only,) = make_sets(project, 1)
+    annotator = client_for(Role.ANNOTATOR)
+    task = annotator.post(f"/api/v1/projects/{project.pk}/next-task/").json()
+
+    with set_locked_elsewhere(only.pk) as cursor:  # the other tab's skip, in flight
+        cursor.execute(
+            "UPDATE annotation_assignment SET state = 'skipped' WHERE id = %s",
+            [task["assignment"]],
+        )
+        thread, result = submit_in_thread(annotator, task)
+        wait_until_blocked_on_a_lock(thread)
+    thread.join(30)
+
+    response = result["response"]
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "skipped"
+    assert not Ranking.objects.exists()
+    assert Assignment.objects.get(pk=task["assignment"]).state == "skipped"
+    assert CandidateSet.objects.get(pk=only.pk).state == "open"

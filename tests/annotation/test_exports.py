@@ -10,10 +10,9 @@ import pytest
 from datasets import load_dataset
 from django.utils import timezone
 
-from annotation.enums import Role
+from annotation.enums import AssignmentState, Role
 from annotation.exports.source import annotator_pseudonym
-from annotation.models import Ranking
-from annotation.services.assignments import _lease
+from annotation.models import Assignment, Ranking
 from annotation.services.gold import gold_sets_import
 from annotation.services.imports import candidate_sets_import
 from tests.annotation.ranking_helpers import canonical_ids, rank_next
@@ -230,7 +229,15 @@ def test_gold_sets_are_never_exported(client_for, world):
         ],
     )
     annotator = project.candidate_sets.first().rankings.first().annotator
-    assignment = _lease(gold[0].pk, annotator, 600, timezone.now())
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        candidate_set=gold[0],
+        annotator=annotator,
+        display_order=list(gold[0].members.values_list("candidate_id", flat=True)),
+        state=AssignmentState.SUBMITTED,
+        leased_at=now,
+        lease_expires_at=now,
+    )
     Ranking.objects.create(
         assignment=assignment,
         candidate_set=gold[0],

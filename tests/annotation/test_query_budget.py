@@ -2,9 +2,9 @@
 number of database round trips whatever the project's size and history, so an N+1, a new
 per-row lookup or a statement split in two fails here before it shows in ``bench/load.py``.
 
-Counted inside the test's transaction, where every ``transaction.atomic`` block adds a
-SAVEPOINT and a RELEASE to what production runs (a BEGIN and a COMMIT there). One round trip
-may carry two statements (``flywheel.sql``): a lock and the read that must follow it."""
+Next-task and submit run no transaction block of their own: each statement batch is a
+transaction. One round trip may carry two statements (``flywheel.sql``): a lock and the
+statement that must follow it."""
 
 import uuid
 
@@ -16,12 +16,12 @@ from annotation.services.assignments import CANDIDATE_WINDOW
 
 pytestmark = pytest.mark.django_db
 
-# Token with role, project, annotator lock + live lease, savepoint + best open set, lease (recount
-# and insert in one statement), the task, savepoint pair.
-NEXT_TASK_QUERIES = 8
-# Token with role, set lock + the assignment with all validation and QC need, the writes
-# (ranking, assignment, set) in one statement, savepoint pair.
-SUBMIT_QUERIES = 5
+# Token with role, then ``flywheel_next_task`` (project, annotator lock, live lease, set choice
+# and lock, lease, the task: one call).
+NEXT_TASK_QUERIES = 2
+# Token with role, the read (the assignment with all that validation and QC need), the set lock
+# + the checking write (ranking, assignment, set) in one round trip.
+SUBMIT_QUERIES = 3
 
 
 def take(client, project) -> dict:

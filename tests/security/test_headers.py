@@ -50,6 +50,52 @@ def test_only_the_docs_page_allows_inline_style(client):
     assert csp(client.get("/api/v1/docs/"))["style-src"] == ["'self'", "'unsafe-inline'"]
 
 
+def test_the_policy_built_once_is_the_one_django_csp_builds(client):
+    """``flywheel.security_headers`` builds the header once (issue #7); it must be exactly what
+    django-csp builds from the settings on each response."""
+    from csp.utils import build_policy
+
+    for path in PAGES:
+        if path != "/api/v1/docs/":  # the one page that adjusts the policy
+            assert client.get(path)["Content-Security-Policy"] == build_policy()
+
+
+def test_a_changed_policy_setting_takes_effect(client, settings):
+    assert "report-uri" not in client.get("/api/v1/health/")["Content-Security-Policy"]
+    policy = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**policy["DIRECTIVES"], "report-uri": "/csp-reports/"}
+    }
+    assert "report-uri /csp-reports/" in client.get("/api/v1/health/")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    response = client.get("/api/v1/health/")
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+
+
+def test_a_nonce_used_by_a_response_is_in_its_policy(rf, settings):
+    """Flywheel's policy uses no nonce; a policy that does still gets each response's own."""
+    from csp.constants import NONCE
+    from django.http import HttpResponse
+
+    from flywheel.security_headers import CSPMiddleware
+
+    def view(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**directives, "script-src": ["'self'", NONCE]}
+    }
+    middleware = CSPMiddleware(view)
+    request = rf.get("/")
+    response = middleware(request)
+    assert f"'nonce-{request._csp_nonce}'" in response["Content-Security-Policy"]
+    other = rf.get("/")
+    policy = middleware(other)["Content-Security-Policy"]
+    assert f"'nonce-{other._csp_nonce}'" in policy
+    assert other._csp_nonce != request._csp_nonce
+
+
 def inline_scripts(html: str) -> list[str]:
     """<script> elements with a body and no src: what script-src 'self' blocks."""
     return [

@@ -173,7 +173,7 @@ def test_a_lost_lease_is_skipped_and_a_503_is_retried(live_server, make_project,
     class Unavailable(APIException):
         status_code = 503
 
-    real_next, real_submit = tasks.assignment_next, tasks.ranking_submit
+    real_next, real_submit = tasks.task_next, tasks.ranking_submit
     refused = {"next": False, "submit": False}
 
     def flaky_next(**kwargs):
@@ -188,7 +188,7 @@ def test_a_lost_lease_is_skipped_and_a_503_is_retried(live_server, make_project,
             raise ApplicationError("Your lease expired.", code="lease_expired", status=409)
         return real_submit(**kwargs)
 
-    monkeypatch.setattr(tasks, "assignment_next", flaky_next)
+    monkeypatch.setattr(tasks, "task_next", flaky_next)
     monkeypatch.setattr(tasks, "ranking_submit", lost_lease)
     monkeypatch.setattr(sim, "RETRY_DELAYS_SECONDS", (0.0, 0.0))
     project = make_project(k=K, annotations_per_set=1)
