@@ -85,7 +85,11 @@ def _json(value):
 def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
     """The caller's live lease in this project if they have one (a reload resumes it), else a
     new lease on a set that needs annotations, that they have not submitted or skipped, and that
-    has a free slot. ``None`` when there is nothing to do; 404 when there is no such project."""
+    has a free slot. ``None`` when there is nothing to do; 404 when there is no such project.
+
+    Called outside a transaction block (as the API view is), each call of the function is a
+    transaction of its own, so a "wait" answer's locks are gone before the next call; inside
+    one they are kept, and the next call may wait holding them."""
     now = timezone.now()
     params = {
         "project": project_id,
