@@ -37,11 +37,8 @@ class Statements:
     """SQL statements run together; ``types`` gives the PostgreSQL type of a parameter where
     the statement does not imply it (PostgreSQL infers the rest)."""
 
-    def __init__(
-        self, *sql: str, types: Mapping[str, str] | None = None, prepare: bool = True
-    ) -> None:
+    def __init__(self, *sql: str, types: Mapping[str, str] | None = None) -> None:
         self.sql = sql
-        self.use_prepare = prepare
         self._parts: list[tuple[str, str, str]] = []  # (name, PREPARE …, EXECUTE …)
         for text in sql:
             name = f"flywheel_{next(_names)}"
@@ -54,11 +51,9 @@ class Statements:
             execute = f"EXECUTE {name}" + (f" ({arguments})" if params else "")
             self._parts.append((name, prepare, execute))
 
-    def run(self, cursor, params: Mapping[str, Any], *, before: str = "") -> None:
-        """Execute (the results are the last statement's); ``before``: an unprepared statement
-        sent first in the same round trip (a SAVEPOINT)."""
-        texts = [before] if before else []
-        if self.use_prepare and settings.FLYWHEEL_PREPARED_STATEMENTS:
+    def run(self, cursor, params: Mapping[str, Any]) -> None:
+        """Execute; the results are the last statement's."""
+        if settings.FLYWHEEL_PREPARED_STATEMENTS:
             prepared = _prepared_names()
             for name, prepare, _ in self._parts:
                 if name not in prepared:
@@ -68,9 +63,9 @@ class Statements:
                     # ``prepared``, and every later PREPARE of it would fail ("already exists").
                     cursor.execute(prepare)
                     prepared.add(name)
-            texts += [execute for _, _, execute in self._parts]
+            texts = [execute for _, _, execute in self._parts]
         else:
-            texts += self.sql
+            texts = self.sql
         cursor.execute(";\n".join(text.strip().rstrip(";") for text in texts), params)
 
 
@@ -87,9 +82,9 @@ def _forget_prepared(sender, connection, **kwargs) -> None:
     connection._flywheel_prepared = set()
 
 
-def fetch_one(statements: Statements, params: Mapping[str, Any], *, before: str = ""):
+def fetch_one(statements: Statements, params: Mapping[str, Any]):
     with connection.cursor() as cursor:
-        statements.run(cursor, params, before=before)
+        statements.run(cursor, params)
         return cursor.fetchone()
 
 
