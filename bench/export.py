@@ -20,15 +20,13 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psutil
 import psycopg2
-from common import SETS_SQL, admin_sql, manage
+from common import ROOT, SETS_SQL, admin_sql, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 K = 4
 PAIRS_PER_RANKING = K * (K - 1) // 2
 OVERLAP = 3
@@ -118,7 +116,7 @@ def prepare(database_url: str, admin_url: str, pairs: int) -> tuple[int, str]:
     admin_sql(admin_url, "DROP DATABASE IF EXISTS flywheel_bench WITH (FORCE)")
     admin_sql(admin_url, "CREATE DATABASE flywheel_bench")
     env = bench_env(database_url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    manage(env, "migrate", "-v0")
     script = (
         "from annotation.services.users import user_create, token_for\n"
         "from annotation.services.projects import project_create\n"

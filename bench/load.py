@@ -64,9 +64,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psutil
 import psycopg2
-from common import SETS_SQL, admin_sql, manage
+from common import ROOT, SETS_SQL, admin_sql, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "flywheel_bench_load"
 PORT = 8767
 K = 4
@@ -129,7 +128,7 @@ def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tu
     admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     admin_sql(admin_url, f"CREATE DATABASE {DB_NAME}")
     env = bench_env(database_url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    manage(env, "migrate", "-v0")
     script = (
         "from django.conf import settings\n"
         # Bench-only accounts that sign in with tokens: skip PBKDF2's deliberate slowness.
@@ -377,8 +376,9 @@ async def run_bare(client: httpx.AsyncClient, clients: int, seconds: float) -> S
 
 async def drive(
     args: argparse.Namespace, project: int, tokens: list[str], server_pid: int
-) -> tuple[dict[str, Stats], dict[str, dict[str, float]]]:
-    """Run the phases; return each phase's stats and the CPU each side used in it."""
+) -> tuple[dict[str, Stats], dict[str, dict[str, float]], list[tuple[Stats, Stats]]]:
+    """Run the phases; return each phase's stats, the CPU each side used in it, and each
+    saturated round's (annotators, bare view) stats."""
     cpu: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
     def add_cpu(phase: str, before: dict[str, float]) -> None:

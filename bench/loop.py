@@ -25,9 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from common import admin_sql, manage
+from common import ROOT, admin_sql, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 PORT = 8766
 DB = "flywheel_bench_loop"
 PASSWORD = "flywheel-demo"

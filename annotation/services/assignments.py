@@ -78,10 +78,6 @@ class NextTask:
     suggestion: dict | None
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
     """The caller's live lease in this project if they have one (a reload resumes it), else a
     new lease on a set that needs annotations, that they have not submitted or skipped, and that
@@ -114,17 +110,18 @@ def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
         id=assignment_id,
         candidate_set_id=set_id,
         annotator=annotator,
-        display_order=_json(order),
+        display_order=json.loads(order),
         state=AssignmentState.LEASED,
         lease_expires_at=expires,
     )
-    suggestion = _json(suggestion) if show_suggestion else None
+    # jsonb arrives as text (Django's PostgreSQL backend leaves parsing to the fields).
+    shown = json.loads(suggestion)["tiers"] if show_suggestion and suggestion else None
     return NextTask(
         assignment,
         project_id,
-        _json(messages),
-        _json(texts),
-        {"ranking": suggestion["tiers"]} if suggestion else None,
+        json.loads(messages),
+        json.loads(texts),
+        None if shown is None else {"ranking": shown},
     )
 
 

@@ -101,18 +101,24 @@ def set_locked_elsewhere(set_id: int) -> Iterator:
         other.close()
 
 
-def next_task_in_thread(client: APIClient, project_id: int) -> tuple[threading.Thread, dict]:
+def post_in_thread(client: APIClient, path: str, body=None) -> tuple[threading.Thread, dict]:
+    """POST from another thread (its own database connection); the response lands in the
+    returned dict once the thread ends."""
     result: dict = {}
 
     def call() -> None:
         try:
-            result["response"] = client.post(f"/api/v1/projects/{project_id}/next-task/")
+            result["response"] = client.post(path, body, format="json")
         finally:
             connections.close_all()  # this thread's own connection to the test database
 
     thread = threading.Thread(target=call)
     thread.start()
     return thread, result
+
+
+def next_task_in_thread(client: APIClient, project_id: int) -> tuple[threading.Thread, dict]:
+    return post_in_thread(client, f"/api/v1/projects/{project_id}/next-task/")
 
 
 def wait_until_blocked_on_a_lock(thread: threading.Thread) -> None:
@@ -177,24 +183,6 @@ def test_next_task_that_waited_recounts_and_does_not_overfill_the_set(
     assert list(Assignment.objects.values_list("annotator_id", flat=True)) == [other_annotator.pk]
 
 
-def submit_in_thread(client: APIClient, task: dict) -> tuple[threading.Thread, dict]:
-    result: dict = {}
-
-    def call() -> None:
-        try:
-            result["response"] = client.post(
-                f"/api/v1/assignments/{task['assignment']}/submit/",
-                {"ranking": [[c["id"]] for c in task["candidates"]]},
-                format="json",
-            )
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=call)
-    thread.start()
-    return thread, result
-
-
 def test_submit_rechecks_under_the_set_lock_what_changed_since_its_read(
     client_for, make_project, make_sets
 ):
@@ -211,7 +199,11 @@ def test_submit_rechecks_under_the_set_lock_what_changed_since_its_read(
             "UPDATE annotation_assignment SET state = 'skipped' WHERE id = %s",
             [task["assignment"]],
         )
-        thread, result = submit_in_thread(annotator, task)
+        thread, result = post_in_thread(
+            annotator,
+            f"/api/v1/assignments/{task['assignment']}/submit/",
+            {"ranking": [[c["id"]] for c in task["candidates"]]},
+        )
         wait_until_blocked_on_a_lock(thread)
     thread.join(30)
 
