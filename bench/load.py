@@ -2,10 +2,12 @@
 with a bare view on the same server as the baseline, in the same run.
 
     python bench/load.py [--annotators 100] [--seconds 30] [--think 3] [--burst-seconds 10]
-                         [--sets 20000] [--workers 2] [--worker-class gthread] [--threads 4]
+                         [--sets 20000] [--history 0] [--workers 2] [--worker-class gthread]
+                         [--threads 4]
 
 Builds a scratch database ``flywheel_bench_load`` (K = 4, overlap 3, ``--sets`` open sets,
-``--annotators`` annotator accounts with tokens), serves it with gunicorn on 127.0.0.1:8767 and
+``--annotators`` annotator accounts with tokens; with ``--history N`` the N oldest sets are
+already done, each ranked by three of those annotators, as late in a project), serves it with gunicorn on 127.0.0.1:8767 and
 drives it from one asyncio + httpx process, one coroutine and one keep-alive connection per
 annotator (a browser tab's):
 
@@ -78,6 +80,45 @@ THROUGHPUT_RATIO_GOAL = 0.5
 
 SEED_SQL = SETS_SQL
 
+# --history: the project's `%(history)s` oldest sets already done, each ranked by `%(overlap)s`
+# of the bench's annotators in turn (submitted assignments, rankings, the set complete), so the
+# run measures next-task late in a project, where every annotator has a long record.
+HISTORY_SQL = """
+CREATE TEMP TABLE history_slot AS
+WITH done AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS i FROM annotation_candidateset
+    WHERE project_id = %(project)s ORDER BY id LIMIT %(history)s
+), people AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS j FROM auth_user
+    WHERE username LIKE 'load-annotator-%%'
+)
+SELECT d.id AS set_id, p.id AS annotator_id,
+       now() - interval '1 day' + d.i * interval '1 second' AS at
+FROM done d CROSS JOIN generate_series(0, %(overlap)s - 1) k
+JOIN people p ON p.j = (d.i * %(overlap)s + k) %% (SELECT count(*) FROM people);
+
+INSERT INTO annotation_assignment (candidate_set_id, annotator_id, display_order, state,
+                                   leased_at, lease_expires_at, finished_at)
+SELECT h.set_id, h.annotator_id,
+       (SELECT jsonb_agg(m.candidate_id ORDER BY m.position)
+        FROM annotation_candidatesetmember m WHERE m.candidate_set_id = h.set_id),
+       'submitted', h.at, h.at + interval '1 hour', h.at + interval '1 minute'
+FROM history_slot h ORDER BY h.at;
+
+INSERT INTO annotation_ranking (assignment_id, candidate_set_id, annotator_id, tiers,
+    not_rankable, flags, ratings, rationale, time_spent_seconds, interaction, qc_flags,
+    request_fingerprint, created_at)
+SELECT a.id, a.candidate_set_id, a.annotator_id,
+       (SELECT jsonb_agg(jsonb_build_array(e.value) ORDER BY e.ordinality)
+        FROM jsonb_array_elements(a.display_order) WITH ORDINALITY e),
+       false, '{}', '{}', '', 20.0, '{"moves": 2}', '[]', '', a.finished_at
+FROM annotation_assignment a JOIN history_slot h
+  ON h.set_id = a.candidate_set_id AND h.annotator_id = a.annotator_id;
+
+UPDATE annotation_candidateset s SET state = 'complete', completed_at = h.at + interval '1 minute'
+FROM (SELECT set_id, max(at) AS at FROM history_slot GROUP BY set_id) h WHERE s.id = h.set_id;
+"""
+
 # What must hold after any amount of concurrent next-task/submit/skip (issue #2's invariants).
 CHECK_SQL = {
     "sets with more rankings than the overlap": """
@@ -124,8 +165,11 @@ def bench_env(database_url: str) -> dict[str, str]:
     }
 
 
-def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tuple[int, list]:
-    """Create and seed the scratch database; return the project id and the annotators' tokens."""
+def prepare(
+    database_url: str, admin_url: str, annotators: int, sets: int, history: int = 0
+) -> tuple[int, list]:
+    """Create and seed the scratch database (``history`` of the sets already done); return the
+    project id and the annotators' tokens."""
     admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     admin_sql(admin_url, f"CREATE DATABASE {DB_NAME}")
     env = bench_env(database_url)
@@ -148,6 +192,8 @@ def prepare(database_url: str, admin_url: str, annotators: int, sets: int) -> tu
     project, tokens = int(rows[0][1]), [value for kind, value in rows if kind == "token"]
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(SEED_SQL, {"project": project, "sets": sets, "k": K, "state": "open"})
+        if history:
+            cur.execute(HISTORY_SQL, {"project": project, "history": history, "overlap": OVERLAP})
     conn = psycopg2.connect(database_url)
     conn.autocommit = True  # VACUUM cannot run in a transaction
     try:
@@ -504,21 +550,29 @@ def rate(stats: Stats, endpoints: tuple[str, ...]) -> float:
     return sum(len(stats.latencies.get(e, [])) for e in endpoints) / stats.seconds
 
 
-def check_database(database_url: str, project: int) -> dict[str, int]:
+def done_so_far(database_url: str, project: int) -> dict[str, int]:
+    """Rankings in the database, and the project's complete sets."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        found = {}
-        for name, sql in CHECK_SQL.items():
-            cur.execute(sql)
-            found[name] = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM annotation_ranking")
-        found["rankings stored"] = cur.fetchone()[0]
+        rankings = cur.fetchone()[0]
         cur.execute(
             "SELECT count(*) FROM annotation_candidateset WHERE project_id = %s "
             "AND state = 'complete'",
             [project],
         )
-        found["sets complete"] = cur.fetchone()[0]
-    return found
+        return {"rankings stored": rankings, "sets complete": cur.fetchone()[0]}
+
+
+def check_database(database_url: str, project: int, before: dict[str, int]) -> dict[str, int]:
+    """The invariants over every row, and what the run added (``before``: `done_so_far` as
+    seeded)."""
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        found = {}
+        for name, sql in CHECK_SQL.items():
+            cur.execute(sql)
+            found[name] = cur.fetchone()[0]
+    after = done_so_far(database_url, project)
+    return found | {f"{name} by the run": after[name] - before[name] for name in after}
 
 
 def main() -> None:
@@ -533,6 +587,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="saturated rounds (bare, api)")
     parser.add_argument("--sets", type=int, default=20_000)
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="of the sets, how many are already done (ranked by the bench's annotators)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
@@ -548,9 +608,13 @@ def main() -> None:
     access_log.unlink(missing_ok=True)
 
     started = time.perf_counter()
-    project, tokens = prepare(database_url, admin_url, args.annotators, args.sets)
+    project, tokens = prepare(
+        database_url, admin_url, args.annotators, args.sets, history=args.history
+    )
+    seeded = done_so_far(database_url, project)
     print(
-        f"seeded {args.sets} sets (K={K}, overlap {OVERLAP}) and {len(tokens)} annotators "
+        f"seeded {args.sets} sets (K={K}, overlap {OVERLAP}; {seeded['sets complete']} done, "
+        f"{seeded['rankings stored']} rankings) and {len(tokens)} annotators "
         f"in {time.perf_counter() - started:.1f} s"
     )
     load_before = os.getloadavg()
@@ -563,7 +627,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     load_after = os.getloadavg()
-    found = check_database(database_url, project)
+    found = check_database(database_url, project, seeded)
     if not args.keep:
         admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
@@ -645,7 +709,7 @@ def main() -> None:
     failed = (
         errors
         or over
-        or found["rankings stored"] != stored
+        or found["rankings stored by the run"] != stored
         or max(p99s.values(), default=0) >= P99_GOAL_MS
         or ratio < THROUGHPUT_RATIO_GOAL
     )
