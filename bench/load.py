@@ -7,9 +7,9 @@ with a bare view on the same server as the baseline, in the same run.
 
 Builds a scratch database ``flywheel_bench_load`` (K = 4, overlap 3, ``--sets`` open sets,
 ``--annotators`` annotator accounts with tokens; with ``--history N`` the N oldest sets are
-already done, each ranked by three of those annotators, as late in a project), serves it with gunicorn on 127.0.0.1:8767 and
-drives it from one asyncio + httpx process, one coroutine and one keep-alive connection per
-annotator (a browser tab's):
+already done, each ranked by three of those annotators, as late in a project), serves it with
+gunicorn on 127.0.0.1:8767 and drives it from one asyncio + httpx process, one coroutine and one
+keep-alive connection per annotator (a browser tab's):
 
 1. paced (``--seconds``): each annotator loops next-task → ranks for ``--think``…2×``--think``
    seconds (default 3–6 s: QC's ``too_fast`` floor is 3 s, so no honest person is faster) →
