@@ -86,6 +86,9 @@ def _heartbeat(run_id: int, hooks: DatabaseHooks, stop: threading.Event) -> None
             hooks.cancelled = run_heartbeat(run_id=run_id) or hooks.cancelled
         except Exception:  # noqa: BLE001 — a missed beat is retried; the run goes on
             logger.exception("heartbeat failed")
+            # Django does not replace a broken connection by itself: without this every later
+            # beat would fail on it, and a run still training would look dead to the sweep.
+            connection.close()
     connection.close()
 
 

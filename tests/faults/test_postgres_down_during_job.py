@@ -1,15 +1,21 @@
-"""PostgreSQL unreachable from a worker in the middle of a generation job, with a real Celery
-worker on a real Redis broker: the worker's connection is cut and new connections refused for a
-few seconds, then the database comes back. The job must neither be lost nor stay "running": the
-periodic sweep (``training.tasks.recover_stalled_work``, sent by name as celery beat sends it)
-finds its heartbeat stale and sends it again, the same worker process resumes it on a fresh
-connection, and every prompt ends with exactly one candidate set.
+"""PostgreSQL unreachable from a worker in the middle of a job, with a real Celery worker on a
+real Redis broker: the worker's connections (and the training process's) are cut and new ones
+refused for a few seconds, then the database comes back. The job must neither be lost nor stay
+"running": the periodic sweep (``training.tasks.recover_stalled_work``, sent by name as celery
+beat sends it) finds its heartbeat stale and sends it again, and the same worker process resumes
+it on fresh connections: a generation job ends with exactly one candidate set per prompt, a
+training run resumes from its last checkpoint and registers one model.
 
 The outage is made in PostgreSQL itself, for the test's database only: ``ALTER DATABASE …
 ALLOW_CONNECTIONS false`` refuses new connections and ``pg_terminate_backend`` cuts the open
 ones (the worker sees "terminating connection", then "database … is not currently accepting
 connections", as in a restart). The shared server keeps serving every other test process, and
-this test's own connection, opened before, stays up to watch. Nothing is mocked."""
+this test's own connection, opened before, stays up to watch. Nothing is mocked.
+
+Two smaller tests pin what the recovery rests on: an attempt that loses the database stops its
+training process (else it would train beside the resumed attempt), and the training process's
+heartbeat thread replaces a connection that was cut (else a run still training would look dead
+to the sweep)."""
 
 from __future__ import annotations
 
@@ -23,10 +29,11 @@ from django.db import connection
 from annotation.models import Candidate, CandidateSet
 from annotation.services.imports import prompts_import
 from flywheel.celery import app
-from training.models import GenerationJob, JobStatus
+from training.models import GenerationJob, JobStatus, ModelVersion, RunMetric, TrainingRun
 from training.services.generation import generation_job_create
+from training.services.runs import training_run_create
 
-from .conftest import wait_for
+from .conftest import QUICK, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,6 +75,47 @@ def reopen(admin, database: str) -> None:
         cur.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
 
 
+def outage(seconds: float, watch):
+    """Cut the test database off from everyone but this test for ``seconds``; what ``watch()``
+    returned at the end of the outage (read on this test's own connection)."""
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (own_pid,) = cur.fetchone()
+    admin = _admin_connection()
+    try:
+        assert cut_off(admin, database, own_pid) >= 1  # at least the worker's connection
+        time.sleep(seconds)
+        return watch()
+    finally:
+        reopen(admin, database)
+        admin.close()
+
+
+def swept_until_finished(model, pk: int, timeout: float = 180):
+    """Send the recovery sweep every second, as celery beat does every 30 s, until the job
+    finishes; the finished row."""
+
+    def finished():
+        app.send_task("training.tasks.recover_stalled_work")
+        time.sleep(1)
+        row = model.objects.get(pk=pk)
+        return row if row.status not in (JobStatus.QUEUED, JobStatus.RUNNING) else None
+
+    return wait_for(finished, f"{model.__name__} {pk} to finish", timeout=timeout)
+
+
+def stalled(model, pk: int):
+    """Wait until the job is still "running" with a stale heartbeat: its attempt died."""
+    return wait_for(
+        lambda: model.objects.filter(
+            pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=time_ago(STALL_SECONDS + 1)
+        ).first(),
+        "the cut-off attempt's heartbeat to go stale",
+        timeout=60,
+    )
+
+
 @pytest.mark.slow
 def test_a_generation_job_cut_off_from_postgres_is_resumed_once_it_is_back(
     celery_workers, make_project, sft_policy, tinyworld
@@ -87,41 +135,16 @@ def test_a_generation_job_cut_off_from_postgres_is_resumed_once_it_is_back(
     )
     wait_for(lambda: GenerationJob.objects.get(pk=job.pk).done >= 8, "8 prompts generated")
 
-    database = connection.settings_dict["NAME"]
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (own_pid,) = cur.fetchone()
-    admin = _admin_connection()
-    try:
-        assert cut_off(admin, database, own_pid) >= 1  # the worker's connection
-        time.sleep(OUTAGE_SECONDS)
-        during = GenerationJob.objects.get(pk=job.pk)
-    finally:
-        reopen(admin, database)
-        admin.close()
+    during = outage(OUTAGE_SECONDS, lambda: GenerationJob.objects.get(pk=job.pk))
     assert during.status == JobStatus.RUNNING and during.done < PROMPTS, "cut off too late"
     written = set(CandidateSet.objects.filter(members__candidate__generation_job=job))
 
     # The attempt died on its next write: the job stays "running" and its heartbeat goes stale
     # (its failure could not be recorded either: the database was gone).
-    stalled = wait_for(
-        lambda: GenerationJob.objects.filter(
-            pk=job.pk,
-            status=JobStatus.RUNNING,
-            heartbeat_at__lt=time_ago(STALL_SECONDS + 1),
-        ).first(),
-        "the cut-off attempt's heartbeat to go stale",
-        timeout=60,
-    )
-    assert stalled.attempts == 1 and stalled.done == during.done
+    died = stalled(GenerationJob, job.pk)
+    assert died.attempts == 1 and died.done == during.done
 
-    def resumed():
-        app.send_task("training.tasks.recover_stalled_work")  # what celery beat sends
-        time.sleep(1)
-        row = GenerationJob.objects.get(pk=job.pk)
-        return row if row.status not in (JobStatus.QUEUED, JobStatus.RUNNING) else None
-
-    job = wait_for(resumed, "the resumed job", timeout=180)
+    job = swept_until_finished(GenerationJob, job.pk)
     assert worker.poll() is None, "the worker process died with its connection"
     assert (job.status, job.attempts, job.done) == (JobStatus.SUCCEEDED, 2, PROMPTS), job.error
     sets = CandidateSet.objects.filter(members__candidate__generation_job=job).distinct()
@@ -136,9 +159,129 @@ def test_a_generation_job_cut_off_from_postgres_is_resumed_once_it_is_back(
     )
 
 
+@pytest.mark.slow
+def test_a_training_run_cut_off_from_postgres_resumes_from_its_checkpoint(
+    celery_workers, ranked_project, sft_policy
+):
+    celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(STALL_SECONDS)
+    worker = celery_workers.start()
+    steps = 200
+    run = training_run_create(
+        kind="sft",
+        dataset=ranked_project.snapshot,
+        base_model=sft_policy,
+        config=QUICK | {"max_steps": steps, "save_steps": 5},
+    )
+    wait_for(lambda: TrainingRun.objects.get(pk=run.pk).step >= 10, "10 training steps")
+
+    during = outage(OUTAGE_SECONDS, lambda: TrainingRun.objects.get(pk=run.pk))
+    assert during.status == JobStatus.RUNNING and during.step < steps, "cut off too late"
+    died = stalled(TrainingRun, run.pk)
+    assert died.attempts == 1
+
+    run = swept_until_finished(TrainingRun, run.pk, timeout=300)
+    assert worker.poll() is None, "the worker process died with its connection"
+    assert (run.status, run.attempts) == (JobStatus.SUCCEEDED, 2), run.error
+    assert run.resumed_from_step is not None and 5 <= run.resumed_from_step <= died.step
+    assert ModelVersion.objects.filter(produced_by=run).count() == 1
+    assert max(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == steps
+    print(
+        f"training: cut off from PostgreSQL at step {during.step}/{steps}; resumed on attempt "
+        f"2 from step {run.resumed_from_step}, one model registered"
+    )
+
+
 def time_ago(seconds: float):
     from datetime import timedelta
 
     from django.utils import timezone
 
     return timezone.now() - timedelta(seconds=seconds)
+
+
+@pytest.mark.slow
+def test_an_attempt_that_loses_postgres_stops_its_training_process(
+    ranked_project, sft_policy, settings, tmp_path, monkeypatch
+):
+    """The worker side of a run (``execute_run_process``, called here in-process) fails to
+    write the log tail once training has begun, as it does when PostgreSQL goes away; the
+    training process must not outlive the attempt, or it would train beside the attempt that
+    resumes the run. The failing write is the one thing faked (the training process itself
+    keeps a working database, so without the kill it would go on to the end)."""
+    import psutil
+    from django.db.utils import OperationalError
+
+    from training.services import jobs
+
+    settings.FLYWHEEL_MODELS_DIR = tmp_path / "models"
+    run = training_run_create(
+        kind="sft",
+        dataset=ranked_project.snapshot,
+        base_model=sft_policy,
+        config=QUICK | {"max_steps": 400, "save_steps": 1000},
+    )
+
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(jobs.runs, "run_append_log", lost)
+    started = []
+    popen = jobs.subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", recorded)
+    with pytest.raises(OperationalError):
+        jobs.execute_run_process(run_id=run.pk)
+    (process,) = started
+    assert process.poll() is not None, "the training process outlived its attempt"
+    assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() in (
+        psutil.STATUS_ZOMBIE,
+        psutil.STATUS_DEAD,
+    )
+    row = TrainingRun.objects.get(pk=run.pk)
+    assert row.status == JobStatus.RUNNING and row.step < 400  # left for the sweep
+
+
+def test_a_training_heartbeat_whose_connection_is_cut_reconnects(
+    ranked_project, sft_policy, monkeypatch
+):
+    """The training process's heartbeat thread, its PostgreSQL connection terminated: the next
+    beats must open a new one. (Django never replaces a broken connection by itself; a thread
+    that kept failing on it would let a run that is still training look dead to the sweep, which
+    would then start a second attempt beside it.)"""
+    import threading
+
+    from training.runner import DatabaseHooks, _heartbeat
+
+    monkeypatch.setattr("training.services.runs.STALL_SECONDS", 2)  # a beat every 0.5 s
+    run = training_run_create(
+        kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config=QUICK
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, heartbeat_at=None)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(run.pk, DatabaseHooks(run.pk), stop))
+    beat.start()
+    try:
+        wait_for(lambda: TrainingRun.objects.get(pk=run.pk).heartbeat_at, "a first beat", 10)
+        database = connection.settings_dict["NAME"]
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            (own_pid,) = cur.fetchone()
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> %s",
+                [database, own_pid],
+            )
+            assert cur.fetchone()[0] == 1  # the heartbeat thread's connection
+        cut = time_ago(0)
+        wait_for(
+            lambda: TrainingRun.objects.filter(pk=run.pk, heartbeat_at__gt=cut).exists(),
+            "a beat after the connection was cut",
+            timeout=10,
+        )
+    finally:
+        stop.set()
+        beat.join(30)

@@ -115,12 +115,20 @@ def execute_run_process(*, run_id: int) -> str:
     )
     tail = collections.deque(maxlen=400)
     pending: list[str] = []
-    for line in process.stdout:
-        tail.append(line)
-        pending.append(line)
-        if len(pending) >= LOG_FLUSH_LINES:
-            runs.run_append_log(run_id=run_id, text="".join(pending))
-            pending = []
+    try:
+        for line in process.stdout:
+            tail.append(line)
+            pending.append(line)
+            if len(pending) >= LOG_FLUSH_LINES:
+                runs.run_append_log(run_id=run_id, text="".join(pending))
+                pending = []
+    except BaseException:
+        # This attempt is over (PostgreSQL gone, say): the run stays "running" until its
+        # heartbeat is stale and the sweep resumes it, so a training process left behind would
+        # train beside the resumed one.
+        process.kill()
+        process.wait()
+        raise
     code = process.wait()
     if pending:
         runs.run_append_log(run_id=run_id, text="".join(pending))
