@@ -30,7 +30,14 @@ def wait_for(predicate, what: str, timeout: float = ROUND_TIMEOUT, poll: float =
 
 
 def annotate(live_server, project) -> int:
-    annotators = sim_annotators(n=3, password="tiny-world-loop-7319")
+    """Rank every open set over HTTP. One simulated annotator: with several, which of them
+    ranks which set (and so each judgement's noise) depends on thread scheduling, and a round's
+    outcome moved with it (PPO's round-1 well-formed rate fell below 0.8 in one CI run of
+    eight); with one the data, and the round, are the same in every run (two runs of each test
+    here: PPO SFT 0.297 → 0.948 → 0.971 and DPO 0.297 → 0.942 → 0.936 both times). Concurrent
+    annotators are covered by tests/training/test_simulate_annotators.py and the concurrency
+    tests."""
+    annotators = sim_annotators(n=1, password="tiny-world-loop-7319")
     sim_accounts_ensure(annotators=annotators)
     summary = simulate(live_server.url, project.pk, annotators=annotators, noise=0.1, seed=0)
     assert summary.errors == 0 and not summary.failures, summary.table()
