@@ -9,7 +9,8 @@ Next-task runs in the database, as one call of ``flywheel_next_task`` (migration
 SQL; issue #7: as separate statements it cost six round trips more). It first takes the best set
 whose row no one else holds (``SELECT … FOR UPDATE SKIP LOCKED``), so a hundred annotators asking
 at once spread over the open sets instead of queueing on one row. The best set is the fullest,
-then the oldest, of the CANDIDATE_WINDOW oldest sets open to the caller: finished sets are worth
+then the oldest, of the ``FLYWHEEL_NEXT_TASK_WINDOW`` oldest sets open to the caller (a setting:
+four times the calls the web tier runs at once, at least 32): finished sets are worth
 more than many half-annotated ones, and ranking only a window makes a call cost the same
 whatever the backlog (counting the slots of every open set took 20 ms per 5,000 open sets).
 When that pass finds nothing, the sets still open to the caller may only be locked at this
@@ -31,6 +32,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import Q, Subquery
@@ -45,9 +47,6 @@ from ..models import Assignment, CandidateSet, Project
 # How many full-on-recount sets one call may pass over before giving up (they are rare: each is
 # a set that filled up between the candidate query and the lock).
 MAX_PASSED_OVER = 50
-# How many of the oldest open sets next-task ranks by fullness: well above
-# the number of next-task calls a server runs at once, which SKIP LOCKED spreads over it.
-CANDIDATE_WINDOW = 100
 _random = random.SystemRandom().random
 
 
@@ -92,7 +91,7 @@ def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
         "annotator": annotator.pk,
         "now": now,
         "gold_draw": _random(),
-        "window": CANDIDATE_WINDOW,
+        "window": settings.FLYWHEEL_NEXT_TASK_WINDOW,
         "max_passed_over": MAX_PASSED_OVER,
         "passed_over": [],
     }

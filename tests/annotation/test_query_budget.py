@@ -9,10 +9,10 @@ statement that must follow it."""
 import uuid
 
 import pytest
+from django.conf import settings
 
 from annotation.enums import CandidateSetState, Role
 from annotation.models import CandidateSet
-from annotation.services.assignments import CANDIDATE_WINDOW
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def submit(client, task):
 def busy_project(client_for, make_project, make_sets):
     """More open sets than next-task ranks at once, some started and some finished by others."""
     project = make_project(k=4, annotations_per_set=2)
-    make_sets(project, CANDIDATE_WINDOW + 20)
+    make_sets(project, settings.FLYWHEEL_NEXT_TASK_WINDOW + 20)
     for _ in range(3):
         other = client_for(Role.ANNOTATOR)
         for _ in range(2):
