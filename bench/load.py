@@ -27,7 +27,8 @@ postmaster has reaped; run it with no other PostgreSQL work on the machine) is r
 phase is reported as CPU ms per request of each. The client shares the two cores (about 1 ms
 of CPU per bare-view request and 1.5 ms per next-task or submit), so the measured ratio lies
 between the server's own cost ratio (bare view CPU / next-task + submit CPU, printed beside it)
-and 1.
+and 1. On a virtual machine the CPU the hypervisor gave to other machines during each phase
+(steal) is printed too: tail latency in a phase with steal is the neighbours' as much as ours.
 
 The server runs gthread workers (2 × 4 threads by default) rather than sync ones: a sync worker
 closes the connection after every response, so a hundred clients reconnect for every request
@@ -172,6 +173,8 @@ def prepare(
     project id and the annotators' tokens."""
     admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     admin_sql(admin_url, f"CREATE DATABASE {DB_NAME}")
+    # WAL fsync times in pg_stat_wal (a superuser setting; the bench's user is one here).
+    admin_sql(admin_url, f"ALTER DATABASE {DB_NAME} SET track_wal_io_timing = on")
     env = bench_env(database_url)
     manage(env, "migrate", "-v0")
     script = (
@@ -204,6 +207,51 @@ def prepare(
     finally:
         conn.close()
     return project, tokens
+
+
+def settle_disk(
+    database_url: str, *, quiet_ms: float = 20.0, window: float = 5.0, timeout: float = 180.0
+) -> tuple[float, float]:
+    """Wait until PostgreSQL's commits are quick again after the seeding: small committed
+    inserts, one after another, until none in the last ``window`` seconds took ``quiet_ms`` or
+    more (or ``timeout``). Returns (seconds waited, slowest commit of the last window, ms).
+
+    A virtual disk can stall fsync for hundreds of milliseconds for a minute after a burst of
+    writes, and the seeding writes over 100 MB: measured here with fdatasync on a scratch file,
+    25 ms at most in 30 s before a 300 MB write and 599 ms (11 stalls over 50 ms) in the 30 s
+    after it. Every commit waits for its WAL to be synced, so such stalls would be counted as
+    next-task and submit latency."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    started = time.monotonic()
+    recent: list[tuple[float, float]] = []  # (when, commit ms)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE bench_settle (x int)")
+            while True:
+                sent = time.perf_counter()
+                cur.execute("INSERT INTO bench_settle VALUES (1)")
+                now = time.monotonic()
+                recent.append((now, (time.perf_counter() - sent) * 1000))
+                recent = [(t, ms) for t, ms in recent if t > now - window]
+                slowest = max(ms for _, ms in recent)
+                if now - started >= window and slowest < quiet_ms or now - started > timeout:
+                    return now - started, slowest
+                time.sleep(0.01)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_settle")
+        conn.close()
+
+
+def wal_syncs(database_url: str) -> tuple[int, float]:
+    """WAL fsyncs so far and the milliseconds they took (``pg_stat_wal``; the times only where
+    ``track_wal_io_timing`` is on, which `main` turns on for the scratch database)."""
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
+        count, spent = cur.fetchone()
+    conn.close()
+    return int(count), float(spent)
 
 
 def start_server(database_url: str, args: argparse.Namespace, access_log: Path) -> subprocess.Popen:
@@ -261,10 +309,11 @@ def _cpu_seconds(process: psutil.Process, *, children: bool = False) -> float:
     return spent
 
 
-def cpu_snapshot(server_pid: int) -> dict[str, float]:
+def cpu_snapshot(server_pid: int, database_url: str) -> dict[str, float]:
     """CPU seconds used so far by the client (this process), gunicorn (master and workers) and
-    PostgreSQL (every ``postgres`` process, with the backends the postmaster has reaped). The
-    differences between two snapshots say where a phase's CPU went."""
+    PostgreSQL (every ``postgres`` process, with the backends the postmaster has reaped), the
+    CPU stolen from the machine, and PostgreSQL's WAL fsyncs. The differences between two
+    snapshots say where a phase's CPU went."""
     server = psutil.Process(server_pid)
     gunicorn = _cpu_seconds(server, children=True) + sum(
         _cpu_seconds(worker) for worker in server.children(recursive=True)
@@ -277,7 +326,15 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
             except psutil.Error:
                 postmaster = False
             postgres += _cpu_seconds(process, children=postmaster)
-    return {"client": time.process_time(), "gunicorn": gunicorn, "postgres": postgres}
+    return {
+        "client": time.process_time(),
+        "gunicorn": gunicorn,
+        "postgres": postgres,
+        # Machine-wide: CPU time the hypervisor gave to other machines while this one's wanted
+        # it. Latency in a phase with steal says more about the neighbours than about Flywheel.
+        "stolen": psutil.cpu_times().steal,
+        **dict(zip(("wal syncs", "wal sync ms"), wal_syncs(database_url), strict=True)),
+    }
 
 
 def cpu_ms_per_request(seconds: dict[str, float], requests: int) -> dict[str, float]:
@@ -445,14 +502,14 @@ def connection() -> httpx.AsyncClient:
 
 
 async def drive(
-    args: argparse.Namespace, project: int, tokens: list[str], server_pid: int
+    args: argparse.Namespace, project: int, tokens: list[str], server_pid: int, database_url: str
 ) -> tuple[dict[str, Stats], dict[str, dict[str, float]], list[tuple[Stats, Stats]]]:
     """Run the phases; return each phase's stats, the CPU each side used in it, and each
     saturated round's (annotators, bare view) stats."""
     cpu: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
     def add_cpu(phase: str, before: dict[str, float]) -> None:
-        for name, value in cpu_snapshot(server_pid).items():
+        for name, value in cpu_snapshot(server_pid, database_url).items():
             cpu[phase][name] += value - before[name]
 
     # One connection per simulated person, kept for the whole run; the bare view's clients
@@ -466,7 +523,7 @@ async def drive(
         await run_bare(clients[:warm], 1)
 
         await marker(clients[0], "paced")
-        before = cpu_snapshot(server_pid)
+        before = cpu_snapshot(server_pid, database_url)
         paced = await run_annotators(clients, tokens, project, args.seconds, args.think)
         add_cpu("paced", before)
 
@@ -474,11 +531,11 @@ async def drive(
         rounds: list[tuple[Stats, Stats]] = []
         for _ in range(args.rounds):
             await marker(clients[0], "saturated-bare")
-            before = cpu_snapshot(server_pid)
+            before = cpu_snapshot(server_pid, database_url)
             bare_round = await run_bare(clients, args.burst_seconds)
             add_cpu("saturated-bare", before)
             await marker(clients[0], "saturated-api")
-            before = cpu_snapshot(server_pid)
+            before = cpu_snapshot(server_pid, database_url)
             api_round = await run_annotators(clients, tokens, project, args.burst_seconds, 0.0)
             add_cpu("saturated-api", before)
             bare.merge(bare_round)
@@ -617,11 +674,13 @@ def main() -> None:
         f"{seeded['rankings stored']} rankings) and {len(tokens)} annotators "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    waited, slowest = settle_disk(database_url)
+    print(f"disk settled in {waited:.0f} s (slowest commit of the last 5 s: {slowest:.1f} ms)")
     load_before = os.getloadavg()
     server = start_server(database_url, args, access_log)
     client_cpu = time.process_time()
     try:
-        results, cpu, rounds = asyncio.run(drive(args, project, tokens, server.pid))
+        results, cpu, rounds = asyncio.run(drive(args, project, tokens, server.pid, database_url))
     finally:
         client_cpu = time.process_time() - client_cpu
         server.send_signal(signal.SIGTERM)
@@ -657,15 +716,20 @@ def main() -> None:
         server_times["saturated-bare"],
     )
     print("\n".join(lines))
-    print("CPU per request (ms; client, gunicorn, PostgreSQL):")
+    print("CPU per request (ms; client, gunicorn, PostgreSQL); CPU stolen; WAL fsyncs:")
     per_request = {}
     for phase in ("paced", "saturated-api", "saturated-bare"):
         requests = sum(len(v) for v in results[phase].latencies.values())
+        stolen = cpu[phase].pop("stolen", 0.0)
+        syncs, sync_ms = cpu[phase].pop("wal syncs", 0), cpu[phase].pop("wal sync ms", 0.0)
         per_request[phase] = spent = cpu_ms_per_request(cpu[phase], requests)
+        capacity = results[phase].seconds * (os.cpu_count() or 1)
         print(
             f"  {phase:<15} "
             + ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
-            + f"; total {sum(spent.values()):.2f} ms per request"
+            + f"; total {sum(spent.values()):.2f} ms per request; stolen {stolen:.2f} s "
+            f"({100 * stolen / capacity:.1f} % of the phase's CPU time); {syncs:.0f} WAL "
+            f"fsyncs, {sync_ms / max(syncs, 1):.2f} ms each on average"
         )
 
     api_rate, bare_rate = rate(api, ("next-task", "submit")), rate(bare, ("health",))
