@@ -198,11 +198,12 @@ FLYWHEEL_MAX_IMPORT_ROWS = env_int("FLYWHEEL_MAX_IMPORT_ROWS", 100_000)
 # next-task ranks by fullness a window of this many of the oldest open sets
 # (annotation.services.assignments): well above the calls the web tier runs at once
 # (FLYWHEEL_WEB_WORKERS × FLYWHEEL_WEB_THREADS, gunicorn.conf.py), which SKIP LOCKED spreads over
-# it. Each set in it costs PostgreSQL a few microseconds on every call (issue #7: 100 sets took
-# 0.38 ms more per call than 20).
+# it. Each set in it costs PostgreSQL a few microseconds per call (issue #7: 100 sets took 0.3 ms
+# more than 32), but a narrower window crowds concurrent calls onto fewer sets: with 32, the
+# load bench's paced submit p99 was 28–72 ms in alternating runs against 19–31 ms with 100.
 FLYWHEEL_NEXT_TASK_WINDOW = env_int(
     "FLYWHEEL_NEXT_TASK_WINDOW",
-    max(32, 4 * env_int("FLYWHEEL_WEB_WORKERS", 2) * env_int("FLYWHEEL_WEB_THREADS", 4)),
+    max(100, 4 * env_int("FLYWHEEL_WEB_WORKERS", 2) * env_int("FLYWHEEL_WEB_THREADS", 4)),
 )
 FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) or "")
 

@@ -10,7 +10,7 @@ SQL; issue #7: as separate statements it cost six round trips more). It first ta
 whose row no one else holds (``SELECT … FOR UPDATE SKIP LOCKED``), so a hundred annotators asking
 at once spread over the open sets instead of queueing on one row. The best set is the fullest,
 then the oldest, of the ``FLYWHEEL_NEXT_TASK_WINDOW`` oldest sets open to the caller (a setting:
-four times the calls the web tier runs at once, at least 32): finished sets are worth
+four times the calls the web tier runs at once, at least 100): finished sets are worth
 more than many half-annotated ones, and ranking only a window makes a call cost the same
 whatever the backlog (counting the slots of every open set took 20 ms per 5,000 open sets).
 When that pass finds nothing, the sets still open to the caller may only be locked at this
