@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from annotation.enums import Role
-from annotation.models import DatasetSnapshot, Project
+from annotation.models import Candidate, CandidateSet, DatasetSnapshot, Project
+from annotation.services.imports import prompts_import
 from tests.annotation.ranking_helpers import good_over_bad_snapshot
 from tests.conftest import CeleryWorkers, _hostname, _point_celery_at
-from training.models import ModelKind, ModelVersion
+from training.models import GenerationJob, JobStatus, ModelKind, ModelVersion
+from training.services.generation import generation_job_create
 from training.services.registry import model_version_register
 
 from .private_servers import PrivateRedis
@@ -121,3 +124,44 @@ def broker_outage(transactional_db, settings, tmp_path) -> Iterator[BrokerOutage
             kill(process)  # a worker may be in a training run the test no longer waits for
         _point_celery_at(app, *saved)
         server.stop()
+
+
+GENERATION_PROMPTS = 48
+
+
+def generation_under_way(celery_workers, project: Project, sft_policy, tinyworld):
+    """A generation job for the first ``GENERATION_PROMPTS`` tiny-world prompts of ``project``
+    on a new worker, 8 prompts in: (worker process, job)."""
+    prompts = tinyworld.train_prompts()[:GENERATION_PROMPTS]
+    prompts_import(
+        project=project, rows=[(n, {"messages": p}) for n, p in enumerate(prompts, start=1)]
+    )
+    worker = celery_workers.start()
+    job = generation_job_create(
+        project=project,
+        model_version=sft_policy,
+        sampling={"batch_size": 4, "max_new_tokens": 48},
+        seed=5,
+    )
+    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).done >= 8, "8 prompts generated")
+    return worker, job
+
+
+def sets_written(job: GenerationJob) -> set[CandidateSet]:
+    return set(CandidateSet.objects.filter(members__candidate__generation_job=job))
+
+
+def assert_resumed_once(job: GenerationJob, written: set[CandidateSet], k: int) -> None:
+    """The job succeeded on its second attempt with one set per prompt, keeping the sets in
+    ``written`` (the first attempt's), not writing them again."""
+    assert (job.status, job.attempts, job.done) == (
+        JobStatus.SUCCEEDED,
+        2,
+        GENERATION_PROMPTS,
+    ), job.error
+    sets = CandidateSet.objects.filter(members__candidate__generation_job=job).distinct()
+    assert job.sets_created + job.prompts_skipped == GENERATION_PROMPTS
+    assert sets.count() == job.sets_created
+    assert set(Counter(sets.values_list("prompt_id", flat=True)).values()) == {1}
+    assert written <= set(sets)  # what the first attempt wrote was kept, not redone
+    assert Candidate.objects.filter(generation_job=job).count() == k * job.sets_created

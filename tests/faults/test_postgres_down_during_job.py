@@ -20,25 +20,30 @@ to the sweep)."""
 from __future__ import annotations
 
 import time
-from collections import Counter
+from datetime import datetime, timedelta
 
 import psycopg2
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from annotation.models import Candidate, CandidateSet
-from annotation.services.imports import prompts_import
 from flywheel.celery import app
 from training.models import GenerationJob, JobStatus, ModelVersion, RunMetric, TrainingRun
-from training.services.generation import generation_job_create
 from training.services.runs import training_run_create
 
-from .conftest import QUICK, wait_for
+from .conftest import (
+    GENERATION_PROMPTS,
+    QUICK,
+    assert_resumed_once,
+    generation_under_way,
+    sets_written,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STALL_SECONDS = 3
-PROMPTS = 48
+PROMPTS = GENERATION_PROMPTS
 OUTAGE_SECONDS = 4
 
 
@@ -57,17 +62,29 @@ def _admin_connection():
     return admin
 
 
+def own_backend_pid() -> int:
+    """The PostgreSQL backend of this test's own connection (kept through an outage)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def terminate_others(cursor, database: str, keep_pid: int) -> int:
+    """Terminate every connection to ``database`` but ``keep_pid``; how many."""
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> %s",
+        [database, keep_pid],
+    )
+    return cursor.fetchone()[0]
+
+
 def cut_off(admin, database: str, keep_pid: int) -> int:
     """Refuse new connections to ``database`` and terminate its open ones but ``keep_pid``;
     how many were terminated."""
     with admin.cursor() as cur:
         cur.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
-        cur.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> %s",
-            [database, keep_pid],
-        )
-        return cur.fetchone()[0]
+        return terminate_others(cur, database, keep_pid)
 
 
 def reopen(admin, database: str) -> None:
@@ -79,9 +96,7 @@ def outage(seconds: float, watch):
     """Cut the test database off from everyone but this test for ``seconds``; what ``watch()``
     returned at the end of the outage (read on this test's own connection)."""
     database = connection.settings_dict["NAME"]
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (own_pid,) = cur.fetchone()
+    own_pid = own_backend_pid()
     admin = _admin_connection()
     try:
         assert cut_off(admin, database, own_pid) >= 1  # at least the worker's connection
@@ -105,6 +120,10 @@ def swept_until_finished(model, pk: int, timeout: float = 180):
     return wait_for(finished, f"{model.__name__} {pk} to finish", timeout=timeout)
 
 
+def time_ago(seconds: float) -> datetime:
+    return timezone.now() - timedelta(seconds=seconds)
+
+
 def stalled(model, pk: int):
     """Wait until the job is still "running" with a stale heartbeat: its attempt died."""
     return wait_for(
@@ -121,23 +140,11 @@ def test_a_generation_job_cut_off_from_postgres_is_resumed_once_it_is_back(
     celery_workers, make_project, sft_policy, tinyworld
 ):
     celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(STALL_SECONDS)
-    project = make_project(k=3)
-    prompts = tinyworld.train_prompts()[:PROMPTS]
-    prompts_import(
-        project=project, rows=[(n, {"messages": p}) for n, p in enumerate(prompts, start=1)]
-    )
-    worker = celery_workers.start()
-    job = generation_job_create(
-        project=project,
-        model_version=sft_policy,
-        sampling={"batch_size": 4, "max_new_tokens": 48},
-        seed=5,
-    )
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).done >= 8, "8 prompts generated")
+    worker, job = generation_under_way(celery_workers, make_project(k=3), sft_policy, tinyworld)
 
     during = outage(OUTAGE_SECONDS, lambda: GenerationJob.objects.get(pk=job.pk))
     assert during.status == JobStatus.RUNNING and during.done < PROMPTS, "cut off too late"
-    written = set(CandidateSet.objects.filter(members__candidate__generation_job=job))
+    written = sets_written(job)
 
     # The attempt died on its next write: the job stays "running" and its heartbeat goes stale
     # (its failure could not be recorded either: the database was gone).
@@ -146,13 +153,7 @@ def test_a_generation_job_cut_off_from_postgres_is_resumed_once_it_is_back(
 
     job = swept_until_finished(GenerationJob, job.pk)
     assert worker.poll() is None, "the worker process died with its connection"
-    assert (job.status, job.attempts, job.done) == (JobStatus.SUCCEEDED, 2, PROMPTS), job.error
-    sets = CandidateSet.objects.filter(members__candidate__generation_job=job).distinct()
-    assert job.sets_created + job.prompts_skipped == PROMPTS
-    assert sets.count() == job.sets_created
-    assert set(Counter(sets.values_list("prompt_id", flat=True)).values()) == {1}
-    assert written <= set(sets)  # what the first attempt wrote was kept, not redone
-    assert Candidate.objects.filter(generation_job=job).count() == 3 * job.sets_created
+    assert_resumed_once(job, written, k=3)
     print(
         f"generation: cut off from PostgreSQL after {during.done}/{PROMPTS} prompts "
         f"({len(written)} sets written); resumed on attempt 2, {job.sets_created} sets in all"
@@ -189,14 +190,6 @@ def test_a_training_run_cut_off_from_postgres_resumes_from_its_checkpoint(
         f"training: cut off from PostgreSQL at step {during.step}/{steps}; resumed on attempt "
         f"2 from step {run.resumed_from_step}, one model registered"
     )
-
-
-def time_ago(seconds: float):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    return timezone.now() - timedelta(seconds=seconds)
 
 
 @pytest.mark.slow
@@ -266,17 +259,10 @@ def test_a_training_heartbeat_whose_connection_is_cut_reconnects(
     beat.start()
     try:
         wait_for(lambda: TrainingRun.objects.get(pk=run.pk).heartbeat_at, "a first beat", 10)
-        database = connection.settings_dict["NAME"]
+        database, own_pid = connection.settings_dict["NAME"], own_backend_pid()
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_backend_pid()")
-            (own_pid,) = cur.fetchone()
-            cur.execute(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> %s",
-                [database, own_pid],
-            )
-            assert cur.fetchone()[0] == 1  # the heartbeat thread's connection
-        cut = time_ago(0)
+            assert terminate_others(cur, database, own_pid) == 1  # the heartbeat thread's
+        cut = timezone.now()
         wait_for(
             lambda: TrainingRun.objects.filter(pk=run.pk, heartbeat_at__gt=cut).exists(),
             "a beat after the connection was cut",

@@ -14,14 +14,12 @@ Training is covered by tests/training/test_runs.py
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import pytest
 import redis
 from django.utils import timezone
 
 from annotation.exports.stream import ExportFilters
-from annotation.models import Candidate, CandidateSet
 from annotation.services.imports import prompts_import
 from annotation.services.snapshots import snapshot_create
 from loop.models import LoopRound, RoundStatus, RoundStep
@@ -33,12 +31,19 @@ from training.models import GenerationJob, JobStatus, ModelKind
 from training.services.generation import generation_job_create, generation_job_execute
 from training.services.registry import model_version_register
 
-from .conftest import kill, wait_for
+from .conftest import (
+    GENERATION_PROMPTS,
+    assert_resumed_once,
+    generation_under_way,
+    kill,
+    sets_written,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STALL_SECONDS = 3
-PROMPTS = 48
+PROMPTS = GENERATION_PROMPTS
 
 
 def finished(model, pk: int):
@@ -51,35 +56,16 @@ def test_a_generation_job_whose_worker_is_killed_resumes_and_writes_each_prompt_
     celery_workers, make_project, make_user, sft_policy, tinyworld
 ):
     celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(STALL_SECONDS)
-    project = make_project(k=3)
-    prompts = tinyworld.train_prompts()[:PROMPTS]
-    prompts_import(
-        project=project, rows=[(n, {"messages": p}) for n, p in enumerate(prompts, start=1)]
-    )
-    first = celery_workers.start()
-    job = generation_job_create(
-        project=project,
-        model_version=sft_policy,
-        sampling={"batch_size": 4, "max_new_tokens": 48},
-        seed=5,
-    )
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).done >= 8, "8 prompts generated")
+    first, job = generation_under_way(celery_workers, make_project(k=3), sft_policy, tinyworld)
     kill(first)
     killed = GenerationJob.objects.get(pk=job.pk)
     assert killed.status == JobStatus.RUNNING and killed.done < PROMPTS, "killed too late"
-    written = set(CandidateSet.objects.filter(members__candidate__generation_job=job))
+    written = sets_written(job)
 
     time.sleep(STALL_SECONDS + 1)  # the heartbeat goes stale
     celery_workers.start()
     job = wait_for(lambda: finished(GenerationJob, job.pk), "the resumed job", timeout=180)
-
-    assert (job.status, job.attempts, job.done) == (JobStatus.SUCCEEDED, 2, PROMPTS), job.error
-    sets = CandidateSet.objects.filter(members__candidate__generation_job=job).distinct()
-    assert job.sets_created + job.prompts_skipped == PROMPTS
-    assert sets.count() == job.sets_created
-    assert set(Counter(sets.values_list("prompt_id", flat=True)).values()) == {1}
-    assert written <= set(sets)  # what the killed attempt wrote was kept, not redone
-    assert Candidate.objects.filter(generation_job=job).count() == 3 * job.sets_created
+    assert_resumed_once(job, written, k=3)
     # The dead worker's message, redelivered after the broker's visibility timeout, is a no-op.
     assert generation_job_execute(job_id=job.pk).startswith("skipped")
     print(
