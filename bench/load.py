@@ -246,7 +246,7 @@ def settle_disk(
 
 def wal_syncs(database_url: str) -> tuple[int, float]:
     """WAL fsyncs so far and the milliseconds they took (``pg_stat_wal``; the times only where
-    ``track_wal_io_timing`` is on, which `main` turns on for the scratch database)."""
+    ``track_wal_io_timing`` is on, which `prepare` turns on for the scratch database)."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
         count, spent = cur.fetchone()
