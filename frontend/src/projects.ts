@@ -1,6 +1,6 @@
 /**
  * The project list from `GET /api/v1/projects/` (limit/offset paginated), and the facts the
- * page shows for each project. Pure functions; components/ProjectList.ts renders them.
+ * page shows for each project. Pure functions; components/projects/ProjectsPage.tsx renders them.
  */
 
 import { errorMessage } from "./apiErrors";

@@ -1,7 +1,7 @@
 /**
  * The Bradley–Terry leaderboard of `GET /api/v1/projects/{id}/leaderboard/?source=rm|human`:
  * its rows in rank order, and the layout of its dot-and-whisker chart (a rating dot per model
- * with its 95 % bootstrap interval as a horizontal bar). Pure; components/Leaderboard.tsx draws it.
+ * with its 95 % bootstrap interval as a horizontal bar). Pure; components/loop/Leaderboard.tsx draws it.
  */
 
 import { linearScale, niceTicks } from "./chart";

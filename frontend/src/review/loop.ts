@@ -2,7 +2,7 @@
  * The feedback loop's rounds: rows of `GET /api/v1/projects/{id}/rounds/` and the detail of
  * `GET /api/v1/rounds/{id}/`, where a round stands in its steps (snapshot → reward → policy →
  * evaluate → generate → AI pre-ranking → done), the evaluation numbers a round reports, and the
- * series the chart across rounds draws. Pure; components/LoopPage.tsx renders them.
+ * series the chart across rounds draws. Pure; components/loop/LoopPage.tsx renders them.
  */
 
 import { type Point, linePath, linearScale } from "./chart";

@@ -1,7 +1,7 @@
 /**
  * The "Start a run" form, built from `GET /api/v1/run-kinds/`: each kind's config fields (the
  * algorithm's frozen dataclass, with type, default and help) become inputs, and only the values
- * changed from the default are sent in `config`. Pure; components/StartRunForm.tsx renders it.
+ * changed from the default are sent in `config`. Pure; components/runs/StartRunForm.tsx renders it.
  */
 
 import { type Obj, asObj, str } from "./resource";

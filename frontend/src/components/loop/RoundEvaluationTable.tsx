@@ -1,0 +1,120 @@
+/** Each round's evaluation: the reward model's held-out accuracy against the length baseline,
+ * the policy before → after (trait rate, mean reward), its win-rate against the policy it
+ * started from, how the AI pre-ranking agreed with the humans, and the time per step. */
+
+import { type LoopRound, type RoundDetail, change, duration, orderedTimings, stepLabel } from "../../review/loop";
+import { fixed, percent } from "../../review/resource";
+
+function rate(value: number | null | undefined): string {
+  return value === null || value === undefined ? "–" : percent(value);
+}
+
+function selectionText(r: LoopRound): string {
+  const s = r.selection;
+  if (!s) return "–";
+  const how = s.method === "uncertainty" ? "least certain" : s.method;
+  const margins =
+    s.meanMarginChosen !== null && s.meanMarginPool !== null
+      ? ` (margin ${fixed(s.meanMarginChosen)} vs ${fixed(s.meanMarginPool)} in the pool)`
+      : "";
+  return `${s.chosen} of ${s.pool}, ${how}${margins}`;
+}
+
+export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[]; details: ReadonlyMap<number, RoundDetail> }) {
+  const newestFirst = [...rounds].sort((a, b) => b.number - a.number);
+  return (
+    <div className="table-wrap" role="region" aria-label="Evaluation of each round" tabIndex={0}>
+      <table className="data-table evaluation-table">
+        <caption className="visually-hidden">Evaluation of each round</caption>
+        <thead>
+          <tr>
+            <th scope="col">Round</th>
+            <th scope="col">RM accuracy (length baseline)</th>
+            <th scope="col">Trait rate base → new</th>
+            <th scope="col">Mean reward base → new</th>
+            <th scope="col">Win-rate vs base (W / L / T)</th>
+            <th scope="col">AI agreement (τ, top choice)</th>
+            <th scope="col">Next prompts</th>
+            <th scope="col">Step timings</th>
+          </tr>
+        </thead>
+        <tbody>
+          {newestFirst.map((r) => {
+            const e = r.evaluation;
+            const ai = details.get(r.id)?.aiAgreement ?? null;
+            const hasOracle = e.policy?.traitRate !== null && e.policy?.traitRate !== undefined;
+            return (
+              <tr key={r.id} data-eval-round={r.number}>
+                <th scope="row">Round {r.number}</th>
+                <td data-col="rm_accuracy">
+                  {e.reward ? (
+                    <>
+                      {rate(e.reward.accuracy)} <span className="hint">({rate(e.reward.lengthBaseline)})</span>
+                      <span className="hint small block">{e.reward.pairs} held-out pairs</span>
+                    </>
+                  ) : (
+                    "–"
+                  )}
+                </td>
+                <td data-col="trait_rate">
+                  {hasOracle ? `${rate(e.basePolicy?.traitRate)} → ${rate(e.policy?.traitRate)}` : "–"}
+                  {hasOracle && e.policy?.wellFormedRate != null && (
+                    <span className="hint small block">
+                      well-formed {rate(e.policy.wellFormedRate)}, on topic {rate(e.policy.relevanceRate)}
+                    </span>
+                  )}
+                </td>
+                <td data-col="mean_reward">
+                  {e.policy ? change(e.basePolicy?.meanReward, e.policy.meanReward) : "–"}
+                  {e.prompts !== null && e.policy && (
+                    <span className="hint small block">
+                      {e.policy.samples} samples, {e.prompts} prompts
+                    </span>
+                  )}
+                </td>
+                <td data-col="win_rate">
+                  {e.winRate ? (
+                    <>
+                      {rate(e.winRate.winRate)}{" "}
+                      <span className="hint">
+                        ({e.winRate.wins} / {e.winRate.losses} / {e.winRate.ties})
+                      </span>
+                    </>
+                  ) : (
+                    "–"
+                  )}
+                </td>
+                <td data-col="ai_agreement">
+                  {ai ? (
+                    <>
+                      τ {fixed(ai.meanTau)}, top {rate(ai.topChoiceAgreement)}
+                      <span className="hint small block">
+                        {ai.rankings} human rankings of {ai.sets} sets
+                      </span>
+                    </>
+                  ) : (
+                    "–"
+                  )}
+                </td>
+                <td data-col="selection">{selectionText(r)}</td>
+                <td data-col="step_seconds">
+                  {Object.keys(r.stepSeconds).length === 0 ? (
+                    "–"
+                  ) : (
+                    <ul className="timings">
+                      {orderedTimings(r.stepSeconds).map(([step, s]) => (
+                        <li key={step} data-step={step}>
+                          {stepLabel(step)} {duration(s)}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
