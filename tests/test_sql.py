@@ -1,18 +1,22 @@
 """``flywheel.sql``: hot-path statements prepared once per database connection, sent together in
-one round trip, with the same answers as the plain statements."""
+one round trip, with the same answers as the plain statements. ``annotation/sql``: the database
+functions the migrations create are the text of its files."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 import psycopg2
 import pytest
 from django.db import DataError, ProgrammingError, connection, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from annotation.models import Project
 from annotation.selectors import project_by_id
+from annotation.sql import sql_text
 from flywheel.sql import Statements, fetch_one
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +150,42 @@ def test_project_by_id_reads_the_model_as_the_orm_does(make_project):
         assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
     assert read.flag_names == ["unsafe"]
     assert project_by_id(project_id=project.pk + 1000) is None
+
+
+NEXT_TASK_FUNCTIONS = {"flywheel_lease", "flywheel_next_task"}
+
+
+def function_bodies(script: str) -> dict[str, str]:
+    """The body (between its dollar quotes) of each ``CREATE … FUNCTION`` in a script."""
+    found = re.finditer(
+        r"CREATE OR REPLACE FUNCTION (?P<name>\w+)\(.*?"
+        r"AS \$(?P<tag>\w*)\$(?P<body>.*?)\$(?P=tag)\$",
+        script,
+        re.DOTALL,
+    )
+    return {match["name"]: match["body"] for match in found}
+
+
+def functions_in_database() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)",
+            [list(NEXT_TASK_FUNCTIONS)],
+        )
+        return dict(cursor.fetchall())
+
+
+def test_the_next_task_functions_in_the_database_are_the_text_of_next_task_sql():
+    in_file = function_bodies(sql_text("next_task"))
+    assert set(in_file) == NEXT_TASK_FUNCTIONS
+    assert functions_in_database() == in_file
+
+
+def test_the_next_task_migration_reverses_and_applies_again():
+    """Inside the test's transaction: PostgreSQL rolls the DROP and CREATE back with it."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("annotation", "0004_ai_suggestion")])
+    assert functions_in_database() == {}
+    executor.loader.build_graph()
+    executor.migrate([("annotation", "0005_next_task_function")])
+    assert functions_in_database() == function_bodies(sql_text("next_task"))

@@ -5,7 +5,7 @@ plus submissions. Every increase of that count happens while holding the set's r
 count is re-read after the lock is taken, because under READ COMMITTED the candidate query's
 snapshot may predate a lease committed a moment ago.
 
-Next-task runs in the database, as one call of ``flywheel_next_task`` (migration 0005 holds its
+Next-task runs in the database, as one call of ``flywheel_next_task`` (sql/next_task.sql holds its
 SQL; issue #7: as separate statements it cost six round trips more). It first takes the best set
 whose row no one else holds (``SELECT … FOR UPDATE SKIP LOCKED``), so a hundred annotators asking
 at once spread over the open sets instead of queueing on one row. The best set is the fullest,
@@ -35,7 +35,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
@@ -50,14 +50,7 @@ MAX_PASSED_OVER = 50
 _random = random.SystemRandom().random
 
 
-def occupying(now: datetime) -> Q:
-    """Assignments that hold one of a set's N slots: submitted, or leased and not expired."""
-    return Q(state=AssignmentState.SUBMITTED) | Q(
-        state=AssignmentState.LEASED, lease_expires_at__gt=now
-    )
-
-
-# Next-task is one call of the database function ``flywheel_next_task`` (migration 0005 holds
+# Next-task is one call of the database function ``flywheel_next_task`` (``next_task.sql`` holds
 # its SQL and the steps above): a round trip, run in autocommit as a transaction of its own.
 _NEXT_TASK = Statements(
     "SELECT * FROM flywheel_next_task(%(project)s, %(annotator)s, %(now)s, %(gold_draw)s, "
