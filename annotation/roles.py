@@ -68,7 +68,7 @@ def ensure_role_groups(*, apps=global_apps, using: str = "default", **kwargs) ->
 
 def remember_role(user: AbstractBaseUser, group_names: Iterable[str]) -> Role | None:
     """Work out the user's role from their group names and keep it on the user object for
-    ``user_role`` (token authentication reads the names with the token, in one query)."""
+    ``user_role``."""
     role: Role | None
     if user.is_superuser:
         role = Role.ADMIN
@@ -85,5 +85,9 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     cached = getattr(user, "_flywheel_role", False)
     if cached is not False:
         return cached
-    # ``groups.all()`` uses a prefetch when present.
-    return remember_role(user, (group.name for group in user.groups.all()))
+    # Token authentication (``flywheel.authentication``) reads the names with the token, in one
+    # query; otherwise ``groups.all()``, which uses a prefetch when present.
+    names = getattr(user, "_group_names", None)
+    if names is None:
+        names = (group.name for group in user.groups.all())
+    return remember_role(user, names)

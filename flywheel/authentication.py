@@ -4,8 +4,9 @@ DRF's ``TokenAuthentication`` reads the token with its user, and every role chec
 (``annotation.permissions``) then read the user's groups: two queries on every API request, and
 building them through the ORM cost more CPU than PostgreSQL spent answering them (0.8 ms against
 0.2 ms). Here the user and the names of their groups come back in one prepared statement
-(``flywheel.sql``), and the role is kept on the user where ``annotation.roles.user_role`` finds
-it (issue #7: next-task and submit are the hot path).
+(``flywheel.sql``), and the names are kept on the user as ``_group_names``, where
+``annotation.roles.user_role`` finds them instead of reading the groups again (issue #7:
+next-task and submit are the hot path). The project package knows groups, not the apps' roles.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
-
-from annotation.roles import remember_role
 
 from .sql import Statements, columns, fetch_one, instance
 
@@ -44,5 +43,5 @@ class TokenWithRoleAuthentication(TokenAuthentication):
         user = instance(get_user_model(), "u", row)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        remember_role(user, row[-1])
+        user._group_names = row[-1]  # type: ignore[attr-defined]
         return user, Token(key=key, user=user)

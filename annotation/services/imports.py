@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import transaction
 
 from flywheel.errors import ApplicationError
-from training.models import ModelVersion
 
 from ..models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from ..validation import (
@@ -106,6 +105,14 @@ def _bulk_create(model, objs: list, progress: Progress | None) -> list:
     return created
 
 
+def _model_version_ids(names: set[str]) -> dict[str, int]:
+    """The ids of the model versions (training's table) that imported candidates name, so that
+    a candidate whose ``model`` is a registered version links to it. Reached through
+    ``Candidate``'s foreign key rather than imported: annotation is the layer below training."""
+    model_version = Candidate._meta.get_field("model_version").related_model
+    return dict(model_version.objects.filter(name__in=names).values_list("name", "pk"))
+
+
 def prompts_import(
     *, project: Project, rows: NumberedRows, progress: Progress | None = None
 ) -> list[Prompt]:
@@ -140,7 +147,7 @@ def candidate_sets_import(
     raise_row_errors(errors, len(rows))
 
     model_names = {c.model for _, r in numbered for c in r.candidates if c.model}
-    models = {m.name: m for m in ModelVersion.objects.filter(name__in=model_names)}
+    model_version_ids = _model_version_ids(model_names)
     with transaction.atomic():
         prompts_by_ext = dict(existing)
         new_prompts: list[Prompt] = []
@@ -167,7 +174,7 @@ def candidate_sets_import(
                 prompt=prompt,
                 text=cand.text,
                 model_name=cand.model,
-                model_version=models.get(cand.model),
+                model_version_id=model_version_ids.get(cand.model),
             )
             for prompt, (_, row) in zip(row_prompts, numbered, strict=True)
             for cand in row.candidates
