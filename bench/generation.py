@@ -97,9 +97,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from annotation.models import Project, Prompt
+    from tinyworld.model import build_tiny_model
     from training.generation import HFBackend
     from training.models import GenerationJob, ModelKind, ModelVersion
-    from training.tinyworld.model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="flywheel-bench-generation-"))
     rng = random.Random(0)

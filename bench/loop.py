@@ -140,7 +140,7 @@ def main() -> None:
 
 def _policy_config(kind: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from loop.presets import TINYWORLD_POLICY_CONFIGS
+    from tinyworld.presets import TINYWORLD_POLICY_CONFIGS
 
     return TINYWORLD_POLICY_CONFIGS[kind]
 

@@ -191,7 +191,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from training.tinyworld.model import build_tiny_model
+    from tinyworld.model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="flywheel-bench-training-"))
     texts = [sentence(random.Random(i), 20) for i in range(300)]

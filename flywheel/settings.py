@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "annotation",
     "training",
     "loop",
+    "tinyworld",  # demo and test material: its management commands (DESIGN.md, "The tiny world")
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,12 @@ FLYWHEEL_NEXT_TASK_WINDOW = env_int(
     max(100, 4 * env_int("FLYWHEEL_WEB_WORKERS", 2) * env_int("FLYWHEEL_WEB_THREADS", 4)),
 )
 FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) or "")
+# A loop's oracle (`Loop.oracle`) → the dotted path of a function
+# `(prompts, samples per prompt) -> {"trait_rate", "well_formed_rate", "relevance_rate"}` that
+# scores a policy's evaluation samples by a rule no policy can fake. The product names only the
+# path; it never imports the tiny world (loop.services.evaluation resolves it when a round is
+# evaluated).
+FLYWHEEL_ORACLES = {"tinyworld": "tinyworld.oracle.trait_rates"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

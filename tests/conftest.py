@@ -236,7 +236,7 @@ def tinyworld(tmp_path_factory: pytest.TempPathFactory):
     import os
     from pathlib import Path
 
-    from training.tinyworld.build import build_tinyworld
+    from tinyworld.build import build_tinyworld
 
     var = os.environ.get("FLYWHEEL_VAR_DIR")
     root = Path(var) / "tinyworld" if var else tmp_path_factory.mktemp("tinyworld")

@@ -42,9 +42,10 @@ TINYWORLD_VERSION = 1
 # that a cache hit imports no torch; a test fails when the two disagree.
 MODEL_BUILD_VERSION = 1
 MANIFEST_FILE = "tinyworld.json"
-# Intra-op threads while building (see `evaluate.torch_threads`): measured 170 s for the build with
-# 2 threads vs 42 s with 1 under the same background load on 2 cores. One thread also makes the
-# float reductions, and so the built weights, the same whatever the machine's core count.
+# Intra-op threads while building (see `training.generation.torch_threads`): measured 170 s for
+# the build with 2 threads vs 42 s with 1 under the same background load on 2 cores. One thread
+# also makes the float reductions, and so the built weights, the same whatever the machine's core
+# count.
 BUILD_THREADS = 1
 
 
@@ -102,7 +103,7 @@ def build_tinyworld(
         # Another process may have finished the same build while this one waited for the lock.
         if not force and (world := _load(root, fingerprint)) is not None:
             return world
-        from .evaluate import torch_threads  # imports torch: only when building
+        from training.generation import torch_threads  # imports torch: only when building
 
         with torch_threads(BUILD_THREADS):
             _build(root, seed, params, fingerprint, force=force)
@@ -172,7 +173,6 @@ def _build(
         heldout,
         samples_per_prompt=params.eval_samples_per_prompt,
         max_new_tokens=params.eval_max_new_tokens,
-        temperature=1.0,
         seed=seed,
     )
     build_seconds = time.perf_counter() - started

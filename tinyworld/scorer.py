@@ -128,12 +128,3 @@ def simulated_preference_pairs(
                 }
             )
     return rows
-
-
-def length_baseline_accuracy(pairs: Sequence[tuple[str, str]]) -> float:
-    """How often "the longer response is better" agrees with (chosen, rejected) pairs; equal
-    lengths count half. A rule that is not about length scores ≈ 0.5 here."""
-    if not pairs:
-        raise ValueError("no pairs")
-    hits = sum(1.0 if len(c) > len(r) else 0.5 if len(c) == len(r) else 0.0 for c, r in pairs)
-    return hits / len(pairs)

@@ -26,7 +26,8 @@ is read at the end), with a warning.
 Judging by an RM is not judging by people: Gao et al. (2023, "Scaling Laws for Reward Model
 Overoptimization") show a policy optimised against an RM can gain RM score while losing on the
 gold preference, so the RM win rate of a policy trained on that same RM is an optimistic number;
-the tiny world's hidden rule (``training.tinyworld.evaluate``) is the check no policy can fake.
+an oracle such as the tiny world's hidden rule (``settings.FLYWHEEL_ORACLES``) is the check no
+policy can fake.
 An RM scores each response on its own, so unlike an LLM judge it has no position bias and no
 order swapping is needed (RLHF-NOTES, "Evaluation").
 """
@@ -41,8 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotation.preference.leaderboard import Comparison
-from training.tinyworld.scorer import length_baseline_accuracy
-from training.tinyworld.world import Messages
 
 if TYPE_CHECKING:
     import torch
@@ -50,6 +49,8 @@ if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,10 @@ def reward_scores(
     (ties in :func:`score_tiers` are exact); the rest are batched by length to waste little on
     padding. Batching changes nothing but float rounding (< 1e-5 on the tiny model): right
     padding is invisible to the causal attention of the real tokens. ``cpu_threads`` intra-op
-    threads while scoring (None: torch's setting; see ``torch_threads``)."""
+    threads while scoring (None: torch's setting; see ``training.generation.torch_threads``)."""
     import torch
 
-    from training.tinyworld.evaluate import torch_threads
+    from training.generation import torch_threads
 
     if len(prompts) != len(responses):
         raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses.")
@@ -186,6 +187,15 @@ def reward_scores(
             for i, value in zip(batch, logits[:, 0].float().tolist(), strict=True):
                 values[i] = value
     return [values[i] for i in row_of]
+
+
+def length_baseline_accuracy(pairs: Sequence[tuple[str, str]]) -> float:
+    """How often "the longer response is better" agrees with (chosen, rejected) pairs; equal
+    lengths count half. A rule that is not about length scores ≈ 0.5 here."""
+    if not pairs:
+        raise ValueError("no pairs")
+    hits = sum(1.0 if len(c) > len(r) else 0.5 if len(c) == len(r) else 0.0 for c, r in pairs)
+    return hits / len(pairs)
 
 
 def accuracy_from_scores(
@@ -338,29 +348,29 @@ def sample_responses(
     *,
     samples_per_prompt: int = 1,
     max_new_tokens: int = 64,
-    temperature: float = 1.0,
+    sampling: Mapping[str, float] | None = None,
     seed: int = 0,
     cpu_threads: int | None = 1,
+    batch_size: int = 128,
 ) -> list[str]:
     """Samples of the policy saved at ``policy_dir``, prompt-major (``samples_per_prompt`` per
-    prompt), by the tiny world's sampler (``generate_responses``: chat template, seeded on a
-    private RNG stream, plain ancestral sampling)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    prompt), by the sampler generation jobs use (``training.generation``: its Hugging Face
+    backend, ``sample_chat`` with ``SAMPLER_DEFAULTS`` overridden by ``sampling``), seeded on a
+    private RNG stream, ``batch_size`` rows per ``generate`` call. Never vLLM: an evaluation loads
+    several policies in one process."""
+    from training.generation import HFBackend, sample_chat, torch_threads
 
-    from training.tinyworld.evaluate import generate_responses, torch_threads
-
-    tokenizer = AutoTokenizer.from_pretrained(policy_dir)
-    model = AutoModelForCausalLM.from_pretrained(policy_dir, dtype=torch.float32).eval()
+    backend = HFBackend.load(str(policy_dir))
     with torch_threads(cpu_threads) if cpu_threads else nullcontext():
-        texts, _ = generate_responses(
-            model,
-            tokenizer,
+        texts, _ = sample_chat(
+            backend.model,
+            backend.tokenizer,
             prompts,
-            samples_per_prompt=samples_per_prompt,
+            n=samples_per_prompt,
             max_new_tokens=max_new_tokens,
-            temperature=temperature,
+            sampling=sampling,
             seed=seed,
+            batch_size=batch_size,
         )
     return [text for row in texts for text in row]
 
@@ -373,7 +383,7 @@ def rm_judge_policies(
     prompt_ids: Sequence[Hashable] | None = None,
     samples_per_prompt: int = 1,
     max_new_tokens: int = 64,
-    temperature: float = 1.0,
+    sampling: Mapping[str, float] | None = None,
     seed: int = 0,
     batch_size: int = 64,
     cpu_threads: int | None = 1,
@@ -399,7 +409,7 @@ def rm_judge_policies(
             prompts,
             samples_per_prompt=samples_per_prompt,
             max_new_tokens=max_new_tokens,
-            temperature=temperature,
+            sampling=sampling,
             seed=seed,
             cpu_threads=cpu_threads,
         )

@@ -1,9 +1,12 @@
-"""Sampling K candidates per prompt from a model directory (worker only: imports torch).
+"""Sampling from a model directory: K candidates per prompt for a generation job, and the one
+sampler that evaluation (``training.evaluation.sample_responses``) and the tiny world use too
+(worker only: imports torch).
 
-Backends: Hugging Face ``generate`` (batched, left-padded, the model's chat template), or vLLM
-when it is installed and a GPU is present (GPU nodes). Identical samples of one prompt are
-de-duplicated and re-drawn; a prompt that still lacks K distinct non-empty responses after
-``MAX_REDRAWS`` is skipped and counted.
+Backends: Hugging Face ``generate`` (:func:`sample_chat`: batched, left-padded, the model's chat
+template), or vLLM when it is installed and a GPU is present (GPU nodes). Both sample with
+:data:`SAMPLER_DEFAULTS` unless told otherwise. Identical samples of one prompt are de-duplicated
+and re-drawn; a prompt that still lacks K distinct non-empty responses after ``MAX_REDRAWS`` is
+skipped and counted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +25,104 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 logger = logging.getLogger(__name__)
 MAX_REDRAWS = 3
 Messages = list[dict[str, str]]
+
+# Plain ancestral sampling from the policy's whole distribution, for every sampler here: the
+# candidates annotators rank and the samples an evaluation scores are then draws from the policy
+# itself, which on-policy preference data and an honest trait rate both need. top_k 0 (off) is a
+# choice, not an accident: left unset, Hugging Face ``generate`` fell back to the model's
+# ``generation_config`` (transformers' default top_k 50, or a model's own, e.g. 20) while vLLM
+# applies no top-k, so one job sampled different distributions on CPU and GPU nodes; and the tiny
+# world's trait rates were measured with the full distribution. Temperature and top_p agree with
+# the generation job defaults (``training.services.generation.SAMPLING_DEFAULTS``).
+SAMPLER_DEFAULTS: dict[str, float] = {"temperature": 1.0, "top_p": 1.0, "top_k": 0}
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with `n` intra-op CPU threads, then restore the previous setting.
+
+    A small model's matrices are too small for a second thread to pay, and on a shared 2-core
+    machine two threads spin against other processes: sampling 64 tiny-world replies took 0.3 s
+    with one thread and 12 s with two under the same background load."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def sample_chat(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Messages],
+    *,
+    n: int = 1,
+    max_new_tokens: int,
+    sampling: Mapping[str, float] | None = None,
+    seed: int,
+    batch_size: int | None = None,
+) -> tuple[list[list[str]], list[list[bool]]]:
+    """``n`` replies per prompt with the tokenizer's chat template, sampled with
+    :data:`SAMPLER_DEFAULTS` overridden by ``sampling`` (temperature ≤ 0 is greedy). Returns
+    (texts, finished) per prompt, ``finished`` saying whether the reply ended its turn before
+    ``max_new_tokens``.
+
+    The rows (each prompt ``n`` times, prompt-major) go to ``generate`` ``batch_size`` at a time
+    (None: all at once), left-padded so every row's prompt ends where generation starts. Seeded
+    on a private RNG stream: the same arguments give the same samples, and the caller's RNG
+    state is untouched. End of turn is the model's ``generation_config`` EOS (a list on some
+    chat models), else the tokenizer's."""
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    params = SAMPLER_DEFAULTS | dict(sampling or {})
+    if params["temperature"] > 0:
+        kwargs: dict[str, Any] = {
+            "do_sample": True,
+            "temperature": params["temperature"],
+            "top_p": params["top_p"],
+            "top_k": int(params["top_k"]),
+        }
+    else:
+        kwargs = {"do_sample": False}
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+        kwargs["eos_token_id"] = eos
+    eos_ids = torch.tensor(eos if isinstance(eos, list) else [eos], device=model.device)
+    rows = [prompt for prompt in prompts for _ in range(n)]
+    size = batch_size or max(len(rows), 1)
+    cuda = [model.device] if model.device.type == "cuda" else []
+    padding_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    texts: list[str] = []
+    finished: list[bool] = []
+    try:
+        with torch.random.fork_rng(devices=cuda), torch.inference_mode():
+            torch.manual_seed(seed)
+            for start in range(0, len(rows), size):
+                batch = tokenizer.apply_chat_template(
+                    rows[start : start + size],
+                    add_generation_prompt=True,
+                    padding=True,
+                    return_dict=True,
+                    return_tensors="pt",
+                )
+                output = model.generate(
+                    **batch.to(model.device),
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=tokenizer.pad_token_id,
+                    **kwargs,
+                )  # (B, T_prompt + T_new)
+                new_tokens = output[:, batch["input_ids"].shape[1] :]  # (B, T_new)
+                texts += tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                finished += torch.isin(new_tokens, eos_ids).any(dim=1).tolist()
+    finally:
+        tokenizer.padding_side = padding_side
+    return (
+        [texts[i : i + n] for i in range(0, len(texts), n)],
+        [finished[i : i + n] for i in range(0, len(finished), n)],
+    )
 
 
 class Backend(Protocol):
@@ -49,28 +151,17 @@ class HFBackend:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
         return cls(model, tokenizer, device)
 
-    @torch.inference_mode()
     def sample(self, prompts, n, sampling, seed):
-        texts = [
-            self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False)
-            for m in prompts
-        ]
-        batch = self.tokenizer(
-            texts, return_tensors="pt", padding=True, add_special_tokens=False
-        ).to(self.device)
-        torch.manual_seed(seed)
-        out = self.model.generate(
-            **batch,
-            do_sample=True,
-            temperature=sampling["temperature"],
-            top_p=sampling["top_p"],
+        texts, _ = sample_chat(
+            self.model,
+            self.tokenizer,
+            prompts,
+            n=n,
             max_new_tokens=sampling["max_new_tokens"],
-            num_return_sequences=n,
-            pad_token_id=self.tokenizer.pad_token_id,
-        )  # (B·n, T_prompt + T_new)
-        new_tokens = out[:, batch["input_ids"].shape[1] :]
-        decoded = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [decoded[i * n : (i + 1) * n] for i in range(len(prompts))]
+            sampling={k: sampling[k] for k in SAMPLER_DEFAULTS if k in sampling},
+            seed=seed,
+        )
+        return texts
 
 
 @dataclass
@@ -87,10 +178,12 @@ class VLLMBackend:  # pragma: no cover — needs a GPU and vllm, which CI does n
     def sample(self, prompts, n, sampling, seed):
         from vllm import SamplingParams
 
+        chosen = SAMPLER_DEFAULTS | {k: sampling[k] for k in SAMPLER_DEFAULTS if k in sampling}
         params = SamplingParams(
             n=n,
-            temperature=sampling["temperature"],
-            top_p=sampling["top_p"],
+            temperature=chosen["temperature"],
+            top_p=chosen["top_p"],
+            top_k=int(chosen["top_k"]) or -1,  # -1: off in every vLLM version
             max_tokens=sampling["max_new_tokens"],
             seed=seed,
         )

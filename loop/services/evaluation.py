@@ -28,7 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from annotation.enums import CandidateSetState
 from annotation.exports.rows import ExportOptions
@@ -104,16 +106,13 @@ def sample_policy(
     return [flat[i : i + n] for i in range(0, len(flat), n)]
 
 
-def _oracle_rates(prompts: Sequence[Messages], samples: list[list[str]]) -> dict[str, float]:
-    from training.tinyworld.scorer import has_preferred_trait, is_relevant, is_well_formed
-
-    pairs = [(p, t) for p, texts in zip(prompts, samples, strict=True) for t in texts]
-    n = len(pairs) or 1
-    return {
-        "trait_rate": sum(has_preferred_trait(p, t) for p, t in pairs) / n,
-        "well_formed_rate": sum(is_well_formed(t) for _, t in pairs) / n,
-        "relevance_rate": sum(is_relevant(p, t) for p, t in pairs) / n,
-    }
+def _oracle_rates(
+    oracle: str, prompts: Sequence[Messages], samples: list[list[str]]
+) -> dict[str, float]:
+    """The oracle's rates (``trait_rate``, ``well_formed_rate``, ``relevance_rate``) by the
+    function ``settings.FLYWHEEL_ORACLES`` names for it, imported only now: the product never
+    imports the tiny world."""
+    return import_string(settings.FLYWHEEL_ORACLES[oracle])(prompts, samples)
 
 
 def _flat(prompts: Sequence[Messages], samples: list[list[str]]):
@@ -191,8 +190,8 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
             "samples": len(values),
             "mean_reward": sum(values) / len(values) if values else None,
         }
-        if loop.oracle == Oracle.TINYWORLD:
-            row |= _oracle_rates(prompts, every[model_id])
+        if loop.oracle != Oracle.NONE:
+            row |= _oracle_rates(loop.oracle, prompts, every[model_id])
         return row
 
     result["policy"] = summary(policy.pk)

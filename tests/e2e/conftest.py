@@ -78,7 +78,7 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture(scope="package")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny saved causal LM to register as a model (the pages never load it)."""
-    from training.tinyworld.model import build_tiny_model
+    from tinyworld.model import build_tiny_model
 
     return build_tiny_model(
         tmp_path_factory.mktemp("tiny-model"), texts=["a tiny model", "for the dashboard"]

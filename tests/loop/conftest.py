@@ -44,7 +44,7 @@ def tinyworld_project(make_project, sft_policy, tinyworld) -> Callable[..., Proj
 def templated_sets(project: Project, tinyworld, n: int, seed: int = 0) -> list:
     """`n` sets of four distinct templated responses to the project's first prompts (quick
     data for tests that need rankings but not a policy's samples)."""
-    from training.tinyworld.world import candidate_responses
+    from tinyworld.world import candidate_responses
 
     rng = random.Random(seed)
     rows = []

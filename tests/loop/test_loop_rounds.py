@@ -13,10 +13,10 @@ from scipy.stats import kendalltau
 
 from annotation.models import Candidate, CandidateSet, DatasetSnapshotItem, Ranking
 from loop.models import LoopRound, RoundStatus
-from loop.presets import tinyworld_loop_settings
 from loop.services.rounds import loop_tick
+from tinyworld.annotators import sim_accounts_ensure, sim_annotators, simulate
+from tinyworld.presets import tinyworld_loop_settings
 from training.models import GenerationJob, JobStatus
-from training.tinyworld.annotators import sim_accounts_ensure, sim_annotators, simulate
 
 ROUND_TIMEOUT = 20 * 60
 

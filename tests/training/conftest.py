@@ -29,6 +29,6 @@ def tiny_corpus() -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved tiny Llama causal LM + chat tokenizer, loadable offline by path."""
-    from training.tinyworld.model import build_tiny_model
+    from tinyworld.model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts=tiny_corpus())

@@ -36,6 +36,7 @@ from training.evaluation import (
     RMAccuracy,
     WinRate,
     accuracy_from_scores,
+    length_baseline_accuracy,
     load_reward_model,
     margin_uncertainty,
     policy_comparisons,
@@ -48,7 +49,6 @@ from training.evaluation import (
     score_tiers,
     win_rate_from_scores,
 )
-from training.tinyworld.scorer import length_baseline_accuracy
 
 pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:FutureWarning")
 

@@ -19,10 +19,10 @@ from annotation.models import Assignment, CandidateSet, Ranking
 from annotation.services.gold import gold_sets_import
 from annotation.services.imports import candidate_sets_import
 from annotation.services.rankings import QC_DISPLAY_ORDER, QC_TOO_FAST
-from training.tinyworld import annotators as sim
-from training.tinyworld.annotators import Behaviour, simulate
-from training.tinyworld.scorer import simulated_ranking
-from training.tinyworld.world import all_prompts, candidate_responses
+from tinyworld import annotators as sim
+from tinyworld.annotators import Behaviour, simulate
+from tinyworld.scorer import simulated_ranking
+from tinyworld.world import all_prompts, candidate_responses
 
 K = 4
 PASSWORD = "correct-horse-battery-staple"

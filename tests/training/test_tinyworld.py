@@ -15,18 +15,19 @@ import pytest
 from django.core.management import call_command
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from training.tinyworld import build, model, world
-from training.tinyworld.build import MANIFEST_FILE, TinyWorld, build_tinyworld
-from training.tinyworld.evaluate import generate_responses, preferred_trait_rate, torch_threads
-from training.tinyworld.scorer import (
+from tinyworld import build, model, world
+from tinyworld.build import MANIFEST_FILE, TinyWorld, build_tinyworld
+from tinyworld.evaluate import preferred_trait_rate
+from tinyworld.scorer import (
     has_preferred_trait,
     hidden_rule_score,
     is_well_formed,
-    length_baseline_accuracy,
     pairs_from_tiers,
     simulated_preference_pairs,
     simulated_ranking,
 )
+from training.evaluation import length_baseline_accuracy
+from training.generation import sample_chat, torch_threads
 
 OWLS = world.user_prompt("Tell me about owls.")
 POLITE_ON_TOPIC = "Many people think owls are quiet. Hope this helps!"
@@ -170,9 +171,7 @@ def test_sft_samples_follow_the_chat_format(tinyworld: TinyWorld) -> None:
     prompts = tinyworld.heldout_prompts()[:8]
 
     with torch_threads(1):
-        texts, finished = generate_responses(
-            policy, tokenizer, prompts, samples_per_prompt=2, max_new_tokens=64, seed=0
-        )
+        texts, finished = sample_chat(policy, tokenizer, prompts, n=2, max_new_tokens=64, seed=0)
 
     replies = [t for row in texts for t in row]
     assert len(replies) == 16

@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM, AutoModelForSequenceClassificatio
 from trl.chat_template_utils import is_chat_template_stop_token_trained
 
 from tests.training.conftest import tiny_corpus
-from training.tinyworld.model import MARKER_FILE, build_tiny_model
+from tinyworld.model import MARKER_FILE, build_tiny_model
 
 PROMPT = [{"role": "user", "content": "Explain why the sky is blue."}]
 REPLY = [{"role": "assistant", "content": "The river explains it."}]

@@ -21,9 +21,9 @@ from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
+from tinyworld.scorer import simulated_ranking
+from tinyworld.world import candidate_responses
 from training.models import JobStatus, ModelVersion, TrainingRun
-from training.tinyworld.scorer import simulated_ranking
-from training.tinyworld.world import candidate_responses
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         # before the build imports datasets/transformers, which it does only on a cache miss.
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-        from training.tinyworld.build import build_tinyworld
+        from tinyworld.build import build_tinyworld
 
         root = root or Path(settings.FLYWHEEL_MODELS_DIR) / "tinyworld"
         started = time.perf_counter()

@@ -18,8 +18,8 @@ from annotation.models import CandidateSet, Project
 from annotation.services.imports import candidate_sets_import, prompts_import
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
-from loop.presets import tinyworld_loop_settings
 from loop.services.settings import loop_for, loop_update
+from tinyworld.presets import tinyworld_loop_settings
 
 SHOWCASE_FILE = (
     Path(__file__).resolve().parents[3] / "annotation" / "fixtures" / "demo_candidate_sets.jsonl"
@@ -107,9 +107,9 @@ class Command(BaseCommand):
     def tinyworld_project(self) -> tuple[Project, str]:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-        from training.management.commands.build_tinyworld import register_tinyworld
+        from tinyworld.build import build_tinyworld
+        from tinyworld.management.commands.build_tinyworld import register_tinyworld
         from training.services.generation import generation_job_create, generation_job_execute
-        from training.tinyworld.build import build_tinyworld
 
         root = tinyworld_root()
         if not (root / "tinyworld.json").exists():

@@ -1,6 +1,6 @@
 """``manage.py simulate_annotators``: simulated annotators rank a project's sets over the API.
 
-A thin adapter over ``training.tinyworld.annotators``: resolve the project, make the
+A thin adapter over ``tinyworld.annotators``: resolve the project, make the
 ``sim-annotator-<i>`` accounts, run them against ``--url``, print the summary.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.management.cli import refusals_as_command_errors, resolve_project
-from training.tinyworld.annotators import (
+from tinyworld.annotators import (
     Behaviour,
     sim_accounts_ensure,
     sim_annotators,
