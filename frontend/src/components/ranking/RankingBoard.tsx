@@ -18,10 +18,8 @@ import {
 import { Fragment, type ReactNode, useState } from "react";
 import type { CandidateId, RankingState } from "../../ranking/state";
 import { describePlace, responseNumber } from "../../ranking/state";
-
+import type { DropTarget } from "../../ranking/workspace";
 import { TierDivider } from "./TierDivider";
-
-export type DropTarget = { kind: "tier"; index: number } | { kind: "gap"; index: number };
 
 function tierLabel(index: number, count: number): string {
   if (count === 1) return "Tier 1";
