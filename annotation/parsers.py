@@ -8,8 +8,6 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
-JSONL_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
-
 
 def reject_nul(value: Any, path: str = "") -> None:
     """PostgreSQL text and jsonb cannot hold NUL (U+0000); refuse it at the door with the
