@@ -119,13 +119,15 @@ def run_platform(kind: str, model_dir: Path, data: Path, work: Path, config: dic
         checkpoint_dir=work / "checkpoints",
         train_file=data,
     )
-    from training.runner import DatabaseHooks
+    from training.engine.jobs import job_type
+    from training.engine.reporting import JobReporter, RunHooksAdapter
 
     scratch = scratch_run()
-    hooks = DatabaseHooks(scratch[-1].pk)
-    started = time.perf_counter()
-    result = module.train(config_from_dict(RUN_CONFIGS[kind], config), inputs, hooks)
-    elapsed = time.perf_counter() - started
+    with JobReporter(job_type("training_run"), scratch[-1].pk) as reporter:
+        started = time.perf_counter()
+        hooks = RunHooksAdapter(reporter)
+        result = module.train(config_from_dict(RUN_CONFIGS[kind], config), inputs, hooks)
+        elapsed = time.perf_counter() - started
     drop_scratch(*scratch)
     assert not result.cancelled
     return elapsed

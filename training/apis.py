@@ -16,11 +16,11 @@ from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError
 
 from .algorithms.base import config_fields
-from .algorithms.configs import RUN_CONFIGS
-from .models import GenerationJob, ModelKind, ModelVersion, RunKind, RunMetric, TrainingRun
-from .services.generation import SAMPLING_DEFAULTS, generation_job_create
+from .algorithms.registry import algorithms
+from .models import GenerationJob, ModelKind, ModelVersion, RunMetric, TrainingRun
+from .services.generation import SAMPLING_DEFAULTS, generation_job_cancel, generation_job_create
 from .services.registry import model_version_register
-from .services.runs import RL_KINDS, training_run_cancel, training_run_create
+from .services.runs import training_run_cancel, training_run_create
 
 
 class ModelVersionOutput(serializers.Serializer):
@@ -119,6 +119,7 @@ class TrainingRunOutput(serializers.Serializer):
     reward_model = serializers.IntegerField(source="reward_model_id", allow_null=True)
     output_model = serializers.SerializerMethodField()
     config = serializers.JSONField()
+    executor = serializers.CharField(help_text="Where it runs; empty: the default for runs.")
     cancel_requested = serializers.BooleanField()
     step = serializers.IntegerField()
     total_steps = serializers.IntegerField()
@@ -142,11 +143,14 @@ class TrainingRunDetailOutput(TrainingRunOutput):
 
 
 class TrainingRunInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=RunKind.choices)
+    kind = serializers.CharField(help_text="An algorithm's kind (GET /run-kinds/).")
     dataset = serializers.IntegerField(help_text="A dataset snapshot id.")
     base_model = serializers.IntegerField()
     reward_model = serializers.IntegerField(required=False, allow_null=True)
     config = serializers.DictField(required=False, default=dict)
+    executor = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="Where it runs (e.g. local)."
+    )
 
 
 class ConfigFieldOutput(serializers.Serializer):
@@ -163,22 +167,34 @@ class ConfigFieldOutput(serializers.Serializer):
 class RunKindOutput(serializers.Serializer):
     kind = serializers.CharField(help_text="The `kind` of POST /training-runs/.")
     label = serializers.CharField()
+    view = serializers.CharField(help_text="The export view the run trains on (or prompts).")
+    output_kind = serializers.CharField(help_text="The kind of model version it registers.")
     needs_reward_model = serializers.BooleanField()
+    needs_reference = serializers.BooleanField(help_text="It trains against a frozen reference.")
+    loop_role = serializers.CharField(
+        allow_null=True, help_text="The loop step it can fill: reward, policy or none."
+    )
+    loop_preset = serializers.JSONField(help_text="The config a loop round starts it with.")
     config_fields = ConfigFieldOutput(
         many=True, help_text="Every key the run's `config` accepts, in declaration order."
     )
 
 
 def run_kind_list() -> list[dict]:
-    """Each run kind with the fields of its config dataclass (plain Python: no torch)."""
+    """Each registered algorithm with the fields of its config dataclass (no torch)."""
     return [
         {
-            "kind": kind,
-            "label": label,
-            "needs_reward_model": kind in RL_KINDS,
-            "config_fields": config_fields(RUN_CONFIGS[kind]),
+            "kind": a.kind,
+            "label": a.label,
+            "view": a.view,
+            "output_kind": a.output_kind,
+            "needs_reward_model": a.needs_reward_model,
+            "needs_reference": a.needs_reference,
+            "loop_role": a.loop_role,
+            "loop_preset": a.loop_preset,
+            "config_fields": config_fields(a.config),
         }
-        for kind, label in RunKind.choices
+        for a in algorithms()
     ]
 
 
@@ -227,6 +243,7 @@ class TrainingRunListCreateApi(generics.ListAPIView):
             base_model=_get(ModelVersion, v["base_model"], "base_model"),
             reward_model=_get(ModelVersion, v.get("reward_model"), "reward_model"),
             config=v["config"],
+            executor=v["executor"],
             created_by=request.user,
         )
         return Response(TrainingRunOutput(run).data, status=status.HTTP_201_CREATED)
@@ -263,13 +280,6 @@ class TrainingRunCancelApi(APIView):
         return Response(TrainingRunOutput(get_run_or_404(run.pk)).data)
 
 
-class SamplingInput(serializers.Serializer):
-    temperature = serializers.FloatField(required=False)
-    top_p = serializers.FloatField(required=False)
-    max_new_tokens = serializers.IntegerField(required=False)
-    batch_size = serializers.IntegerField(required=False)
-
-
 class GenerateInput(serializers.Serializer):
     model = serializers.IntegerField(
         required=False, help_text="Model version; default: the project's current policy."
@@ -287,6 +297,9 @@ class GenerateInput(serializers.Serializer):
         help_text="A second model version that writes mix_count of each set's K candidates.",
     )
     mix_count = serializers.IntegerField(required=False, default=0, min_value=0)
+    executor = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="Where it runs (e.g. inline)."
+    )
 
 
 class GenerationJobOutput(serializers.Serializer):
@@ -297,6 +310,8 @@ class GenerationJobOutput(serializers.Serializer):
     mix_model_version = serializers.IntegerField(source="mix_model_version_id", allow_null=True)
     mix_count = serializers.IntegerField()
     status = serializers.CharField()
+    executor = serializers.CharField()
+    cancel_requested = serializers.BooleanField()
     k = serializers.IntegerField()
     round = serializers.IntegerField()
     sampling = serializers.JSONField()
@@ -336,6 +351,7 @@ class GenerateApi(APIView):
             round=v.get("round"),
             mix_model_version=_get(ModelVersion, v.get("mix_model"), "mix_model"),
             mix_count=v["mix_count"],
+            executor=v["executor"],
             created_by=request.user,
         )
         return Response(_job_output(job), status=status.HTTP_202_ACCEPTED)
@@ -382,3 +398,17 @@ class GenerationJobDetailApi(APIView):
         if job is None:
             raise Http404("No such generation job.")
         return Response(_job_output(job))
+
+
+class GenerationJobCancelApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: GenerationJobOutput})
+    def post(self, request: Request, job_id: int) -> Response:
+        """Cancel: a queued job at once, a running one after its current batch (409 if
+        finished); the sets already written stay."""
+        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such generation job.")
+        job = generation_job_cancel(job=job)
+        return Response(_job_output(GenerationJob.objects.get(pk=job.pk)))

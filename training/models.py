@@ -17,16 +17,6 @@ class ModelKind(models.TextChoices):
     POLICY = "policy", "Policy"
 
 
-class RunKind(models.TextChoices):
-    SFT = "sft", "SFT"
-    REWARD = "reward", "Reward model"
-    DPO = "dpo", "DPO"
-    KTO = "kto", "KTO"
-    PPO = "ppo", "PPO"
-    GRPO = "grpo", "GRPO"
-    RLOO = "rloo", "RLOO"
-
-
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -36,6 +26,34 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class Job(models.Model):
+    """What every leased job shares: its state, and the lease a worker holds on it while it
+    runs (``training.engine.lifecycle`` owns every write to these fields)."""
+
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    executor = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Where the job's process runs (training.engine.executors); empty: the "
+        "FLYWHEEL_DEFAULT_EXECUTOR setting.",
+    )
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    log_tail = models.TextField(blank=True, help_text="The end of the job process's output.")
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class ModelVersion(models.Model):
@@ -65,8 +83,10 @@ class ModelVersion(models.Model):
         return f"{self.name} ({self.kind})"
 
 
-class TrainingRun(models.Model):
-    kind = models.CharField(max_length=16, choices=RunKind.choices)
+class TrainingRun(Job):
+    kind = models.CharField(
+        max_length=32, help_text="The algorithm (training.algorithms.registry)."
+    )
     dataset = models.ForeignKey(
         "annotation.DatasetSnapshot", on_delete=models.PROTECT, related_name="training_runs"
     )
@@ -80,33 +100,22 @@ class TrainingRun(models.Model):
         on_delete=models.PROTECT,
         related_name="runs_as_reward",
     )
+    requires_reward_model = models.BooleanField(
+        default=False, help_text="The algorithm is scored by a reward model (its registry entry)."
+    )
     config = models.JSONField(default=dict, blank=True, help_text="The algorithm's config.")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    cancel_requested = models.BooleanField(default=False)
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     final_metrics = models.JSONField(default=dict, blank=True)
-    log_tail = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
     resumed_from_step = models.PositiveIntegerField(null=True, blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["ppo", "grpo", "rloo"], reward_model__isnull=False)
-                | ~Q(kind__in=["ppo", "grpo", "rloo"]),
-                name="run_rl_kinds_have_reward_model",
+                condition=Q(requires_reward_model=False) | Q(reward_model__isnull=False),
+                name="run_reward_model_when_required",
             ),
         ]
 
@@ -133,7 +142,7 @@ class RunMetric(models.Model):
         return f"run {self.run_id} step {self.step}"
 
 
-class GenerationJob(models.Model):
+class GenerationJob(Job):
     project = models.ForeignKey(
         "annotation.Project", on_delete=models.CASCADE, related_name="generation_jobs"
     )
@@ -156,21 +165,11 @@ class GenerationJob(models.Model):
     sampling = models.JSONField(help_text="temperature, top_p, max_new_tokens, batch size")
     seed = models.BigIntegerField(default=0)
     backend = models.CharField(max_length=16, blank=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     done = models.PositiveIntegerField(default=0, help_text="Prompts processed.")
     sets_created = models.PositiveIntegerField(default=0)
     prompts_skipped = models.PositiveIntegerField(
         default=0, help_text="Prompts that did not yield K distinct candidates."
     )
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,4 +1,4 @@
-"""Celery adapters for training: each task takes an id and calls one service or process."""
+"""Celery adapters for training: each task takes an id and calls one engine entry point."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 
-from .services.generation import generation_job_execute
-from .services.jobs import execute_run_process, redispatch_stalled_work
+from .engine.execution import job_execute
+from .engine.lifecycle import redispatch_stalled_work
 
 logger = logging.getLogger(__name__)
 
@@ -17,16 +17,11 @@ logger = logging.getLogger(__name__)
 # down, retries for about 20 s before the dispatch fails (tests/faults/test_redis_outage.py).
 
 
-@shared_task(name="training.tasks.execute_training_run", acks_late=True, ignore_result=True)
-def execute_training_run(run_id: int) -> str:
-    """Run a training run in a child process (queue ``gpu``); idempotent by run id."""
-    return execute_run_process(run_id=run_id)
-
-
-@shared_task(name="training.tasks.run_generation_job", acks_late=True, ignore_result=True)
-def run_generation_job(job_id: int) -> str:
-    """Generate candidate sets (queue ``generation``, or ``gpu`` for large models)."""
-    return generation_job_execute(job_id=job_id)
+@shared_task(name="training.tasks.execute_job", acks_late=True, ignore_result=True)
+def execute_job(job_type: str, job_id: int) -> str:
+    """Execute a training run or generation job (idempotent by id); the engine picks its
+    queue (``gpu`` for training, ``generation`` or ``gpu`` for generation)."""
+    return job_execute(job_type_name=job_type, job_id=job_id)
 
 
 @shared_task(name="training.tasks.recover_stalled_work", ignore_result=True)

@@ -19,4 +19,9 @@ urlpatterns = [
         apis.GenerationJobDetailApi.as_view(),
         name="generation-job",
     ),
+    path(
+        "generation-jobs/<int:job_id>/cancel/",
+        apis.GenerationJobCancelApi.as_view(),
+        name="generation-job-cancel",
+    ),
 ]

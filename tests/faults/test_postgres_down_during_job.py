@@ -193,20 +193,25 @@ def test_a_training_run_cut_off_from_postgres_resumes_from_its_checkpoint(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("warm", [True, False], ids=["warm-fork", "fresh-process"])
 def test_an_attempt_that_loses_postgres_stops_its_training_process(
-    ranked_project, sft_policy, settings, tmp_path, monkeypatch
+    ranked_project, sft_policy, settings, tmp_path, monkeypatch, warm
 ):
-    """The worker side of a run (``execute_run_process``, called here in-process) fails to
-    write the log tail once training has begun, as it does when PostgreSQL goes away; the
-    training process must not outlive the attempt, or it would train beside the attempt that
-    resumes the run. The failing write is the one thing faked (the training process itself
-    keeps a working database, so without the kill it would go on to the end)."""
+    """The worker side of a run (``job_execute``, called here in-process) fails to write the
+    log tail once training has begun, as it does when PostgreSQL goes away; the training
+    process must not outlive the attempt, or it would train beside the attempt that resumes
+    the run. The failing write is the one thing faked (the training process itself keeps a
+    working database, so without the kill it would go on to the end). Both ways the local
+    executor starts a process: forked from the warm process, and a fresh interpreter."""
     import psutil
     from django.db.utils import OperationalError
 
-    from training.services import jobs
+    from training.engine import execution
+    from training.engine import warm as warm_process
+    from training.engine.executors import local
 
     settings.FLYWHEEL_MODELS_DIR = tmp_path / "models"
+    settings.FLYWHEEL_WARM_START = warm
     run = training_run_create(
         kind="sft",
         dataset=ranked_project.snapshot,
@@ -214,50 +219,60 @@ def test_an_attempt_that_loses_postgres_stops_its_training_process(
         config=QUICK | {"max_steps": 400, "save_steps": 1000},
     )
 
-    def lost(**kwargs):
+    def lost(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(jobs.runs, "run_append_log", lost)
-    started = []
-    popen = jobs.subprocess.Popen
+    monkeypatch.setattr(execution, "job_append_log", lost)
+    started, processes = [], []
+    popen, kill = local.subprocess.Popen, warm_process._kill
 
-    def recorded(*args, **kwargs):
-        started.append(popen(*args, **kwargs))
-        return started[-1]
+    def record_popen(*args, **kwargs):
+        processes.append(popen(*args, **kwargs))
+        started.append(processes[-1].pid)
+        return processes[-1]
 
-    monkeypatch.setattr(jobs.subprocess, "Popen", recorded)
+    def record_kill(pid):
+        started.append(pid)
+        kill(pid)
+
+    monkeypatch.setattr(local, "gpu_count", lambda: 0)
+    if warm:
+        monkeypatch.setattr(warm_process, "_kill", record_kill)
+    else:
+        monkeypatch.setattr(local.subprocess, "Popen", record_popen)
     with pytest.raises(OperationalError):
-        jobs.execute_run_process(run_id=run.pk)
-    (process,) = started
-    assert process.poll() is not None, "the training process outlived its attempt"
-    assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() in (
+        execution.job_execute(job_type_name="training_run", job_id=run.pk)
+    (pid,) = started
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        if psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            break
+        time.sleep(0.1)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() in (
         psutil.STATUS_ZOMBIE,
         psutil.STATUS_DEAD,
-    )
+    ), "the training process outlived its attempt"
     row = TrainingRun.objects.get(pk=run.pk)
     assert row.status == JobStatus.RUNNING and row.step < 400  # left for the sweep
 
 
 def test_a_training_heartbeat_whose_connection_is_cut_reconnects(
-    ranked_project, sft_policy, monkeypatch
+    ranked_project, sft_policy, settings
 ):
     """The training process's heartbeat thread, its PostgreSQL connection terminated: the next
     beats must open a new one. (Django never replaces a broken connection by itself; a thread
     that kept failing on it would let a run that is still training look dead to the sweep, which
     would then start a second attempt beside it.)"""
-    import threading
+    from training.engine.jobs import job_type
+    from training.engine.reporting import JobReporter
 
-    from training.runner import DatabaseHooks, _heartbeat
-
-    monkeypatch.setattr("training.services.runs.STALL_SECONDS", 2)  # a beat every 0.5 s
+    settings.FLYWHEEL_STALL_SECONDS = 2  # a beat every 0.5 s
     run = training_run_create(
         kind="sft", dataset=ranked_project.snapshot, base_model=sft_policy, config=QUICK
     )
     TrainingRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, heartbeat_at=None)
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(run.pk, DatabaseHooks(run.pk), stop))
-    beat.start()
-    try:
+    reporter = JobReporter(job_type("training_run"), run.pk)
+    with reporter:
         wait_for(lambda: TrainingRun.objects.get(pk=run.pk).heartbeat_at, "a first beat", 10)
         database, own_pid = connection.settings_dict["NAME"], own_backend_pid()
         with connection.cursor() as cur:
@@ -268,6 +283,3 @@ def test_a_training_heartbeat_whose_connection_is_cut_reconnects(
             "a beat after the connection was cut",
             timeout=10,
         )
-    finally:
-        stop.set()
-        beat.join(30)

@@ -154,17 +154,20 @@ def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a
 
 @pytest.mark.django_db  # no worker, and nothing sent to a broker (no commit)
 def test_a_job_whose_worker_dies_on_every_attempt_is_failed_with_the_reason(
-    ranked_project, sft_policy
+    ranked_project, sft_policy, settings
 ):
     """A job that kills its worker each time (out of memory, say) is failed after
-    ``MAX_ATTEMPTS``, not sent round for ever. Each death is a heartbeat made stale here; the
-    real SIGKILLs are the tests above."""
+    ``FLYWHEEL_MAX_ATTEMPTS``, not sent round for ever. Each death is a heartbeat made stale
+    here; the real SIGKILLs are the tests above."""
     from datetime import timedelta
 
+    from training.engine.jobs import job_type
+    from training.engine.lifecycle import job_acquire, redispatch_stalled_work
     from training.models import TrainingRun
-    from training.services.generation import _acquire
-    from training.services.jobs import redispatch_stalled_work
-    from training.services.runs import MAX_ATTEMPTS, run_acquire, training_run_create
+    from training.services.runs import training_run_create
+
+    MAX_ATTEMPTS = settings.FLYWHEEL_MAX_ATTEMPTS
+    runs, jobs = job_type("training_run"), job_type("generation_job")
 
     project = ranked_project.project
     prompts_import(project=project, rows=[(1, {"prompt": "A new question?"})])
@@ -174,10 +177,10 @@ def test_a_job_whose_worker_dies_on_every_attempt_is_failed_with_the_reason(
     job = generation_job_create(project=project, model_version=sft_policy)
     dead = {"heartbeat_at": timezone.now() - timedelta(hours=1)}
     for _ in range(MAX_ATTEMPTS):
-        assert run_acquire(run_id=run.pk) and _acquire(job.pk)
+        assert job_acquire(runs, run.pk) and job_acquire(jobs, job.pk)
         TrainingRun.objects.filter(pk=run.pk).update(**dead)
         GenerationJob.objects.filter(pk=job.pk).update(**dead)
-    assert not run_acquire(run_id=run.pk) and not _acquire(job.pk)  # a late redelivery
+    assert not job_acquire(runs, run.pk) and not job_acquire(jobs, job.pk)  # a late redelivery
 
     redispatch_stalled_work()  # what the beat runs every 30 s
 

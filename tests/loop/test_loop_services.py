@@ -18,7 +18,8 @@ from loop.models import Loop, LoopRound, RoundStep
 from loop.services.evaluation import pending_prompt_pool, select_prompts
 from loop.services.rounds import round_advance, round_start, rounds_sweep
 from training.models import JobStatus
-from training.services.runs import run_acquire, run_finish
+from training.engine.jobs import job_type
+from training.engine.lifecycle import job_acquire, job_finish
 
 from .conftest import templated_sets
 from .test_loop_api import rank_all
@@ -52,10 +53,10 @@ def test_a_finished_run_advances_its_round_through_the_signal(
     loop_round = started_round(client_for, project, tinyworld)
     redis.Redis.from_url(broker).delete("default")
     run = loop_round.reward_run
-    assert run_acquire(run_id=run.pk)
+    assert job_acquire(job_type("training_run"), run.pk)
     assert queued(broker, "default") == []
 
-    run_finish(run_id=run.pk, status=JobStatus.FAILED, error="OutOfMemoryError: CUDA")
+    job_finish(job_type("training_run"), run.pk, JobStatus.FAILED, error="OutOfMemoryError: CUDA")
 
     assert queued(broker, "default") == [("loop.tasks.advance_round", [loop_round.pk])]
     round_advance(round_id=loop_round.pk)  # what that task runs

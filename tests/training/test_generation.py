@@ -190,11 +190,11 @@ def test_nul_characters_are_stripped_from_generated_text():
 
 
 @pytest.mark.django_db
-def test_big_models_generate_on_the_gpu_queue(policy, monkeypatch):
+def test_big_models_generate_on_the_gpu_queue(policy, settings):
     from training.services import generation
 
     assert generation.generation_queue(policy) == "generation"
-    monkeypatch.setattr(generation, "GPU_GENERATION_BYTES", 1)
+    settings.FLYWHEEL_GPU_GENERATION_BYTES = 1
     assert generation.generation_queue(policy) == "gpu"
 
 

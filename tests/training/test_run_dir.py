@@ -8,8 +8,8 @@ import json
 import pytest
 
 from annotation.models import DatasetSnapshot
+from training.engine.storage import RUN_MARKER, claim_run_dir
 from training.models import ModelVersion, TrainingRun
-from training.services.jobs import RUN_MARKER, claim_run_dir
 
 
 @pytest.fixture

@@ -138,9 +138,9 @@ def test_cancelling_a_queued_run_finishes_it_at_once(client_for, world):
     run_id = start_run(admin, world, "sft")  # no worker runs in this test
     response = admin.post(f"/api/v1/training-runs/{run_id}/cancel/")
     assert response.json()["status"] == "cancelled"
-    from training.services.jobs import execute_run_process
+    from training.engine.execution import job_execute
 
-    assert execute_run_process(run_id=run_id).startswith("skipped")
+    assert job_execute(job_type_name="training_run", job_id=run_id).startswith("skipped")
 
 
 @pytest.mark.django_db
@@ -178,14 +178,14 @@ def test_bad_run_request_is_400_and_nothing_is_queued(client_for, world, body, f
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_run_resumes_from_its_checkpoint_on_a_new_worker(
-    celery_workers, client_for, world, monkeypatch
+    celery_workers, client_for, world, settings
 ):
     """SIGKILL the worker mid-run (its training process dies with it); a new worker's
     start-up sweep finds the stale heartbeat and resumes from the latest checkpoint; the run
     finishes once, with one output model."""
     stall = 4
     celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(stall)
-    monkeypatch.setattr("training.services.runs.STALL_SECONDS", stall)
+    settings.FLYWHEEL_STALL_SECONDS = stall
     first = celery_workers.start()
     admin = client_for(Role.ADMIN)
     run_id = start_run(admin, world, "dpo", max_steps=200, save_steps=5)

@@ -1,10 +1,10 @@
-"""Run configs of every algorithm: frozen dataclasses with literature defaults and help per
-field. Plain Python (no torch), so the web process validates a run's config before queueing it;
-each algorithm module imports its config from here."""
+"""The built-in algorithms: each one's config (a frozen dataclass with literature defaults and
+help per field) and, right below it, its registry entry (``registry.Algorithm``). Plain Python
+(no torch), so the web process validates a run's config before queueing it; each algorithm
+module imports its config from here and holds the ``train`` entry the registry names."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,9 +12,9 @@ from training.algorithms.base import (
     LrSchedule,
     TrainerRunConfig,
     config_field,
-    config_from_dict,
     require,
 )
+from training.algorithms.registry import Algorithm, algorithms, register
 
 DpoLossType = Literal[
     "sigmoid",
@@ -71,6 +71,18 @@ class SftRunConfig(TrainerRunConfig):
         require(self.max_length is None or self.max_length >= 8, "max_length", "must be >= 8")
 
 
+SFT = register(
+    Algorithm(
+        kind="sft",
+        label="SFT",
+        config=SftRunConfig,
+        train="training.algorithms.sft:train",
+        view="sft",
+        output_kind="sft",
+    )
+)
+
+
 @dataclass(frozen=True)
 class RewardRunConfig(TrainerRunConfig):
     learning_rate: float = config_field(
@@ -111,6 +123,19 @@ class RewardRunConfig(TrainerRunConfig):
             "center_rewards_coefficient",
             "must be >= 0",
         )
+
+
+REWARD = register(
+    Algorithm(
+        kind="reward",
+        label="Reward model",
+        config=RewardRunConfig,
+        train="training.algorithms.reward:train",
+        view="preference",
+        output_kind="reward",
+        loop_role="reward",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -171,6 +196,23 @@ class DpoRunConfig(TrainerRunConfig):
         )
 
 
+DPO = register(
+    Algorithm(
+        kind="dpo",
+        label="DPO",
+        config=DpoRunConfig,
+        train="training.algorithms.dpo:train",
+        view="preference",
+        output_kind="policy",
+        needs_reference=True,
+        loop_role="policy",
+        # Round after round DPO can grow the margin by pushing both likelihoods down; the NLL
+        # term on chosen keeps the policy's own text likely (RPO, Pang et al. 2024: 1.0).
+        loop_preset={"rpo_alpha": 1.0},
+    )
+)
+
+
 @dataclass(frozen=True)
 class KtoRunConfig(TrainerRunConfig):
     learning_rate: float = config_field(1e-6, "TRL KTOConfig's default (DPO's 1e-6 regime).")
@@ -211,83 +253,17 @@ class KtoRunConfig(TrainerRunConfig):
         )
 
 
-@dataclass(frozen=True)
-class GrpoRunConfig(TrainerRunConfig):
-    estimator: Estimator = config_field(
-        "grpo", "grpo: group-normalised advantages; rloo: leave-one-out baseline."
+KTO = register(
+    Algorithm(
+        kind="kto",
+        label="KTO",
+        config=KtoRunConfig,
+        train="training.algorithms.kto:train",
+        view="kto",
+        output_kind="policy",
+        needs_reference=True,
     )
-    learning_rate: float = config_field(1e-6, "Shao et al. 2024 (§4.2): 1e-6.")
-    per_device_train_batch_size: int = config_field(
-        8, "Completions (not prompts) per device per pass."
-    )
-    gradient_accumulation_steps: int = config_field(
-        8,
-        "Passes per optimizer step; one generation batch of per-device batch × this "
-        "completions per step, which must be a multiple of num_generations.",
-    )
-    num_generations: int | None = config_field(
-        None,
-        "Group size G per prompt; None: 64 for grpo (Shao et al. 2024), 4 for rloo "
-        "(Ahmadian et al. 2024).",
-    )
-    beta: float | None = config_field(
-        None,
-        "KL coefficient to the reference; 0 skips loading it. None: 0.04 for grpo (Shao et al. "
-        "2024), 0.05 for rloo (TRL).",
-    )
-    max_completion_length: int = config_field(512, "Longest sampled response in tokens (TRL).")
-    temperature: float = config_field(1.0, "Sampling temperature for the group (TRL).")
-    num_iterations: int = config_field(
-        1, "Policy updates per generation batch, μ (Shao et al. 2024: 1)."
-    )
-    epsilon: float = config_field(0.2, "Ratio clip ε (PPO, Schulman et al. 2017; TRL).")
-    loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = config_field(
-        "dapo",
-        "grpo only. grpo: the paper's per-sequence mean (length-biased, Liu et al. 2025); "
-        "dr_grpo: constant normaliser; dapo: per token over the batch (Yu et al. 2025; TRL); "
-        "bnpo: per token over the local batch.",
-    )
-    scale_rewards: Literal["group", "batch", "none"] = config_field(
-        "group",
-        "grpo only. Divide advantages by the group's std (Shao et al. 2024), the batch's, or "
-        "not at all (Dr. GRPO, Liu et al. 2025).",
-    )
-    normalize_advantages: bool = config_field(
-        False, "rloo only. Whiten advantages over the generation batch (TRL default: off)."
-    )
-
-    @property
-    def group_size(self) -> int:
-        return GROUP_SIZE[self.estimator] if self.num_generations is None else self.num_generations
-
-    @property
-    def kl_coef(self) -> float:
-        return KL_COEF[self.estimator] if self.beta is None else self.beta
-
-    def validate(self) -> None:
-        super().validate()
-        require(self.group_size >= 2, "num_generations", "must be >= 2 (the group is the baseline)")
-        completions = self.per_device_train_batch_size * self.gradient_accumulation_steps
-        require(
-            completions % self.group_size == 0,
-            "num_generations",
-            f"must divide per_device_train_batch_size × gradient_accumulation_steps "
-            f"({completions}) so every prompt gets a full group",
-        )
-        require(self.kl_coef >= 0, "beta", "must be >= 0")
-        require(self.max_completion_length >= 1, "max_completion_length", "must be >= 1")
-        require(self.temperature > 0, "temperature", "must be > 0")
-        require(self.num_iterations >= 1, "num_iterations", "must be >= 1")
-        require(self.epsilon > 0, "epsilon", "must be > 0")
-
-
-@dataclass(frozen=True)
-class RlooRunConfig(GrpoRunConfig):
-    """The same fields with ``estimator="rloo"`` by default (the platform's ``rloo`` kind)."""
-
-    estimator: Estimator = config_field(
-        "rloo", "grpo: group-normalised advantages; rloo: leave-one-out baseline."
-    )
+)
 
 
 @dataclass(frozen=True)
@@ -371,22 +347,140 @@ class PpoRunConfig:
             raise ValueError("minibatch_size: must divide rollout_batch_size")
 
 
-# ---------------------------------------------------------------------------- the math
+PPO = register(
+    Algorithm(
+        kind="ppo",
+        label="PPO",
+        config=PpoRunConfig,
+        train="training.algorithms.ppo:train",
+        view="prompts",
+        output_kind="policy",
+        needs_reward_model=True,
+        needs_reference=True,
+        loop_role="policy",
+    )
+)
 
 
-RUN_CONFIGS: dict[str, type] = {
-    "sft": SftRunConfig,
-    "reward": RewardRunConfig,
-    "dpo": DpoRunConfig,
-    "kto": KtoRunConfig,
-    "grpo": GrpoRunConfig,
-    "rloo": RlooRunConfig,
-    "ppo": PpoRunConfig,
-}
+@dataclass(frozen=True)
+class GrpoRunConfig(TrainerRunConfig):
+    estimator: Estimator = config_field(
+        "grpo", "grpo: group-normalised advantages; rloo: leave-one-out baseline."
+    )
+    learning_rate: float = config_field(1e-6, "Shao et al. 2024 (§4.2): 1e-6.")
+    per_device_train_batch_size: int = config_field(
+        8, "Completions (not prompts) per device per pass."
+    )
+    gradient_accumulation_steps: int = config_field(
+        8,
+        "Passes per optimizer step; one generation batch of per-device batch × this "
+        "completions per step, which must be a multiple of num_generations.",
+    )
+    num_generations: int | None = config_field(
+        None,
+        "Group size G per prompt; None: 64 for grpo (Shao et al. 2024), 4 for rloo "
+        "(Ahmadian et al. 2024).",
+    )
+    beta: float | None = config_field(
+        None,
+        "KL coefficient to the reference; 0 skips loading it. None: 0.04 for grpo (Shao et al. "
+        "2024), 0.05 for rloo (TRL).",
+    )
+    max_completion_length: int = config_field(512, "Longest sampled response in tokens (TRL).")
+    temperature: float = config_field(1.0, "Sampling temperature for the group (TRL).")
+    num_iterations: int = config_field(
+        1, "Policy updates per generation batch, μ (Shao et al. 2024: 1)."
+    )
+    epsilon: float = config_field(0.2, "Ratio clip ε (PPO, Schulman et al. 2017; TRL).")
+    loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = config_field(
+        "dapo",
+        "grpo only. grpo: the paper's per-sequence mean (length-biased, Liu et al. 2025); "
+        "dr_grpo: constant normaliser; dapo: per token over the batch (Yu et al. 2025; TRL); "
+        "bnpo: per token over the local batch.",
+    )
+    scale_rewards: Literal["group", "batch", "none"] = config_field(
+        "group",
+        "grpo only. Divide advantages by the group's std (Shao et al. 2024), the batch's, or "
+        "not at all (Dr. GRPO, Liu et al. 2025).",
+    )
+    normalize_advantages: bool = config_field(
+        False, "rloo only. Whiten advantages over the generation batch (TRL default: off)."
+    )
+
+    @property
+    def group_size(self) -> int:
+        return GROUP_SIZE[self.estimator] if self.num_generations is None else self.num_generations
+
+    @property
+    def kl_coef(self) -> float:
+        return KL_COEF[self.estimator] if self.beta is None else self.beta
+
+    def validate(self) -> None:
+        super().validate()
+        require(self.group_size >= 2, "num_generations", "must be >= 2 (the group is the baseline)")
+        completions = self.per_device_train_batch_size * self.gradient_accumulation_steps
+        require(
+            completions % self.group_size == 0,
+            "num_generations",
+            f"must divide per_device_train_batch_size × gradient_accumulation_steps "
+            f"({completions}) so every prompt gets a full group",
+        )
+        require(self.kl_coef >= 0, "beta", "must be >= 0")
+        require(self.max_completion_length >= 1, "max_completion_length", "must be >= 1")
+        require(self.temperature > 0, "temperature", "must be > 0")
+        require(self.num_iterations >= 1, "num_iterations", "must be >= 1")
+        require(self.epsilon > 0, "epsilon", "must be > 0")
+
+
+GRPO = register(
+    Algorithm(
+        kind="grpo",
+        label="GRPO",
+        config=GrpoRunConfig,
+        train="training.algorithms.grpo:train",
+        view="prompts",
+        output_kind="policy",
+        needs_reward_model=True,
+        needs_reference=True,
+        loop_role="policy",
+    )
+)
+
+
+@dataclass(frozen=True)
+class RlooRunConfig(GrpoRunConfig):
+    """The same fields with ``estimator="rloo"`` by default (the platform's ``rloo`` kind)."""
+
+    estimator: Estimator = config_field(
+        "rloo", "grpo: group-normalised advantages; rloo: leave-one-out baseline."
+    )
+
+
+RLOO = register(
+    Algorithm(
+        kind="rloo",
+        label="RLOO",
+        config=RlooRunConfig,
+        train="training.algorithms.grpo:train",
+        view="prompts",
+        output_kind="policy",
+        needs_reward_model=True,
+        needs_reference=True,
+    )
+)
+
+
+def __getattr__(name: str):
+    # Derived from the registry when read, so that it also lists the algorithms of
+    # settings.FLYWHEEL_ALGORITHMS (those import this module, so they load after it).
+    if name == "RUN_CONFIGS":
+        return {a.kind: a.config for a in algorithms()}
+    raise AttributeError(name)
 
 
 def parse_run_config(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     """Validate a run's config for its kind; returns it with defaults filled in (what the run
     records). Raises ValueError("field: reason")."""
-    config = config_from_dict(RUN_CONFIGS[kind], values)
-    return dataclasses.asdict(config)
+    from training.algorithms.registry import algorithm
+
+    return algorithm(kind).parse_config(values)

@@ -9,23 +9,23 @@ worker stopped and never writes a prompt twice.
 from __future__ import annotations
 
 import logging
-import os
 import traceback
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from django.db.models import F, Max, Q
-from django.utils import timezone
+from django.db.models import F, Max
 
 from annotation.models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from flywheel.errors import ApplicationError
+from training.engine.execution import job_execute
+from training.engine.lifecycle import job_cancel, job_dispatch_on_commit
+from training.engine.reporting import JobReporter
 
 from ..models import GenerationJob, JobStatus, ModelKind, ModelVersion
-from ..signals import send_job_finished
-from .runs import MAX_ATTEMPTS, REDISPATCH_QUEUED_AFTER, STALL_SECONDS, worker_lost_message
+from .runs import check_executor
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def generation_job_create(
     round: int | None = None,
     mix_model_version: ModelVersion | None = None,
     mix_count: int = 0,
+    executor: str = "",
     created_by: AbstractUser | None = None,
 ) -> GenerationJob:
     """Queue a job for the project's prompts: ``"pending"`` (no candidate set yet), ``"all"``
@@ -109,6 +110,7 @@ def generation_job_create(
         )
     if not ids:
         raise ApplicationError("No prompts to generate for.", field="prompts")
+    check_executor(executor)
     if round is None:
         latest = CandidateSet.objects.filter(project=project).aggregate(r=Max("round"))["r"]
         round = 0 if latest is None else latest + 1
@@ -123,13 +125,11 @@ def generation_job_create(
             round=round,
             sampling=_check_sampling(sampling or {}),
             seed=seed,
+            executor=executor,
             created_by=created_by,
         )
-        transaction.on_commit(lambda: dispatch_generation_job(job.pk))
+        job_dispatch_on_commit(job)
     return job
-
-
-GPU_GENERATION_BYTES = int(os.environ.get("FLYWHEEL_GPU_GENERATION_BYTES", str(2 * 1024**3)))
 
 
 def generation_queue(model_version: ModelVersion) -> str:
@@ -137,66 +137,7 @@ def generation_queue(model_version: ModelVersion) -> str:
     a 1B-parameter model in bf16), ``generation`` (CPU workers) otherwise."""
     weights = Path(model_version.storage_path)
     size = sum(f.stat().st_size for f in weights.glob("*.safetensors")) if weights.is_dir() else 0
-    return "gpu" if size > GPU_GENERATION_BYTES else "generation"
-
-
-def dispatch_generation_job(job_id: int) -> None:
-    from ..tasks import run_generation_job
-
-    job = GenerationJob.objects.select_related("model_version").get(pk=job_id)
-    try:
-        run_generation_job.apply_async((job_id,), queue=generation_queue(job.model_version))
-    except Exception:  # noqa: BLE001 — the recovery sweep retries
-        logger.exception("Could not dispatch generation job %s; it stays queued", job_id)
-
-
-def generation_jobs_to_redispatch() -> list[int]:
-    now = timezone.now()
-    return list(
-        GenerationJob.objects.filter(
-            Q(
-                status=JobStatus.RUNNING,
-                heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS),
-                attempts__lt=MAX_ATTEMPTS,
-            )
-            | Q(status=JobStatus.QUEUED, created_at__lt=now - REDISPATCH_QUEUED_AFTER)
-        ).values_list("id", flat=True)
-    )
-
-
-def generation_jobs_fail_abandoned() -> list[int]:
-    """Fail the jobs whose worker died on every one of their ``MAX_ATTEMPTS`` attempts."""
-    now = timezone.now()
-    abandoned = GenerationJob.objects.filter(
-        status=JobStatus.RUNNING,
-        heartbeat_at__lt=now - timedelta(seconds=STALL_SECONDS),
-        attempts__gte=MAX_ATTEMPTS,
-    )
-    failed = []
-    for job_id, attempts in abandoned.values_list("id", "attempts"):
-        if abandoned.filter(pk=job_id).update(
-            status=JobStatus.FAILED, error=worker_lost_message(attempts), finished_at=now
-        ):
-            send_job_finished(kind="generation_job", job_id=job_id)
-            failed.append(job_id)
-    return failed
-
-
-def _acquire(job_id: int) -> bool:
-    now = timezone.now()
-    stale = now - timedelta(seconds=STALL_SECONDS)
-    return bool(
-        GenerationJob.objects.filter(
-            Q(status=JobStatus.QUEUED)
-            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS),
-            pk=job_id,
-        ).update(
-            status=JobStatus.RUNNING,
-            heartbeat_at=now,
-            started_at=now,
-            attempts=F("attempts") + 1,
-        )
-    )
+    return "gpu" if size > settings.FLYWHEEL_GPU_GENERATION_BYTES else "generation"
 
 
 @transaction.atomic
@@ -234,9 +175,18 @@ def candidate_set_from_generation(
 
 
 def generation_job_execute(*, job_id: int) -> str:
-    """Worker side: generate for every prompt of the job not yet written, batch by batch."""
-    if not _acquire(job_id):
-        return "skipped: finished or running elsewhere"
+    """Worker side: execute the job with its executor (``inline`` by default: this process)."""
+    return job_execute(job_type_name="generation_job", job_id=job_id)
+
+
+def generation_job_cancel(*, job: GenerationJob) -> GenerationJob:
+    """A queued job is cancelled at once; a running one after its current batch (the sets
+    already written stay). Cancelling a finished job is a conflict."""
+    return job_cancel(job)
+
+
+def generation_process(job_id: int, reporter: JobReporter) -> int:
+    """The job's work: generate for every prompt of the job not yet written, batch by batch."""
     job = GenerationJob.objects.select_related("model_version", "mix_model_version").get(pk=job_id)
     try:
         from training.generation import generate_mixed_sets, generate_sets, load_backend
@@ -249,7 +199,7 @@ def generation_job_execute(*, job_id: int) -> str:
         todo = [pid for pid in job.prompt_ids if pid not in written]
         messages = dict(Prompt.objects.filter(pk__in=todo).values_list("id", "messages"))
         backend = load_backend(job.model_version.storage_path)
-        GenerationJob.objects.filter(pk=job_id).update(backend=backend.name, done=len(written))
+        reporter.progress(backend=backend.name, done=len(written))
         todo_prompts = [(pid, messages[pid]) for pid in todo]
         if job.mix_model_version is not None:
             batches = generate_mixed_sets(
@@ -272,22 +222,17 @@ def generation_job_execute(*, job_id: int) -> str:
                     skipped += 1
                     continue
                 candidate_set_from_generation(job=job, prompt_id=prompt_id, texts=texts, seed=seed)
-            GenerationJob.objects.filter(pk=job_id).update(
-                done=F("done") + len(batch),
-                prompts_skipped=F("prompts_skipped") + skipped,
-                heartbeat_at=timezone.now(),
+            reporter.progress(
+                done=F("done") + len(batch), prompts_skipped=F("prompts_skipped") + skipped
             )
+            if reporter.should_stop():
+                reporter.finish(JobStatus.CANCELLED)
+                return 0
     except Exception as exc:  # noqa: BLE001 — recorded on the job
         logger.exception("generation job %s failed", job_id)
-        GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"[-20_000:],
-            finished_at=timezone.now(),
+        reporter.finish(
+            JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
         )
-        send_job_finished(kind="generation_job", job_id=job_id)
-        return "failed"
-    if GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-        status=JobStatus.SUCCEEDED, finished_at=timezone.now()
-    ):
-        send_job_finished(kind="generation_job", job_id=job_id)
-    return "succeeded"
+        return 0
+    reporter.finish(JobStatus.SUCCEEDED)
+    return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import transaction
 
 from flywheel.errors import ApplicationError
+from training.algorithms.registry import algorithm
 
 from ..models import ModelKind, ModelVersion, TrainingRun
 
@@ -68,23 +69,12 @@ def model_version_register(
     )
 
 
-OUTPUT_KIND = {
-    "sft": ModelKind.SFT,
-    "reward": ModelKind.REWARD,
-    "dpo": ModelKind.POLICY,
-    "kto": ModelKind.POLICY,
-    "ppo": ModelKind.POLICY,
-    "grpo": ModelKind.POLICY,
-    "rloo": ModelKind.POLICY,
-}
-
-
 def model_version_from_run(*, run: TrainingRun, path: Path, metrics: dict) -> ModelVersion:
     """The output of a finished run, linked to its base model and to the run."""
     found = check_model_dir(path)
     return ModelVersion.objects.create(
         name=f"{run.kind}-run-{run.pk}",
-        kind=OUTPUT_KIND[run.kind],
+        kind=algorithm(run.kind).output_kind,
         storage_path=str(path),
         parent=run.base_model,
         produced_by=run,

@@ -1,0 +1,107 @@
+"""How a job's process reports to the platform: one object, whatever the place it runs.
+
+``JobReporter`` writes to PostgreSQL (the job process reaches ``DATABASE_URL``: a child of the
+worker, another GPU node, a Ray worker with the same settings). It keeps the lease alive from a
+thread, so a process busy in one long step never looks dead to the recovery sweep, and it tells
+the process when cancellation was asked for. In a multi-process launch only the main process
+(``RANK`` 0) writes: metrics, progress and the result are recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+
+from django.db import connection
+
+from training.models import JobStatus
+
+from .jobs import JobType
+from .lifecycle import job_append_log, job_finish, job_heartbeat, job_update, stall_seconds
+
+logger = logging.getLogger(__name__)
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+class JobReporter:
+    """Progress, metrics, logs, checkpoints and the result of one job; a context manager that
+    runs the heartbeat while the job works."""
+
+    def __init__(self, job_type: JobType, job_id: int) -> None:
+        self.job_type = job_type
+        self.job_id = job_id
+        self.cancelled = job_type.model.objects.filter(pk=job_id, cancel_requested=True).exists()
+        self.main = is_main_process()
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+
+    def __enter__(self) -> JobReporter:
+        self._beat.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._beat.join(30)
+
+    def _heartbeat(self) -> None:
+        # Well inside the stall window, so a live job never looks dead to the recovery sweep.
+        interval = max(0.5, min(10.0, stall_seconds() / 4))
+        while not self._stop.wait(interval):
+            try:
+                self.cancelled = job_heartbeat(self.job_type, self.job_id) or self.cancelled
+            except Exception:  # noqa: BLE001 — a missed beat is retried; the job goes on
+                logger.exception("heartbeat failed")
+                # Django does not replace a broken connection by itself: without this every
+                # later beat would fail on it, and a job still working would look dead.
+                connection.close()
+        connection.close()
+
+    # --- what the job reports --------------------------------------------------------------
+
+    def should_stop(self) -> bool:
+        return self.cancelled
+
+    def progress(self, **fields) -> None:
+        if self.main:
+            job_update(self.job_type, self.job_id, **fields)
+
+    def metrics(self, step: int, values: Mapping[str, float]) -> None:
+        from training.models import RunMetric
+
+        if self.main:
+            RunMetric.objects.create(run_id=self.job_id, step=step, values=dict(values))
+
+    def log(self, text: str) -> None:
+        if self.main:
+            job_append_log(self.job_type, self.job_id, text)
+
+    def checkpoint_resumed(self, step: int) -> None:
+        if self.main:
+            self.job_type.model.objects.filter(pk=self.job_id).update(resumed_from_step=step)
+
+    def finish(self, status: JobStatus, *, error: str = "", **fields) -> bool:
+        if not self.main:
+            return False
+        return job_finish(self.job_type, self.job_id, status, error=error, **fields)
+
+
+class RunHooksAdapter:
+    """An algorithm's ``RunHooks`` (``training.algorithms.base``) over a reporter: metrics and
+    optimizer-step progress of a training run."""
+
+    def __init__(self, reporter: JobReporter) -> None:
+        self.reporter = reporter
+
+    def on_log(self, step: int, metrics: Mapping[str, float]) -> None:
+        self.reporter.metrics(step, metrics)
+
+    def on_progress(self, step: int, total_steps: int) -> None:
+        self.reporter.progress(step=step, total_steps=total_steps)
+
+    def should_stop(self) -> bool:
+        return self.reporter.should_stop()
