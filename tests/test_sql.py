@@ -187,5 +187,5 @@ def test_the_next_task_migration_reverses_and_applies_again():
     executor.migrate([("annotation", "0004_ai_suggestion")])
     assert functions_in_database() == {}
     executor.loader.build_graph()
-    executor.migrate([("annotation", "0005_next_task_function")])
+    executor.migrate(executor.loader.graph.leaf_nodes())
     assert functions_in_database() == function_bodies(sql_text("next_task"))
