@@ -16,8 +16,12 @@ PYTEST_ARGS ?=
 LINT_PATHS := flywheel annotation training loop tests bench gunicorn.conf.py
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
+# The API's payload types, generated from the OpenAPI schema (drf-spectacular, no server or
+# database needed) by openapi-typescript; committed, and checked to be current by test-frontend.
+API_TYPES := frontend/src/generated/api.d.ts
+API_SCHEMA = DATABASE_URL='$(DATABASE_URL)' FLYWHEEL_ALLOW_INSECURE_KEY=1 $(VENV_PYTHON) manage.py spectacular --file
 
-.PHONY: install frontend demo services simulate test test-frontend lint clean-data
+.PHONY: install frontend demo services simulate test test-frontend api-types check-api-types lint clean-data
 
 install: $(VENV)/.installed
 
@@ -56,8 +60,23 @@ test: install frontend test-frontend
 		FLYWHEEL_ALLOW_INSECURE_KEY=1 FLYWHEEL_CONN_MAX_AGE=0 FLYWHEEL_TORCH_THREADS=1 FLYWHEEL_VAR_DIR='$(CURDIR)/var/test' \
 		$(VENV)/bin/pytest -n 2 --maxschedchunk 2 --durations 20 $(PYTEST_ARGS)
 
-test-frontend: frontend/node_modules/.installed
+test-frontend: frontend/node_modules/.installed check-api-types
 	cd frontend && npm test
+
+# After a change to an API's serializers: regenerate the TypeScript types, then commit them.
+api-types: install frontend/node_modules/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		$(API_SCHEMA) "$$tmp/schema.yml" && \
+		frontend/node_modules/.bin/openapi-typescript "$$tmp/schema.yml" -o $(API_TYPES)
+
+# Fails when the committed types are not what the current serializers generate.
+check-api-types: install frontend/node_modules/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		$(API_SCHEMA) "$$tmp/schema.yml" && \
+		frontend/node_modules/.bin/openapi-typescript "$$tmp/schema.yml" -o "$$tmp/api.d.ts" >/dev/null && \
+		if ! diff -u $(API_TYPES) "$$tmp/api.d.ts"; then \
+			echo "$(API_TYPES) is out of date with the API: run 'make api-types' and commit it."; exit 1; \
+		fi
 
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)

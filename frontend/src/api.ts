@@ -5,6 +5,7 @@
  */
 
 import { errorMessage } from "./apiErrors";
+import { type Schemas, wire } from "./apiTypes";
 import { CSRF_COOKIE, CSRF_HEADER, readCookie } from "./csrf";
 import {
   type ProjectListState,
@@ -120,10 +121,8 @@ export interface Refusal {
 }
 
 function refusal(status: number, body: unknown): Refusal {
-  const code =
-    typeof body === "object" && body !== null && typeof (body as { code?: unknown }).code === "string"
-      ? (body as { code: string }).code
-      : null;
+  const given = wire<Schemas["Error"]>(body)?.code;
+  const code = typeof given === "string" ? given : null;
   return { status, code, message: errorMessage(status, body) };
 }
 

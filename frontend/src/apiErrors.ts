@@ -5,9 +5,10 @@
  * no such body, so it gets a message by status.
  */
 
+import { type Schemas, wire } from "./apiTypes";
+
 export function errorDetail(body: unknown): string | null {
-  if (typeof body !== "object" || body === null) return null;
-  const { detail } = body as Record<string, unknown>;
+  const detail = wire<Schemas["Error"]>(body)?.detail;
   return typeof detail === "string" && detail.trim() !== "" ? detail : null;
 }
 

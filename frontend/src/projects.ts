@@ -4,6 +4,7 @@
  */
 
 import { errorMessage } from "./apiErrors";
+import { type Schemas, wire } from "./apiTypes";
 
 export interface RatingDimension {
   name: string;
@@ -54,7 +55,7 @@ function isCount(value: unknown): value is number {
 export function parseCriteria(value: unknown): Criteria {
   const criteria: Criteria = { flags: [], ratings: [] };
   if (typeof value !== "object" || value === null) return criteria;
-  const { flags, ratings } = value as Record<string, unknown>;
+  const { flags, ratings } = value as { flags?: unknown; ratings?: unknown };
   if (Array.isArray(flags)) criteria.flags = flags.filter((f): f is string => typeof f === "string");
   if (Array.isArray(ratings)) {
     for (const r of ratings as unknown[]) {
@@ -69,8 +70,8 @@ export function parseCriteria(value: unknown): Criteria {
 }
 
 export function parseProject(row: unknown): ProjectSummary | null {
-  if (typeof row !== "object" || row === null) return null;
-  const r = row as Record<string, unknown>;
+  const r = wire<Schemas["ProjectOutput"]>(row);
+  if (!r) return null;
   if (!isCount(r.id) || typeof r.name !== "string" || !isCount(r.k)) return null;
   if (!isCount(r.set_count) || !isCount(r.complete_set_count)) return null;
   const mine = r.my_ranking_count;
@@ -92,8 +93,9 @@ export function parseProject(row: unknown): ProjectSummary | null {
 
 /** Validate a page `{"count", "results": [...]}`; null if any part is not the documented shape. */
 export function parseProjectPage(body: unknown): ProjectPage | null {
-  if (typeof body !== "object" || body === null) return null;
-  const { count, results } = body as Record<string, unknown>;
+  const page = wire<Schemas["PaginatedProjectOutputList"]>(body);
+  if (!page) return null;
+  const { count, results } = page;
   if (!isCount(count) || !Array.isArray(results)) return null;
   const projects = results.map(parseProject);
   if (projects.some((p) => p === null)) return null;

@@ -3,14 +3,12 @@
  * shows for it. Pure functions here; api.ts does the fetching and components/ the DOM.
  */
 
+import { type Refine, type Schemas, wire } from "./apiTypes";
+
 export type Role = "admin" | "reviewer" | "annotator";
 
 /** A signed-in user. `role` is null for an account no admin has given a role yet. */
-export interface Me {
-  id: number;
-  username: string;
-  role: Role | null;
-}
+export type Me = Refine<Schemas["Me"], { role: Role | null }>;
 
 const ROLES: readonly Role[] = ["admin", "reviewer", "annotator"];
 
@@ -20,8 +18,9 @@ function isRole(value: unknown): value is Role {
 
 /** Validate a `{"id", "username", "role"}` body; null if it is not the documented shape. */
 export function parseMe(body: unknown): Me | null {
-  if (typeof body !== "object" || body === null) return null;
-  const { id, username, role } = body as Record<string, unknown>;
+  const me = wire<Me>(body);
+  if (!me) return null;
+  const { id, username, role } = me;
   if (typeof id !== "number" || !Number.isInteger(id)) return null;
   if (typeof username !== "string" || username === "") return null;
   if (role !== null && !isRole(role)) return null;

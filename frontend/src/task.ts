@@ -1,14 +1,10 @@
 /** A task from `POST /api/v1/projects/{id}/next-task/`: one leased candidate set to rank. */
 
-export interface Message {
-  role: string;
-  content: string;
-}
+import { type Schemas, wire } from "./apiTypes";
 
-export interface Candidate {
-  id: number;
-  text: string;
-}
+export type Message = Schemas["MessageOutput"];
+
+export type Candidate = Schemas["TaskCandidateOutput"];
 
 export interface Task {
   assignment: number;
@@ -30,8 +26,7 @@ function isId(value: unknown): value is number {
 /** `{"ranking": [[id, …], …]}` when its tiers hold every candidate exactly once; else null
  * (a suggestion that does not fit is left out rather than failing the task). */
 export function parseSuggestion(value: unknown, candidates: Candidate[]): number[][] | null {
-  if (typeof value !== "object" || value === null) return null;
-  const ranking = (value as Record<string, unknown>).ranking;
+  const ranking = wire<Schemas["TaskSuggestionOutput"]>(value)?.ranking;
   if (!Array.isArray(ranking)) return null;
   const tiers: number[][] = [];
   for (const tier of ranking as unknown[]) {
@@ -46,8 +41,8 @@ export function parseSuggestion(value: unknown, candidates: Candidate[]): number
 
 /** Validate the 200 body; null if it is not the documented shape. */
 export function parseTask(body: unknown): Task | null {
-  if (typeof body !== "object" || body === null) return null;
-  const b = body as Record<string, unknown>;
+  const b = wire<Schemas["TaskOutput"]>(body);
+  if (!b) return null;
   if (!isId(b.assignment) || !isId(b.project) || !isId(b.candidate_set)) return null;
   if (typeof b.lease_expires_at !== "string") return null;
   const leaseExpiresAt = new Date(b.lease_expires_at);
@@ -55,15 +50,17 @@ export function parseTask(body: unknown): Task | null {
   if (!Array.isArray(b.prompt) || !Array.isArray(b.candidates)) return null;
   const prompt: Message[] = [];
   for (const m of b.prompt as unknown[]) {
-    if (typeof m !== "object" || m === null) return null;
-    const { role, content } = m as Record<string, unknown>;
+    const message = wire<Message>(m);
+    if (!message) return null;
+    const { role, content } = message;
     if (typeof role !== "string" || typeof content !== "string") return null;
     prompt.push({ role, content });
   }
   const candidates: Candidate[] = [];
   for (const c of b.candidates as unknown[]) {
-    if (typeof c !== "object" || c === null) return null;
-    const { id, text } = c as Record<string, unknown>;
+    const candidate = wire<Candidate>(c);
+    if (!candidate) return null;
+    const { id, text } = candidate;
     if (!isId(id) || typeof text !== "string") return null;
     candidates.push({ id, text });
   }

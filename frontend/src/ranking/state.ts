@@ -6,6 +6,8 @@
  * object when it changes nothing, so callers can tell a real move from a no-op.
  */
 
+import type { Refine, Schemas } from "../apiTypes";
+
 export type CandidateId = number;
 
 export interface Interaction {
@@ -269,16 +271,18 @@ export function suggestionText(state: RankingState): string {
   return tiers.map((tier) => tier.map((id) => `#${responseNumber(state, id)}`).join(" = ")).join(" > ");
 }
 
-export interface SubmissionBody {
-  ranking: CandidateId[][];
-  not_rankable: boolean;
-  flags: Record<string, string[]>;
-  ratings: Record<string, Record<string, number>>;
-  rationale: string;
-  time_spent_seconds: number;
-  /** The counters, and where a suggestion was shown, whether it was applied (for QC). */
-  interaction: Interaction & { suggestion_shown?: boolean; applied_suggestion?: boolean };
-}
+/** The schema's submission, its JSON fields given their shape. */
+export type SubmissionBody = Refine<
+  Schemas["SubmissionInputRequest"],
+  {
+    ranking: CandidateId[][];
+    flags: Record<string, string[]>;
+    ratings: Record<string, Record<string, number>>;
+    time_spent_seconds: number;
+    /** The counters, and where a suggestion was shown, whether it was applied (for QC). */
+    interaction: Interaction & { suggestion_shown?: boolean; applied_suggestion?: boolean };
+  }
+>;
 
 /** What `POST /assignments/{id}/submit/` gets: empty flag lists and ratings left out. */
 export function submissionBody(state: RankingState, timeSpentSeconds: number): SubmissionBody {

@@ -1,5 +1,6 @@
 /** Dataset snapshots: rows, the create form → POST body, export links. Pure. */
 
+import { type Refine, type Schemas, wire } from "../apiTypes";
 import { asObj, int, num, str } from "./resource";
 
 export interface Snapshot {
@@ -16,7 +17,7 @@ export interface Snapshot {
 }
 
 export function parseSnapshot(row: unknown): Snapshot | null {
-  const r = asObj(row);
+  const r = wire<Schemas["SnapshotOutput"]>(row);
   if (!r || !Number.isInteger(r.id)) return null;
   return {
     id: r.id as number,
@@ -77,20 +78,11 @@ export function emptySnapshotForm(project = ""): SnapshotForm {
   };
 }
 
-export interface SnapshotPayload {
-  project: number;
-  name?: string;
-  test_fraction?: number;
-  seed?: number;
-  filters: {
-    since?: string;
-    until?: string;
-    min_agreement?: number;
-    exclude_annotators?: string[];
-    exclude_gold_failures?: boolean;
-    exclude_flagged?: boolean;
-  };
-}
+/** The POST body: only what the form sets; the API's defaults fill the rest. */
+export type SnapshotPayload = Refine<
+  Partial<Schemas["SnapshotInputRequest"]>,
+  { project: number; filters: Partial<Schemas["FilterInputRequest"]> }
+>;
 
 /** A `datetime-local` value ("2025-01-31T12:00") as an ISO instant in the browser's zone. */
 function isoFromLocal(text: string): string | null {

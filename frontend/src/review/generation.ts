@@ -3,6 +3,7 @@
  * turned into the body of `POST /api/v1/projects/{id}/generate/`, and when the list polls. Pure.
  */
 
+import { type Refine, type Schemas, wire } from "../apiTypes";
 import { asObj, int, str } from "./resource";
 import { isActive } from "./runs";
 
@@ -26,7 +27,7 @@ export interface GenerationJob {
 }
 
 export function parseJob(row: unknown): GenerationJob | null {
-  const r = asObj(row);
+  const r = wire<Schemas["GenerationJobOutput"]>(row);
   if (!r || !Number.isInteger(r.id) || typeof r.status !== "string") return null;
   return {
     id: r.id as number,
@@ -79,12 +80,15 @@ export function emptyGenerationForm(): GenerationForm {
   return { model: "", prompts: "pending", count: "10", temperature: "", topP: "", maxNewTokens: "", seed: "0" };
 }
 
-export interface GenerationPayload {
-  model?: number;
-  prompts: "pending" | "all" | number[];
-  sampling: { temperature?: number; top_p?: number; max_new_tokens?: number };
-  seed: number;
-}
+/** The POST body: only what the form sets; the API's defaults fill the rest. */
+export type GenerationPayload = Refine<
+  Partial<Schemas["GenerateInputRequest"]>,
+  {
+    prompts: "pending" | "all" | number[];
+    sampling: { temperature?: number; top_p?: number; max_new_tokens?: number };
+    seed: number;
+  }
+>;
 
 // Only the type is checked here; the ranges are the API's (its 400 names the field).
 const SAMPLING: { key: "temperature" | "topP" | "maxNewTokens"; api: "temperature" | "top_p" | "max_new_tokens"; integer: boolean }[] = [

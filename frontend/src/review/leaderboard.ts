@@ -4,8 +4,9 @@
  * with its 95 % bootstrap interval as a horizontal bar). Pure; components/loop/Leaderboard.tsx draws it.
  */
 
+import { type Schemas, wire } from "../apiTypes";
 import { linearScale, niceTicks } from "./chart";
-import { asObj, int, num, str } from "./resource";
+import { int, num, str } from "./resource";
 
 export type LeaderboardSource = "rm" | "human";
 
@@ -32,11 +33,11 @@ export interface Leaderboard {
 export const BASE_RATING = 1000;
 
 export function parseLeaderboard(body: unknown): Leaderboard | null {
-  const b = asObj(body);
+  const b = wire<Schemas["LeaderboardOutput"]>(body);
   if (!b || !Array.isArray(b.entries)) return null;
   const entries: LeaderboardEntry[] = [];
   for (const row of b.entries) {
-    const e = asObj(row);
+    const e = wire<Schemas["LeaderboardEntryOutput"]>(row);
     if (!e || !Number.isInteger(e.model_version)) continue;
     entries.push({
       modelVersion: e.model_version as number,

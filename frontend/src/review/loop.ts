@@ -5,6 +5,7 @@
  * series the chart across rounds draws. Pure; components/loop/LoopPage.tsx renders them.
  */
 
+import { type Schemas, wire } from "../apiTypes";
 import { type Point, linePath, linearScale } from "./chart";
 import { asObj, int, num, str } from "./resource";
 
@@ -147,7 +148,7 @@ function parseSeconds(value: unknown): Record<string, number> {
 }
 
 export function parseRound(row: unknown): LoopRound | null {
-  const r = asObj(row);
+  const r = wire<Schemas["RoundOutput"]>(row);
   if (!r || !Number.isInteger(r.id) || !Number.isInteger(r.number) || typeof r.status !== "string") return null;
   return {
     id: r.id as number,
@@ -193,7 +194,7 @@ function rankingCount(value: unknown): number | null {
 export function parseRoundDetail(body: unknown): RoundDetail | null {
   const round = parseRound(body);
   if (!round) return null;
-  const b = body as Record<string, unknown>;
+  const b = wire<Schemas["RoundDetailOutput"]>(body) ?? {};
   const ai = asObj(b.ai_agreement);
   return {
     ...round,

@@ -5,6 +5,7 @@
  * the algorithm's config, only values that differ from the default stored. Pure.
  */
 
+import { type Refine, type Schemas, wire } from "../apiTypes";
 import { type Obj, asObj, int, num, str } from "./resource";
 import { type ConfigField, type RunKindInfo, type Scalar, changedConfig, valueText } from "./runConfig";
 
@@ -34,7 +35,7 @@ export interface LoopSettings {
 }
 
 export function parseLoopSettings(body: unknown): LoopSettings | null {
-  const b = asObj(body);
+  const b = wire<Schemas["LoopOutput"]>(body);
   if (!b || typeof b.policy_kind !== "string" || typeof b.auto !== "boolean") return null;
   return {
     project: int(b.project),
@@ -184,25 +185,20 @@ function formConfig(name: string, fields: ConfigField[], edits: Record<string, s
   return { config: { ...kept, ...config }, errors: named };
 }
 
-export type LoopPatch = Partial<{
-  auto: boolean;
-  trigger: string;
-  min_new_rankings: number;
-  policy_kind: string;
-  reward_config: Obj;
-  policy_config: Obj;
-  sampling: Obj;
-  prompt_selection: string;
-  prompts_per_round: number | null;
-  snapshot_scope: string;
-  compare_with_previous: number;
-  test_fraction: number;
-  eval_samples_per_prompt: number;
-  eval_max_new_tokens: number;
-  oracle: string;
-  ai_feedback: boolean;
-  seed: number;
-}>;
+/** The PATCH body; the form's choices are the API's, but come from `<select>`s as strings. */
+export type LoopPatch = Refine<
+  Schemas["PatchedLoopInputRequest"],
+  {
+    trigger?: string;
+    policy_kind?: string;
+    reward_config?: Obj;
+    policy_config?: Obj;
+    sampling?: Obj;
+    prompt_selection?: string;
+    snapshot_scope?: string;
+    oracle?: string;
+  }
+>;
 
 /**
  * The PATCH body: only the settings the form changed. Type errors are found here (keys as the

@@ -1,7 +1,8 @@
 /** Model versions from `GET /api/v1/models/` with their lineage ids (./lineage.ts draws the
  * graph). Pure. */
 
-import { asObj, int, intList, str } from "./resource";
+import { type Schemas, wire } from "../apiTypes";
+import { int, intList, str } from "./resource";
 
 export interface ModelVersion {
   id: number;
@@ -17,7 +18,7 @@ export interface ModelVersion {
 }
 
 export function parseModel(row: unknown): ModelVersion | null {
-  const r = asObj(row);
+  const r = wire<Schemas["ModelVersionOutput"]>(row);
   if (!r || !Number.isInteger(r.id)) return null;
   return {
     id: r.id as number,

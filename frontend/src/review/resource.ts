@@ -5,6 +5,7 @@
  */
 
 import { errorMessage } from "../apiErrors";
+import { type Schemas, wire } from "../apiTypes";
 
 export type Loaded<T> =
   | { kind: "loaded"; value: T }
@@ -32,8 +33,7 @@ export function loadedFrom<T>(
 /** `{"errors": {"config.beta": ["…"]}}` → `{"config.beta": "…"}` (messages joined). */
 export function fieldErrors(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (typeof body !== "object" || body === null) return out;
-  const errors = (body as Record<string, unknown>).errors;
+  const errors = wire<Schemas["Error"]>(body)?.errors;
   if (typeof errors !== "object" || errors === null) return out;
   for (const [field, messages] of Object.entries(errors as Record<string, unknown>)) {
     if (Array.isArray(messages)) {

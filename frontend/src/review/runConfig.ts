@@ -4,7 +4,8 @@
  * changed from the default are sent in `config`. Pure; components/runs/StartRunForm.tsx renders it.
  */
 
-import { type Obj, asObj, str } from "./resource";
+import { type Refine, type Schemas, wire } from "../apiTypes";
+import { type Obj, str } from "./resource";
 
 export type FieldType = "float" | "int" | "bool" | "str" | "choice";
 export type Scalar = string | number | boolean | null;
@@ -35,7 +36,7 @@ function scalar(value: unknown): Scalar | undefined {
 }
 
 function parseField(row: unknown): ConfigField | null {
-  const f = asObj(row);
+  const f = wire<Schemas["ConfigFieldOutput"]>(row);
   if (!f || typeof f.name !== "string" || !TYPES.includes(str(f.type))) return null;
   const fallback = scalar(f.default);
   const choices = Array.isArray(f.choices) ? f.choices.map(scalar).filter((c): c is Scalar => c !== undefined) : [];
@@ -55,7 +56,7 @@ export function parseRunKinds(body: unknown): RunKindInfo[] | null {
   if (!Array.isArray(body)) return null;
   const kinds: RunKindInfo[] = [];
   for (const row of body) {
-    const k = asObj(row);
+    const k = wire<Schemas["RunKindOutput"]>(row);
     if (!k || typeof k.kind !== "string") continue;
     const fields = Array.isArray(k.config_fields) ? k.config_fields.map(parseField).filter((f): f is ConfigField => f !== null) : [];
     kinds.push({ kind: k.kind, label: str(k.label, k.kind), needsRewardModel: k.needs_reward_model === true, fields });
@@ -139,13 +140,11 @@ export function withKind(form: RunForm, kind: string): RunForm {
   return { ...form, kind, edits: {} };
 }
 
-export interface RunPayload {
-  kind: string;
-  dataset: number;
-  base_model: number;
-  reward_model?: number;
-  config: Obj;
-}
+/** The POST body: only what the form sets; the API's defaults fill the rest. */
+export type RunPayload = Refine<
+  Partial<Schemas["TrainingRunInputRequest"]>,
+  { kind: string; dataset: number; base_model: number; reward_model?: number; config: Obj }
+>;
 
 /** The POST body, or the field errors to show (keys as the API names them). */
 export function runPayload(

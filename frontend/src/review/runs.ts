@@ -3,6 +3,7 @@
  * and when the detail page polls. The "Start a run" form lives in ./runConfig.ts.
  */
 
+import { type Schemas, wire } from "../apiTypes";
 import { type Obj, asObj, int, num, str } from "./resource";
 
 export const ACTIVE_STATUSES: readonly string[] = ["queued", "running"];
@@ -37,7 +38,7 @@ export interface RunDetail extends Run {
 }
 
 export function parseRun(row: unknown): Run | null {
-  const r = asObj(row);
+  const r = wire<Schemas["TrainingRunOutput"]>(row);
   if (!r || !Number.isInteger(r.id) || typeof r.status !== "string") return null;
   return {
     id: r.id as number,
@@ -60,12 +61,12 @@ export function parseRun(row: unknown): Run | null {
 
 export function parseRunDetail(body: unknown): RunDetail | null {
   const run = parseRun(body);
-  const o = asObj(body);
+  const o = wire<Schemas["TrainingRunDetailOutput"]>(body);
   if (!run || !o) return null;
   const metrics: MetricPoint[] = [];
   if (Array.isArray(o.metrics)) {
     for (const m of o.metrics) {
-      const mo = asObj(m);
+      const mo = wire<Schemas["MetricOutput"]>(m);
       const values = asObj(mo?.values);
       if (!mo || !Number.isInteger(mo.step) || !values) continue;
       const numeric: Record<string, number> = {};

@@ -1,5 +1,6 @@
 /** Candidate sets for review: the project's list and one set with every ranking. Pure. */
 
+import { type Schemas, wire } from "../apiTypes";
 import { type Message, parseMessages } from "./messages";
 import { asObj, int, num, str, tierList } from "./resource";
 
@@ -13,7 +14,7 @@ function parseCandidates(value: unknown): SetCandidate[] {
   if (!Array.isArray(value)) return [];
   const out: SetCandidate[] = [];
   for (const c of value) {
-    const o = asObj(c);
+    const o = wire<Schemas["CandidateOutput"]>(c);
     if (!o || !Number.isInteger(o.id)) continue;
     const model = typeof o.model === "string" ? o.model : o.model === null || o.model === undefined ? "" : String(o.model);
     out.push({ id: o.id as number, text: str(o.text), model });
@@ -31,7 +32,7 @@ export interface SetRow {
 }
 
 export function parseSetRow(row: unknown): SetRow | null {
-  const r = asObj(row);
+  const r = wire<Schemas["CandidateSetOutput"]>(row);
   if (!r || !Number.isInteger(r.id)) return null;
   const prompt = parseMessages(r.messages ?? r.prompt);
   return {
@@ -96,12 +97,12 @@ function parseQcFlags(value: unknown): string[] {
 }
 
 export function parseSetDetail(body: unknown): SetDetail | null {
-  const o = asObj(body);
+  const o = wire<Schemas["SetDetailOutput"]>(body);
   if (!o || !Number.isInteger(o.id)) return null;
   const rankings: SetRanking[] = [];
   if (Array.isArray(o.rankings)) {
     for (const row of o.rankings) {
-      const r = asObj(row);
+      const r = wire<Schemas["SetRankingOutput"]>(row);
       if (!r) continue;
       rankings.push({
         id: int(r.id),
