@@ -1141,7 +1141,8 @@ export interface components {
             auto?: boolean;
             trigger?: components["schemas"]["TriggerEnum"];
             min_new_rankings?: number;
-            policy_kind?: components["schemas"]["PolicyKindEnum"];
+            /** @description A run kind whose loop_role is policy (GET /run-kinds/). */
+            policy_kind?: string;
             reward_config?: unknown;
             policy_config?: unknown;
             sampling?: unknown;
@@ -1183,13 +1184,6 @@ export interface components {
              */
             gold_rate: number;
         };
-        /**
-         * @description * `dpo` - DPO
-         *     * `ppo` - PPO
-         *     * `grpo` - GRPO
-         * @enum {string}
-         */
-        PolicyKindEnum: "dpo" | "ppo" | "grpo";
         PreferenceRowRequest: {
             /** @description trl explicit prompt: a string or a conversation. */
             prompt?: unknown;
