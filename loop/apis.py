@@ -13,7 +13,7 @@ from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError
 
-from .models import LoopRound, Oracle, PolicyKind, PromptSelection, SnapshotScope, Trigger
+from .models import LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
 from .services.rounds import round_retry, round_start
 from .services.settings import loop_for, loop_update
@@ -46,7 +46,9 @@ class LoopInput(serializers.Serializer):
     auto = serializers.BooleanField(required=False)
     trigger = serializers.ChoiceField(choices=Trigger.choices, required=False)
     min_new_rankings = serializers.IntegerField(min_value=1, max_value=10**7, required=False)
-    policy_kind = serializers.ChoiceField(choices=PolicyKind.choices, required=False)
+    policy_kind = serializers.CharField(
+        required=False, help_text="A run kind whose loop_role is policy (GET /run-kinds/)."
+    )
     reward_config = serializers.JSONField(required=False)
     policy_config = serializers.JSONField(required=False)
     sampling = serializers.JSONField(required=False)

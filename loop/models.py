@@ -13,12 +13,6 @@ from django.db import models
 from django.db.models import Q
 
 
-class PolicyKind(models.TextChoices):
-    DPO = "dpo", "DPO"
-    PPO = "ppo", "PPO"
-    GRPO = "grpo", "GRPO"
-
-
 class PromptSelection(models.TextChoices):
     RANDOM = "random", "Random"
     UNCERTAINTY = "uncertainty", "Least certain reward model (active learning)"
@@ -54,7 +48,11 @@ class Loop(models.Model):
     min_new_rankings = models.PositiveIntegerField(
         default=100, help_text="new_rankings trigger: rankings since the last round's snapshot."
     )
-    policy_kind = models.CharField(max_length=8, choices=PolicyKind.choices, default="dpo")
+    policy_kind = models.CharField(
+        max_length=32,
+        default="dpo",
+        help_text="The policy step's algorithm: a registered one whose loop role is policy.",
+    )
     reward_config = models.JSONField(default=dict, blank=True)
     policy_config = models.JSONField(default=dict, blank=True)
     sampling = models.JSONField(default=dict, blank=True, help_text="Generation sampling.")
@@ -128,7 +126,7 @@ class LoopRound(models.Model):
     )
     step = models.CharField(max_length=16, choices=RoundStep.choices, default=RoundStep.SNAPSHOT)
     error = models.TextField(blank=True)
-    policy_kind = models.CharField(max_length=8, choices=PolicyKind.choices)
+    policy_kind = models.CharField(max_length=32)
     base_policy = models.ForeignKey(
         "training.ModelVersion", on_delete=models.PROTECT, related_name="+"
     )

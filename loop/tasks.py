@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import RoundStep
-from .services.rounds import loop_tick, round_advance, rounds_sweep
+from .services.rounds import round_advance, round_run_worker_step, rounds_sweep
+from .services.triggers import loop_tick
 
 # ignore_result: see training/tasks.py (a round's state lives in its row).
 
@@ -20,13 +20,7 @@ def advance_round(round_id: int) -> str:
 def run_round_step(round_id: int, step: str) -> str:
     """A round's heavy step (evaluation + prompt selection, or AI pre-ranking); queue
     ``generation``, since it loads models."""
-    from .services.evaluation import round_ai_feedback_step, round_evaluate_step
-
-    if step == RoundStep.EVALUATE:
-        return round_evaluate_step(round_id=round_id)
-    if step == RoundStep.AI_FEEDBACK:
-        return round_ai_feedback_step(round_id=round_id)
-    return f"skipped: {step} is not a worker step"
+    return round_run_worker_step(round_id=round_id, step=step)
 
 
 @shared_task(name="loop.tasks.tick", ignore_result=True)

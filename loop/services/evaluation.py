@@ -1,5 +1,6 @@
-"""The round's worker steps: evaluate the new policy and reward model, choose the next round's
-prompts, queue their generation; and the reward model's pre-ranking of new sets (AI feedback).
+"""What a round's worker steps compute, as plain functions of the round (``rounds`` records their
+results and moves the round on): evaluate the new policy and reward model, choose the next
+round's prompts, and the reward model's pre-ranking of new sets (AI feedback).
 
 Evaluation, recorded on the round (``LoopRound.evaluation``):
 
@@ -21,25 +22,20 @@ Evaluation, recorded on the round (``LoopRound.evaluation``):
 from __future__ import annotations
 
 import logging
-import os
 import random
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.module_loading import import_string
 
 from annotation.enums import CandidateSetState
 from annotation.exports.rows import ExportOptions
 from annotation.exports.stream import export_rows, snapshot_rankings
 from annotation.models import CandidateSet, Prompt
-from training.services.generation import generation_job_create
 
-from ..models import LoopRound, Oracle, PromptSelection, RoundStatus, RoundStep
-from .rounds import round_worker_step_done, round_worker_step_failed
+from ..models import LoopRound, Oracle, PromptSelection
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +44,9 @@ MAX_HELDOUT_PAIRS = 2_000
 
 
 def _threads() -> int | None:
-    """Intra-op threads for scoring and sampling (``FLYWHEEL_TORCH_THREADS``; unset leaves
-    torch's default), as the training runner does."""
-    return int(os.environ.get("FLYWHEEL_TORCH_THREADS", "0")) or None
+    """Intra-op threads for scoring and sampling (``FLYWHEEL_TORCH_THREADS``; 0 leaves
+    torch's default), as a training run's process does."""
+    return settings.FLYWHEEL_TORCH_THREADS or None
 
 
 def heldout_pairs(loop_round: LoopRound) -> list[tuple[Messages, str, str]]:
@@ -293,84 +289,6 @@ def select_prompts(loop_round: LoopRound) -> tuple[list[int], dict[str, Any]]:
         "mean_margin_pool": mean(pool),
         "single_answer_prompts": len(pool) - len(informative),
     }
-
-
-def round_evaluate_step(*, round_id: int) -> str:
-    """Worker: evaluate, select the next round's prompts and queue their generation. Any error
-    fails the round with its message (a step that raised and left the round waiting would only
-    be noticed by the stall sweep, half an hour later)."""
-    loop_round = LoopRound.objects.select_related(
-        "loop__project", "snapshot", "reward_model", "policy_model", "base_policy"
-    ).get(pk=round_id)
-    if loop_round.status != RoundStatus.RUNNING or loop_round.step != RoundStep.EVALUATE:
-        return "skipped: not at evaluate"
-    loop = loop_round.loop
-    try:
-        evaluation = evaluate(loop_round)
-        prompt_ids, selection = select_prompts(loop_round)
-        fields: dict[str, Any] = {
-            "evaluation": evaluation,
-            "selected_prompts": prompt_ids,
-            "selection": selection,
-        }
-        with transaction.atomic():
-            locked = LoopRound.objects.select_for_update().get(pk=round_id)
-            if locked.status != RoundStatus.RUNNING or locked.step != RoundStep.EVALUATE:
-                # a duplicate delivery finished it first
-                return "skipped: not at evaluate"
-            if prompt_ids:
-                fields["generation_job"] = generation_job_create(
-                    project=loop.project,
-                    model_version=loop_round.policy_model,
-                    prompts=prompt_ids,
-                    sampling=loop.sampling or {},
-                    seed=loop.seed + loop_round.number,
-                    round=loop_round.number,
-                    mix_model_version=(
-                        loop_round.base_policy if loop.compare_with_previous else None
-                    ),
-                    mix_count=loop.compare_with_previous,
-                    created_by=loop_round.started_by,
-                )
-            round_worker_step_done(
-                round_id=round_id, step=RoundStep.EVALUATE, fields=fields, then=RoundStep.GENERATE
-            )
-    except Exception as exc:  # noqa: BLE001 — recorded on the round
-        logger.exception("evaluation of round %s failed", round_id)
-        round_worker_step_failed(
-            round_id=round_id,
-            step=RoundStep.EVALUATE,
-            message=f"Evaluation failed: {type(exc).__name__}: {exc}\n\n"
-            + traceback.format_exc()[-4000:],
-        )
-        return "failed"
-    return "evaluated"
-
-
-def round_ai_feedback_step(*, round_id: int) -> str:
-    """Worker: this round's reward model pre-ranks every set its generation job wrote."""
-    loop_round = LoopRound.objects.select_related("reward_model", "generation_job").get(pk=round_id)
-    if loop_round.status != RoundStatus.RUNNING or loop_round.step != RoundStep.AI_FEEDBACK:
-        return "skipped: not at ai_feedback"
-    try:
-        ai_rank_sets(
-            CandidateSet.objects.filter(
-                members__candidate__generation_job=loop_round.generation_job
-            ).distinct(),
-            reward_model=loop_round.reward_model,
-        )
-        round_worker_step_done(
-            round_id=round_id, step=RoundStep.AI_FEEDBACK, fields={}, then=RoundStep.DONE
-        )
-    except Exception as exc:  # noqa: BLE001
-        logger.exception("AI pre-ranking of round %s failed", round_id)
-        round_worker_step_failed(
-            round_id=round_id,
-            step=RoundStep.AI_FEEDBACK,
-            message=f"AI pre-ranking failed: {type(exc).__name__}: {exc}",
-        )
-        return "failed"
-    return "ranked"
 
 
 def ai_rank_sets(sets, *, reward_model) -> int:

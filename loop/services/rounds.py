@@ -13,24 +13,28 @@ they run as their own Celery task on the ``generation`` queue and hand back by a
 from __future__ import annotations
 
 import logging
-import os
+import traceback
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from annotation.enums import CandidateSetState
 from annotation.exports.stream import ExportFilters
 from annotation.models import CandidateSet, Project, Ranking
 from annotation.services.snapshots import snapshot_create
 from flywheel.errors import ApplicationError
+from training.algorithms.registry import algorithm
 from training.models import JobStatus, TrainingRun
+from training.services.generation import generation_job_create
 from training.services.runs import training_run_create
 
-from ..models import Loop, LoopRound, RoundStatus, RoundStep, SnapshotScope, Trigger
+from ..models import Loop, LoopRound, RoundStatus, RoundStep, SnapshotScope
+from . import evaluation
 from .settings import loop_for
 
 logger = logging.getLogger(__name__)
@@ -38,9 +42,9 @@ logger = logging.getLogger(__name__)
 # Steps done by a worker task (`loop.tasks.run_round_step`) rather than inline in the advance.
 WORKER_STEPS = {RoundStep.EVALUATE, RoundStep.AI_FEEDBACK}
 FAILED_JOB = {JobStatus.FAILED, JobStatus.CANCELLED}
-WORKER_STEP_STALL = timedelta(
-    seconds=int(os.environ.get("FLYWHEEL_LOOP_STEP_STALL_SECONDS", str(30 * 60)))
-)
+# The Celery tasks (loop/tasks.py), sent by name: the tasks call into this module.
+ADVANCE_TASK = "loop.tasks.advance_round"
+WORKER_STEP_TASK = "loop.tasks.run_round_step"
 
 
 def round_start(*, project: Project, started_by: AbstractUser | None = None) -> LoopRound:
@@ -104,21 +108,18 @@ def round_retry(*, loop_round: LoopRound) -> LoopRound:
 
 
 def dispatch_advance(round_id: int) -> None:
-    from ..tasks import advance_round
-
     try:
-        advance_round.delay(round_id)
+        current_app.send_task(ADVANCE_TASK, (round_id,))
     except Exception:  # noqa: BLE001 — the periodic sweep advances it later
         logger.exception("Could not dispatch round %s; the sweep will advance it", round_id)
 
 
 def dispatch_worker_step(round_id: int, step: str) -> None:
     """Send a worker step. If the broker is down, the step is marked unsent (no
-    ``step_started_at``), so the next sweep sends it rather than waiting ``WORKER_STEP_STALL``."""
-    from ..tasks import run_round_step
-
+    ``step_started_at``), so the next sweep sends it rather than waiting
+    ``FLYWHEEL_LOOP_STEP_STALL_SECONDS``."""
     try:
-        run_round_step.apply_async((round_id, step), queue="generation")
+        current_app.send_task(WORKER_STEP_TASK, (round_id, step), queue="generation")
     except Exception:  # noqa: BLE001 — the periodic sweep sends it again
         logger.exception("Could not dispatch step %s of round %s; the sweep will", step, round_id)
         LoopRound.objects.filter(pk=round_id, status=RoundStatus.RUNNING, step=step).update(
@@ -205,11 +206,12 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
         _goto(loop_round, RoundStep.REWARD)
     if loop_round.step == RoundStep.REWARD:
         if loop_round.reward_run is None:
+            spec = algorithm("reward")
             loop_round.reward_run = training_run_create(
-                kind="reward",
+                kind=spec.kind,
                 dataset=loop_round.snapshot,
                 base_model=loop_round.base_policy,
-                config=loop.reward_config,
+                config=spec.loop_preset | loop.reward_config,
                 created_by=loop_round.started_by,
             )
             return
@@ -222,13 +224,14 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
         _goto(loop_round, RoundStep.POLICY)
     if loop_round.step == RoundStep.POLICY:
         if loop_round.policy_run is None:
-            rl = loop_round.policy_kind != "dpo"
+            spec = algorithm(loop_round.policy_kind)
+            same_kind = loop.policy_kind == loop_round.policy_kind
             loop_round.policy_run = training_run_create(
-                kind=loop_round.policy_kind,
+                kind=spec.kind,
                 dataset=loop_round.snapshot,
                 base_model=loop_round.base_policy,
-                reward_model=loop_round.reward_model if rl else None,
-                config=loop.policy_config if loop.policy_kind == loop_round.policy_kind else {},
+                reward_model=loop_round.reward_model if spec.needs_reward_model else None,
+                config=spec.loop_preset | (loop.policy_config if same_kind else {}),
                 created_by=loop_round.started_by,
             )
             return
@@ -265,36 +268,91 @@ def _finish_generation(loop_round: LoopRound) -> None:
         _goto(loop_round, RoundStep.DONE)
 
 
-def round_worker_step_done(
-    *, round_id: int, step: RoundStep, fields: dict[str, Any], then: RoundStep
-) -> None:
-    """Record a worker step's results and move to `then` — only if the round is still at that
-    step (a duplicate delivery of the same step writes nothing)."""
-    with transaction.atomic():
-        loop_round = LoopRound.objects.select_for_update().get(pk=round_id)
-        if loop_round.status != RoundStatus.RUNNING or loop_round.step != step:
-            return
-        for name, value in fields.items():
-            setattr(loop_round, name, value)
-        _goto(loop_round, then)
-        loop_round.save()
-        transaction.on_commit(lambda: dispatch_advance(round_id))
+def round_run_worker_step(*, round_id: int, step: str) -> str:
+    """A worker step (queue ``generation``: it loads models): compute it with the evaluation
+    functions, then record the results and move on — only if the round is still at that step
+    (a duplicate delivery writes nothing). Any error fails the round with its message (a step
+    that raised and left the round waiting would only be noticed by the stall sweep)."""
+    loop_round = LoopRound.objects.select_related(
+        "loop__project", "snapshot", "reward_model", "policy_model", "base_policy", "generation_job"
+    ).get(pk=round_id)
+    if loop_round.status != RoundStatus.RUNNING or loop_round.step != step:
+        return f"skipped: not at {step}"
+    what = {RoundStep.EVALUATE: "Evaluation", RoundStep.AI_FEEDBACK: "AI pre-ranking"}[step]
+    try:
+        if step == RoundStep.EVALUATE:
+            fields = _evaluate_step(loop_round)
+        else:
+            fields = _ai_feedback_step(loop_round)
+        with transaction.atomic():
+            locked = LoopRound.objects.select_for_update().get(pk=round_id)
+            if locked.status != RoundStatus.RUNNING or locked.step != step:
+                return f"skipped: not at {step}"  # a duplicate delivery finished it first
+            if fields.pop("generate", False):
+                fields["generation_job"] = _next_generation_job(loop_round, fields)
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            after = RoundStep.GENERATE if step == RoundStep.EVALUATE else RoundStep.DONE
+            _goto(locked, after)
+            locked.save()
+            transaction.on_commit(lambda: dispatch_advance(round_id))
+    except Exception as exc:  # noqa: BLE001 — recorded on the round
+        logger.exception("%s of round %s failed", what, round_id)
+        message = f"{what} failed: {type(exc).__name__}: {exc}"
+        if step == RoundStep.EVALUATE:
+            message += "\n\n" + traceback.format_exc()[-4000:]
+        with transaction.atomic():
+            locked = LoopRound.objects.select_for_update().get(pk=round_id)
+            if locked.status == RoundStatus.RUNNING and locked.step == step:
+                _fail(locked, message)
+        return "failed"
+    return "evaluated" if step == RoundStep.EVALUATE else "ranked"
 
 
-def round_worker_step_failed(*, round_id: int, step: RoundStep, message: str) -> None:
-    with transaction.atomic():
-        loop_round = LoopRound.objects.select_for_update().get(pk=round_id)
-        if loop_round.status == RoundStatus.RUNNING and loop_round.step == step:
-            _fail(loop_round, message)
+def _evaluate_step(loop_round: LoopRound) -> dict[str, Any]:
+    result = evaluation.evaluate(loop_round)
+    prompt_ids, selection = evaluation.select_prompts(loop_round)
+    return {
+        "evaluation": result,
+        "selected_prompts": prompt_ids,
+        "selection": selection,
+        "generate": bool(prompt_ids),
+    }
+
+
+def _next_generation_job(loop_round: LoopRound, fields: dict[str, Any]):
+    loop = loop_round.loop
+    return generation_job_create(
+        project=loop.project,
+        model_version=loop_round.policy_model,
+        prompts=fields["selected_prompts"],
+        sampling=loop.sampling or {},
+        seed=loop.seed + loop_round.number,
+        round=loop_round.number,
+        mix_model_version=loop_round.base_policy if loop.compare_with_previous else None,
+        mix_count=loop.compare_with_previous,
+        created_by=loop_round.started_by,
+    )
+
+
+def _ai_feedback_step(loop_round: LoopRound) -> dict[str, Any]:
+    """This round's reward model pre-ranks every set its generation job wrote."""
+    evaluation.ai_rank_sets(
+        CandidateSet.objects.filter(
+            members__candidate__generation_job=loop_round.generation_job
+        ).distinct(),
+        reward_model=loop_round.reward_model,
+    )
+    return {}
 
 
 def rounds_sweep() -> int:
     """The periodic safety net: advance every running round (a lost ``job_finished`` signal or
     dispatch costs one sweep interval), and send again a worker step that was never sent (the
-    broker was down) or has been at it longer than ``WORKER_STEP_STALL`` (its worker died; a
-    duplicate is harmless, see `round_worker_step_done`)."""
+    broker was down) or has been at it longer than ``FLYWHEEL_LOOP_STEP_STALL_SECONDS`` (its
+    worker died; a duplicate is harmless, see `round_run_worker_step`)."""
     running = LoopRound.objects.filter(status=RoundStatus.RUNNING)
-    stale = timezone.now() - WORKER_STEP_STALL
+    stale = timezone.now() - timedelta(seconds=settings.FLYWHEEL_LOOP_STEP_STALL_SECONDS)
     for loop_round in running:
         if loop_round.step in WORKER_STEPS:
             started = loop_round.step_started_at
@@ -305,49 +363,3 @@ def rounds_sweep() -> int:
         else:
             round_advance(round_id=loop_round.pk)
     return len(running)
-
-
-def latest_round_complete(loop: Loop) -> bool:
-    """The newest round's candidate sets are all complete (round_complete trigger)."""
-    sets = CandidateSet.objects.filter(project_id=loop.project_id, gold_tiers__isnull=True)
-    latest = sets.aggregate(r=Max("round"))["r"]
-    if latest is None:
-        return False
-    return not sets.filter(round=latest).exclude(state=CandidateSetState.COMPLETE).exists()
-
-
-def rankings_since_last_round(loop: Loop) -> int:
-    rankings = Ranking.objects.filter(
-        candidate_set__project_id=loop.project_id, candidate_set__gold_tiers__isnull=True
-    )
-    last = loop.rounds.exclude(snapshot=None).order_by("-number").first()
-    if last is not None:
-        rankings = rankings.filter(created_at__gt=last.snapshot.created_at)
-    return rankings.count()
-
-
-def loop_should_start(loop: Loop) -> bool:
-    last = loop.rounds.order_by("-number").first()
-    if last is not None and last.status != RoundStatus.SUCCEEDED:
-        # running, or failed: a failed round waits for a human to retry it, since starting
-        # another automatically would most likely fail the same way
-        return False
-    if loop.trigger == Trigger.NEW_RANKINGS:
-        return rankings_since_last_round(loop) >= max(1, loop.min_new_rankings)
-    # round_complete: the newest sets are all ranked, and they are newer than the last round's
-    # snapshot (otherwise this round's data was already used)
-    if not latest_round_complete(loop):
-        return False
-    return rankings_since_last_round(loop) > 0
-
-
-def loop_tick() -> list[int]:
-    """Start a round on every automatic loop whose trigger fired; returns the new rounds' ids."""
-    started = []
-    for loop in Loop.objects.filter(auto=True).select_related("project"):
-        try:
-            if loop_should_start(loop):
-                started.append(round_start(project=loop.project).pk)
-        except ApplicationError as exc:
-            logger.info("loop %s did not start a round: %s", loop.pk, exc.message)
-    return started

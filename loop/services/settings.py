@@ -9,8 +9,10 @@ from django.db import transaction
 from annotation.models import Project
 from annotation.validation import check_messages
 from flywheel.errors import ApplicationError
+from training.algorithms.registry import algorithm, kinds
+from training.services.generation import sampling_check
 
-from ..models import Loop, Oracle, PolicyKind, PromptSelection, SnapshotScope, Trigger
+from ..models import Loop, Oracle, PromptSelection, SnapshotScope, Trigger
 
 MAX_EVAL_PROMPTS = 2_000
 
@@ -27,12 +29,11 @@ def _check_choice(name: str, value: Any, choices) -> str:
 
 
 def _check_config(name: str, kind: str, value: Any) -> dict:
-    from training.algorithms.configs import parse_run_config  # plain dataclasses, no torch
 
     if not isinstance(value, dict):
         raise ApplicationError("Must be an object.", field=name)
     try:
-        parse_run_config(kind, value)
+        algorithm(kind).parse_config(value)
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise ApplicationError(reason or str(exc), field=f"{name}.{field}") from exc
@@ -57,13 +58,14 @@ def _check_eval_prompts(value: Any) -> list:
 def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
     """Apply `changes` (already type-checked by the API's serializer) after checking every
     cross-field rule; nothing is saved unless all of it is valid."""
-    from training.services.generation import _check_sampling
 
     merged = {f: getattr(loop, f) for f in changes} | changes
     clean: dict[str, Any] = {}
     for name, value in merged.items():
         if name == "policy_kind":
-            value = _check_choice(name, value, PolicyKind)
+            if value not in kinds(loop_role="policy"):
+                policies = ", ".join(kinds(loop_role="policy"))
+                raise ApplicationError(f"Must be one of {policies}.", field=name)
         elif name == "trigger":
             value = _check_choice(name, value, Trigger)
         elif name == "prompt_selection":
@@ -78,7 +80,7 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
             if not isinstance(value, dict):
                 raise ApplicationError("Must be an object.", field=name)
             try:
-                _check_sampling(value)
+                sampling_check(value)
             except ApplicationError as exc:
                 raise ApplicationError(exc.message, errors=exc.errors) from exc
         elif name == "compare_with_previous" and value >= loop.project.k:

@@ -10,7 +10,8 @@ import pytest
 from annotation.enums import CandidateSetState, Role
 from annotation.models import Candidate, CandidateSet, Ranking
 from loop.models import Loop, LoopRound, RoundStatus, RoundStep
-from loop.services.rounds import loop_tick, round_advance
+from loop.services.rounds import round_advance
+from loop.services.triggers import loop_tick
 from training.models import JobStatus, TrainingRun
 from training.services.runs import training_run_cancel
 

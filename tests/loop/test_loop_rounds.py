@@ -13,7 +13,7 @@ from scipy.stats import kendalltau
 
 from annotation.models import Candidate, CandidateSet, DatasetSnapshotItem, Ranking
 from loop.models import LoopRound, RoundStatus
-from loop.services.rounds import loop_tick
+from loop.services.triggers import loop_tick
 from tinyworld.annotators import sim_accounts_ensure, sim_annotators, simulate
 from tinyworld.presets import tinyworld_loop_settings
 from training.models import GenerationJob, JobStatus

@@ -17,9 +17,9 @@ from annotation.models import CandidateSet, Prompt
 from loop.models import Loop, LoopRound, RoundStep
 from loop.services.evaluation import pending_prompt_pool, select_prompts
 from loop.services.rounds import round_advance, round_start, rounds_sweep
-from training.models import JobStatus
 from training.engine.jobs import job_type
 from training.engine.lifecycle import job_acquire, job_finish
+from training.models import JobStatus
 
 from .conftest import templated_sets
 from .test_loop_api import rank_all
@@ -113,7 +113,7 @@ def test_prompt_pool_skips_prompts_with_open_sets_and_puts_unshown_ones_first(
 def test_an_evaluation_that_raises_fails_the_round_with_the_reason(
     client_for, tinyworld_project, tinyworld, sft_policy
 ):
-    from loop.services.evaluation import round_evaluate_step
+    from loop.services.rounds import round_run_worker_step
     from training.models import ModelVersion
 
     project = tinyworld_project(n=0)
@@ -124,14 +124,15 @@ def test_an_evaluation_that_raises_fails_the_round_with_the_reason(
     LoopRound.objects.filter(pk=loop_round.pk).update(
         step=RoundStep.EVALUATE, reward_model=missing, policy_model=sft_policy
     )
-    assert round_evaluate_step(round_id=loop_round.pk) == "failed"
+    assert round_run_worker_step(round_id=loop_round.pk, step=RoundStep.EVALUATE) == "failed"
     loop_round.refresh_from_db()
     assert (loop_round.status, loop_round.step) == ("failed", "evaluate")
     assert loop_round.error.startswith("Evaluation failed: ")
     assert "/nonexistent/reward-model" in loop_round.error
     assert loop_round.generation_job is None
     # a second delivery of the same step does nothing to a finished round
-    assert round_evaluate_step(round_id=loop_round.pk) == "skipped: not at evaluate"
+    again = round_run_worker_step(round_id=loop_round.pk, step=RoundStep.EVALUATE)
+    assert again == "skipped: not at evaluate"
 
 
 @pytest.mark.django_db

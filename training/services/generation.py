@@ -43,7 +43,7 @@ SAMPLING_BOUNDS = {
 }
 
 
-def _check_sampling(sampling: dict[str, Any]) -> dict[str, Any]:
+def sampling_check(sampling: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(sampling) - set(SAMPLING_DEFAULTS))
     if unknown:
         raise ApplicationError("Unknown sampling parameter.", field=f"sampling.{unknown[0]}")
@@ -123,7 +123,7 @@ def generation_job_create(
             mix_model_version=mix_model_version,
             mix_count=mix_count,
             round=round,
-            sampling=_check_sampling(sampling or {}),
+            sampling=sampling_check(sampling or {}),
             seed=seed,
             executor=executor,
             created_by=created_by,

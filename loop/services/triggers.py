@@ -1,0 +1,63 @@
+"""When an automatic loop starts its next round: its trigger (a complete round, or N new
+rankings), checked by the periodic tick."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models import Max
+
+from annotation.enums import CandidateSetState
+from annotation.models import CandidateSet, Ranking
+from flywheel.errors import ApplicationError
+
+from ..models import Loop, RoundStatus, Trigger
+from .rounds import round_start
+
+logger = logging.getLogger(__name__)
+
+
+def latest_round_complete(loop: Loop) -> bool:
+    """The newest round's candidate sets are all complete (round_complete trigger)."""
+    sets = CandidateSet.objects.filter(project_id=loop.project_id, gold_tiers__isnull=True)
+    latest = sets.aggregate(r=Max("round"))["r"]
+    if latest is None:
+        return False
+    return not sets.filter(round=latest).exclude(state=CandidateSetState.COMPLETE).exists()
+
+
+def rankings_since_last_round(loop: Loop) -> int:
+    rankings = Ranking.objects.filter(
+        candidate_set__project_id=loop.project_id, candidate_set__gold_tiers__isnull=True
+    )
+    last = loop.rounds.exclude(snapshot=None).order_by("-number").first()
+    if last is not None:
+        rankings = rankings.filter(created_at__gt=last.snapshot.created_at)
+    return rankings.count()
+
+
+def loop_should_start(loop: Loop) -> bool:
+    last = loop.rounds.order_by("-number").first()
+    if last is not None and last.status != RoundStatus.SUCCEEDED:
+        # running, or failed: a failed round waits for a human to retry it, since starting
+        # another automatically would most likely fail the same way
+        return False
+    if loop.trigger == Trigger.NEW_RANKINGS:
+        return rankings_since_last_round(loop) >= max(1, loop.min_new_rankings)
+    # round_complete: the newest sets are all ranked, and they are newer than the last round's
+    # snapshot (otherwise this round's data was already used)
+    if not latest_round_complete(loop):
+        return False
+    return rankings_since_last_round(loop) > 0
+
+
+def loop_tick() -> list[int]:
+    """Start a round on every automatic loop whose trigger fired; returns the new rounds' ids."""
+    started = []
+    for loop in Loop.objects.filter(auto=True).select_related("project"):
+        try:
+            if loop_should_start(loop):
+                started.append(round_start(project=loop.project).pk)
+        except ApplicationError as exc:
+            logger.info("loop %s did not start a round: %s", loop.pk, exc.message)
+    return started
