@@ -230,6 +230,12 @@ MATRIX = [
         None,
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
     ),
+    (
+        "post",
+        "/api/v1/generation-jobs/{job}/cancel/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
+    ),
     ("get", "/api/v1/projects/{project}/loop/", None, REVIEWER_READS),
     ("patch", "/api/v1/projects/{project}/loop/", lambda ctx: {"auto": False}, ADMIN_ONLY),
     ("get", "/api/v1/projects/{project}/rounds/", None, REVIEWER_READS),

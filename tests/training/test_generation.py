@@ -219,3 +219,32 @@ def test_generation_jobs_are_listed_newest_first_per_project(client_for, make_pr
     assert [r["id"] for r in rest] == [older.pk]
     assert reviewer.get("/api/v1/generation-jobs/").json()["count"] == 3
     assert client_for(Role.ANNOTATOR).get("/api/v1/generation-jobs/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_running_job_that_is_cancelled_stops_after_its_current_batch(
+    policy, project_with_prompts
+):
+    """The job's reporter sees the cancel (its heartbeat reads ``cancel_requested``); the job
+    ends cancelled after the batch it was writing, and the sets already written stay."""
+    from training.engine.jobs import job_type
+    from training.engine.lifecycle import job_acquire
+    from training.engine.reporting import JobReporter
+    from training.services.generation import generation_job_cancel, generation_process
+
+    job = generation_job_create(
+        project=project_with_prompts,
+        model_version=policy,
+        sampling=SAMPLING | {"batch_size": 1},
+        seed=3,
+    )
+    jobs = job_type("generation_job")
+    assert job_acquire(jobs, job.pk)
+    generation_job_cancel(job=job)
+    reporter = JobReporter(jobs, job.pk)  # what a heartbeat reads once the cancel is asked
+    assert reporter.should_stop()
+    assert generation_process(job.pk, reporter) == 0
+    job.refresh_from_db()
+    assert (job.status, job.sets_created, job.done) == (JobStatus.CANCELLED, 1, 1)
+    assert len(job.prompt_ids) > 1
+    assert CandidateSet.objects.filter(project=project_with_prompts).count() == 1

@@ -15,9 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from annotation.enums import Role
-from tests.annotation.ranking_helpers import good_over_bad_snapshot
-from training.models import JobStatus, ModelKind, ModelVersion, RunMetric, TrainingRun
-from training.services.registry import model_version_register
+from training.models import JobStatus, ModelVersion, RunMetric, TrainingRun
 
 QUICK = {
     "max_steps": 2,
@@ -40,24 +38,6 @@ PPO_QUICK = {
     "learning_rate": 1e-3,
     "save_steps": 1,
 }
-
-
-@pytest.fixture
-def world(db, make_project, make_user, tiny_model_dir, tmp_path):
-    """A snapshot of 12 K=2 sets ranked by one annotator (GOOD over BAD), the tiny model
-    registered as an SFT model, and a tiny reward model built from it."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    project = make_project(k=2)
-    snapshot = good_over_bad_snapshot(project, make_user(Role.ANNOTATOR), sets=12, ranked=12)
-    sft = model_version_register(name="tiny-sft", path=str(tiny_model_dir), kind=ModelKind.SFT)
-    rm_dir = tmp_path / "tiny-rm"
-    AutoModelForSequenceClassification.from_pretrained(
-        tiny_model_dir, num_labels=1
-    ).save_pretrained(rm_dir)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm_dir)
-    rm = model_version_register(name="tiny-rm", path=str(rm_dir), kind=ModelKind.REWARD)
-    return snapshot, sft, rm
 
 
 def start_run(client, world, kind, **config):
