@@ -39,8 +39,8 @@ def test_no_product_module_imports_the_tiny_world() -> None:
 
 
 def test_the_import_graph_keeps_its_layers() -> None:
-    """The import-linter contracts in pyproject.toml (apps, training, the job engine, the loop): higher layers
-    import lower ones, never the reverse."""
+    """The import-linter contracts in pyproject.toml (apps, training, the job engine, the
+    loop): higher layers import lower ones, never the reverse."""
     import subprocess
     import sys
 
