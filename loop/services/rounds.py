@@ -109,7 +109,7 @@ def round_retry(*, loop_round: LoopRound) -> LoopRound:
 
 def dispatch_advance(round_id: int) -> None:
     try:
-        current_app.send_task(ADVANCE_TASK, (round_id,))
+        current_app.send_task(ADVANCE_TASK, (round_id,), ignore_result=True)
     except Exception:  # noqa: BLE001 — the periodic sweep advances it later
         logger.exception("Could not dispatch round %s; the sweep will advance it", round_id)
 
@@ -119,7 +119,9 @@ def dispatch_worker_step(round_id: int, step: str) -> None:
     ``step_started_at``), so the next sweep sends it rather than waiting
     ``FLYWHEEL_LOOP_STEP_STALL_SECONDS``."""
     try:
-        current_app.send_task(WORKER_STEP_TASK, (round_id, step), queue="generation")
+        current_app.send_task(
+            WORKER_STEP_TASK, (round_id, step), queue="generation", ignore_result=True
+        )
     except Exception:  # noqa: BLE001 — the periodic sweep sends it again
         logger.exception("Could not dispatch step %s of round %s; the sweep will", step, round_id)
         LoopRound.objects.filter(pk=round_id, status=RoundStatus.RUNNING, step=step).update(

@@ -47,10 +47,13 @@ def worker_name() -> str:
 
 def job_dispatch(job_type: JobType, job_id: int) -> None:
     """Send the job to its queue. A broker outage is logged, not raised: the job stays queued
-    and the recovery sweep sends it again."""
+    and the recovery sweep sends it again. ``ignore_result``: nothing reads Celery's result
+    backend, and subscribing to it would wait ~20 s on a Redis outage (training/tasks.py)."""
     try:
         job = job_type.model.objects.get(pk=job_id)
-        current_app.send_task(EXECUTE_TASK, (job_type.name, job_id), queue=job_type.queue(job))
+        current_app.send_task(
+            EXECUTE_TASK, (job_type.name, job_id), queue=job_type.queue(job), ignore_result=True
+        )
     except Exception:  # noqa: BLE001 — any broker error; the recovery sweep retries
         logger.exception("Could not dispatch %s %s; it stays queued", job_type.name, job_id)
 
