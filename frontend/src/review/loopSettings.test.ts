@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LoopSettings, loopForm, loopPatch, parseLoopSettings, sameObject, settingsSummary, withPolicyKind } from "./loopSettings";
+import { type LoopSettings, loopForm, loopPatch, parseLoopSettings, policyKinds, sameObject, settingsSummary, withPolicyKind } from "./loopSettings";
 import { parseRunKinds } from "./runConfig";
 
 // GET /api/v1/projects/{id}/loop/ of a loop with a few changes from the defaults.
@@ -152,6 +152,20 @@ describe("for reviewers", () => {
     expect(new Map(settingsSummary({ ...settings(), trigger: "new_rankings", minNewRankings: 40 })).get("Trigger")).toBe(
       "When 40 new rankings arrived",
     );
+  });
+
+  it("names the policy algorithm with its registry label, offering only policy-role kinds", () => {
+    const kinds = [
+      { kind: "reward", label: "Reward model", needsRewardModel: false, loopRole: "reward", fields: [] },
+      { kind: "dpo", label: "DPO", needsRewardModel: false, loopRole: "policy", fields: [] },
+      { kind: "kto", label: "KTO", needsRewardModel: false, loopRole: null, fields: [] },
+      { kind: "ppo", label: "PPO", needsRewardModel: true, loopRole: "policy", fields: [] },
+    ];
+    expect(policyKinds(kinds)).toEqual([
+      ["dpo", "DPO"],
+      ["ppo", "PPO"],
+    ]);
+    expect(new Map(settingsSummary(settings(), kinds)).get("Policy algorithm")).toBe("DPO");
   });
 
   it("compares flat objects in any key order", () => {

@@ -66,11 +66,10 @@ export const TRIGGERS: [string, string][] = [
   ["round_complete", "When the newest round's sets are complete"],
   ["new_rankings", "When N new rankings arrived"],
 ];
-export const POLICY_KINDS: [string, string][] = [
-  ["dpo", "DPO"],
-  ["ppo", "PPO"],
-  ["grpo", "GRPO"],
-];
+/** The algorithms a round's policy step can run: those the registry gives the policy role. */
+export function policyKinds(kinds: RunKindInfo[]): [string, string][] {
+  return kinds.filter((k) => k.loopRole === "policy").map((k) => [k.kind, k.label]);
+}
 export const PROMPT_SELECTIONS: [string, string][] = [
   ["random", "Random"],
   ["uncertainty", "Least certain reward model (active learning)"],
@@ -272,7 +271,7 @@ export function loopPatch(
 }
 
 /** What a reviewer reads instead of the form: each setting as a label and a value. */
-export function settingsSummary(s: LoopSettings): [string, string][] {
+export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [string, string][] {
   const label = (choices: [string, string][], value: string) => choices.find(([v]) => v === value)?.[1] ?? value;
   const config = (c: Obj) => {
     const entries = Object.entries(c);
@@ -281,7 +280,7 @@ export function settingsSummary(s: LoopSettings): [string, string][] {
   return [
     ["Automatic rounds", s.auto ? "on" : "off"],
     ["Trigger", s.trigger === "new_rankings" ? `When ${s.minNewRankings} new rankings arrived` : label(TRIGGERS, s.trigger)],
-    ["Policy algorithm", label(POLICY_KINDS, s.policyKind)],
+    ["Policy algorithm", label(policyKinds(kinds), s.policyKind)],
     ["Policy config", config(s.policyConfig)],
     ["Reward-model config", config(s.rewardConfig)],
     ["Sampling", config(s.sampling)],

@@ -25,6 +25,8 @@ export interface RunKindInfo {
   kind: string;
   label: string;
   needsRewardModel: boolean;
+  /** The loop step the algorithm can fill ("reward", "policy") or null (registry). */
+  loopRole: string | null;
   fields: ConfigField[];
 }
 
@@ -59,7 +61,8 @@ export function parseRunKinds(body: unknown): RunKindInfo[] | null {
     const k = wire<Schemas["RunKindOutput"]>(row);
     if (!k || typeof k.kind !== "string") continue;
     const fields = Array.isArray(k.config_fields) ? k.config_fields.map(parseField).filter((f): f is ConfigField => f !== null) : [];
-    kinds.push({ kind: k.kind, label: str(k.label, k.kind), needsRewardModel: k.needs_reward_model === true, fields });
+    const loopRole = typeof k.loop_role === "string" ? k.loop_role : null;
+    kinds.push({ kind: k.kind, label: str(k.label, k.kind), needsRewardModel: k.needs_reward_model === true, loopRole, fields });
   }
   return kinds;
 }

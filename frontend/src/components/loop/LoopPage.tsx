@@ -253,7 +253,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
         <SuggestionToggle project={projectValue} isAdmin={isAdmin} onChanged={setProjectOverride} onSignedOut={onSignedOut} />
       )}
       {!settings && <LoadNotice state={loop} what="the loop settings" />}
-      {settings && !isAdmin && <LoopSettingsSummary settings={settings} />}
+      {settings && !isAdmin && <LoopSettingsSummary settings={settings} kinds={kinds?.kind === "loaded" ? kinds.value : []} />}
       {settings && isAdmin && kinds?.kind === "loaded" && (
         <LoopSettingsForm
           settings={settings}

@@ -8,7 +8,6 @@ import {
   type LoopForm,
   type LoopSettings,
   ORACLES,
-  POLICY_KINDS,
   PROMPT_SELECTIONS,
   SAMPLING_KEYS,
   SNAPSHOT_SCOPES,
@@ -17,6 +16,7 @@ import {
   fieldsOf,
   loopForm,
   loopPatch,
+  policyKinds,
   settingsSummary,
   unplacedLoopErrors,
   withPolicyKind,
@@ -35,10 +35,10 @@ const SAMPLING_LABELS: Record<SamplingKey, [string, string]> = {
   batch_size: ["Batch size", "Prompts per generation batch; blank: the server's default."],
 };
 
-export function LoopSettingsSummary({ settings }: { settings: LoopSettings }) {
+export function LoopSettingsSummary({ settings, kinds }: { settings: LoopSettings; kinds: RunKindInfo[] }) {
   return (
     <dl className="settings-summary">
-      {settingsSummary(settings).map(([label, value]) => (
+      {settingsSummary(settings, kinds).map(([label, value]) => (
         <div key={label}>
           <dt>{label}</dt>
           <dd>{value}</dd>
@@ -222,7 +222,7 @@ export function LoopSettingsForm({
       </fieldset>
       <fieldset className="form-grid">
         <legend>Training</legend>
-        {field("policy_kind", "Policy algorithm", selectInput("policyKind", POLICY_KINDS, (v) => setForm(withPolicyKind(form, v, settings))), "A new algorithm starts from its paper's defaults.")}
+        {field("policy_kind", "Policy algorithm", selectInput("policyKind", policyKinds(kinds), (v) => setForm(withPolicyKind(form, v, settings))), "A new algorithm starts from its paper's defaults.")}
         {field("snapshot_scope", "Train on", selectInput("snapshotScope", SNAPSHOT_SCOPES))}
         {field("test_fraction", "Test fraction", numberInput("testFraction", "any"), "Held-out share of the snapshot, for the reward model's accuracy.")}
         {field("seed", "Seed", numberInput("seed"))}
