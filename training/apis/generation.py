@@ -1,0 +1,152 @@
+"""Generation jobs: start one for a project, list, read and cancel them."""
+
+from __future__ import annotations
+
+from django.db.models import F, Func, IntegerField
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.apis.projects import get_project_or_404
+from annotation.permissions import IsAdmin, IsReviewerOrAdmin
+
+from ..models import GenerationJob, ModelVersion
+from ..services.generation import SAMPLING_DEFAULTS, generation_job_cancel, generation_job_create
+from . import related_or_400
+
+
+class GenerateInput(serializers.Serializer):
+    model = serializers.IntegerField(
+        required=False, help_text="Model version; default: the project's current policy."
+    )
+    prompts = serializers.JSONField(
+        required=False, default="pending", help_text='"pending", "all" or a list of prompt ids'
+    )
+    sampling = serializers.DictField(
+        required=False, default=dict, help_text=f"Defaults: {SAMPLING_DEFAULTS}"
+    )
+    seed = serializers.IntegerField(required=False, default=0, min_value=0)
+    round = serializers.IntegerField(required=False, min_value=0)
+    mix_model = serializers.IntegerField(
+        required=False,
+        help_text="A second model version that writes mix_count of each set's K candidates.",
+    )
+    mix_count = serializers.IntegerField(required=False, default=0, min_value=0)
+    executor = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="Where it runs (e.g. inline)."
+    )
+
+
+class GenerationJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    model_version = serializers.IntegerField(source="model_version_id")
+    model_name = serializers.CharField(source="model_version.name")
+    mix_model_version = serializers.IntegerField(source="mix_model_version_id", allow_null=True)
+    mix_count = serializers.IntegerField()
+    status = serializers.CharField()
+    executor = serializers.CharField()
+    cancel_requested = serializers.BooleanField()
+    k = serializers.IntegerField()
+    round = serializers.IntegerField()
+    sampling = serializers.JSONField()
+    seed = serializers.IntegerField()
+    backend = serializers.CharField()
+    prompts = serializers.IntegerField(source="prompt_count")
+    done = serializers.IntegerField()
+    sets_created = serializers.IntegerField()
+    prompts_skipped = serializers.IntegerField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+def _job_output(job: GenerationJob) -> dict:
+    job.prompt_count = len(job.prompt_ids)
+    return GenerationJobOutput(job).data
+
+
+class GenerateApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=GenerateInput, responses={202: GenerationJobOutput})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Start a generation job: K candidates per prompt from the project's policy (or the
+        named model), written as candidate sets of a new round."""
+        project = get_project_or_404(project_id)
+        data = GenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        job = generation_job_create(
+            project=project,
+            model_version=related_or_400(ModelVersion, v.get("model"), "model"),
+            prompts=v["prompts"],
+            sampling=dict(v["sampling"]),
+            seed=v["seed"],
+            round=v.get("round"),
+            mix_model_version=related_or_400(ModelVersion, v.get("mix_model"), "mix_model"),
+            mix_count=v["mix_count"],
+            executor=v["executor"],
+            created_by=request.user,
+        )
+        return Response(_job_output(job), status=status.HTTP_202_ACCEPTED)
+
+
+def generation_job_list(*, project_id: int | None = None):
+    """Newest first, with the prompt count read in the database (``prompt_ids`` can be long)."""
+    jobs = (
+        GenerationJob.objects.select_related("model_version")
+        .annotate(
+            prompt_count=Func(
+                F("prompt_ids"), function="jsonb_array_length", output_field=IntegerField()
+            )
+        )
+        .defer("prompt_ids")
+        .order_by("-id")
+    )
+    return jobs if project_id is None else jobs.filter(project_id=project_id)
+
+
+class GenerationJobListApi(generics.ListAPIView):
+    """Generation jobs, newest first (admin, reviewer; ``?project=`` filters)."""
+
+    permission_classes = [IsReviewerOrAdmin]
+    serializer_class = GenerationJobOutput
+
+    def get_queryset(self):
+        project = self.request.query_params.get("project", "")
+        return generation_job_list(project_id=int(project) if project.isdigit() else None)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, description="Only this project's jobs.")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class GenerationJobDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: GenerationJobOutput})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such generation job.")
+        return Response(_job_output(job))
+
+
+class GenerationJobCancelApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: GenerationJobOutput})
+    def post(self, request: Request, job_id: int) -> Response:
+        """Cancel: a queued job at once, a running one after its current batch (409 if
+        finished); the sets already written stay."""
+        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such generation job.")
+        job = generation_job_cancel(job=job)
+        return Response(_job_output(GenerationJob.objects.get(pk=job.pk)))
