@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -94,20 +94,6 @@ class RankedSet(NamedTuple):
 
     scores: list[float]
     tiers: list[list[int]]
-
-
-@dataclass(frozen=True)
-class PolicyJudgement:
-    """Samples of several policies on the same prompts, their RM scores (prompt-major, aligned
-    across policies) and the Bradley–Terry comparisons they imply."""
-
-    responses: dict[Hashable, list[str]]
-    scores: dict[Hashable, list[float]]
-    comparisons: list[Comparison] = field(repr=False)
-
-    @property
-    def mean_score(self) -> dict[Hashable, float]:
-        return {key: sum(s) / len(s) for key, s in self.scores.items()}
 
 
 def load_reward_model(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRewardModel:
@@ -242,31 +228,6 @@ def win_rate_from_scores(new_scores: Sequence[float], old_scores: Sequence[float
     return WinRate(n, wins, losses, ties, (wins + ties / 2) / n)
 
 
-def rm_win_rate(
-    reward_model: RewardModel,
-    prompts: Sequence[Messages],
-    new_responses: Sequence[str],
-    old_responses: Sequence[str],
-    *,
-    batch_size: int = 64,
-    cpu_threads: int | None = 1,
-) -> WinRate:
-    """Win rate of the new policy's responses over the previous policy's on the same prompts,
-    judged by the RM (one response of each per prompt, aligned)."""
-    if not len(prompts) == len(new_responses) == len(old_responses):
-        raise ValueError("prompts, new_responses and old_responses must have the same length.")
-    if not prompts:
-        raise ValueError("No prompts to compare on.")
-    scores = reward_scores(
-        reward_model,
-        [*prompts, *prompts],
-        [*new_responses, *old_responses],
-        batch_size=batch_size,
-        cpu_threads=cpu_threads,
-    )
-    return win_rate_from_scores(scores[: len(prompts)], scores[len(prompts) :])
-
-
 def score_tiers(scores: Sequence[float]) -> list[list[int]]:
     """Indices of ``scores`` as tiers best → worst; equal scores share a tier, ascending."""
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
@@ -373,51 +334,6 @@ def sample_responses(
             batch_size=batch_size,
         )
     return [text for row in texts for text in row]
-
-
-def rm_judge_policies(
-    reward_model: RewardModel,
-    policies: Mapping[Hashable, str | Path],
-    prompts: Sequence[Messages],
-    *,
-    prompt_ids: Sequence[Hashable] | None = None,
-    samples_per_prompt: int = 1,
-    max_new_tokens: int = 64,
-    sampling: Mapping[str, float] | None = None,
-    seed: int = 0,
-    batch_size: int = 64,
-    cpu_threads: int | None = 1,
-) -> PolicyJudgement:
-    """Sample every policy on the same held-out prompts and let the RM judge them.
-
-    Every policy samples with the same ``seed`` (common random numbers: the comparison is less
-    noisy than with independent streams). Returns the samples, their scores (whose mean is the
-    "mean RM score on held-out prompts" of issue 6) and :func:`policy_comparisons` grouped by
-    prompt (``prompt_ids``, default the prompt's index), ready for
-    ``bradley_terry_leaderboard``.
-    """
-    if prompt_ids is not None and len(prompt_ids) != len(prompts):
-        raise ValueError(f"{len(prompt_ids)} prompt ids for {len(prompts)} prompts.")
-    loaded = _loaded(reward_model)
-    ids = list(range(len(prompts))) if prompt_ids is None else list(prompt_ids)
-    rows = [prompt for prompt in prompts for _ in range(samples_per_prompt)]
-    responses: dict[Hashable, list[str]] = {}
-    scores: dict[Hashable, list[float]] = {}
-    for key, path in policies.items():
-        responses[key] = sample_responses(
-            path,
-            prompts,
-            samples_per_prompt=samples_per_prompt,
-            max_new_tokens=max_new_tokens,
-            sampling=sampling,
-            seed=seed,
-            cpu_threads=cpu_threads,
-        )
-        scores[key] = reward_scores(
-            loaded, rows, responses[key], batch_size=batch_size, cpu_threads=cpu_threads
-        )
-    groups = [i for i in ids for _ in range(samples_per_prompt)]
-    return PolicyJudgement(responses, scores, policy_comparisons(scores, groups))
 
 
 def _loaded(reward_model: RewardModel) -> LoadedRewardModel:

@@ -134,6 +134,7 @@ def _stored_samples(loop_round: LoopRound, prompts: list[Messages]) -> dict[int,
 def evaluate(loop_round: LoopRound) -> dict[str, Any]:
     from training.evaluation import (
         load_reward_model,
+        policy_comparisons,
         reward_model_accuracy,
         reward_scores,
         win_rate_from_scores,
@@ -200,15 +201,15 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
         "ties": win.ties,
         "win_rate": win.win_rate,
     }
-    comparisons = []
-    per_prompt = n
-    for other_id in sorted(every):
-        if other_id == policy.pk:
-            continue
-        for i, (a, b) in enumerate(zip(scores[policy.pk], scores[other_id], strict=True)):
-            outcome = 1.0 if a > b else 0.0 if a < b else 0.5
-            comparisons.append([policy.pk, other_id, outcome, i // per_prompt])
-    result["comparisons"] = comparisons
+    groups = [i // n for i in range(len(scores[policy.pk]))]  # the prompt of each sample
+    result["comparisons"] = [
+        list(comparison)
+        for other_id in sorted(every)
+        if other_id != policy.pk
+        for comparison in policy_comparisons(
+            {policy.pk: scores[policy.pk], other_id: scores[other_id]}, groups
+        )
+    ]
     result["samples"] = {str(k): v for k, v in samples.items()}
     return result
 

@@ -10,7 +10,6 @@ and the rejected one a distractor word of the same length.
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 import subprocess
 import sys
@@ -42,9 +41,7 @@ from training.evaluation import (
     policy_comparisons,
     reward_model_accuracy,
     reward_scores,
-    rm_judge_policies,
     rm_rank_sets,
-    rm_win_rate,
     sample_responses,
     score_tiers,
     win_rate_from_scores,
@@ -54,6 +51,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:Futu
 
 PROMPTS = [user(f"Question {i}") for i in range(12)]
 TEXTS = SENTENCES[:12]
+
+
+def rm_win_rate(rm, prompts, new, old) -> WinRate:
+    """The new responses' win rate over the old ones on the same prompts, judged by the RM, as
+    the loop's evaluation computes it."""
+    scores = reward_scores(rm, [*prompts, *prompts], [*new, *old])
+    return win_rate_from_scores(scores[: len(prompts)], scores[len(prompts) :])
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -291,7 +295,7 @@ def test_trained_rm_prefers_the_marker_in_win_rate_and_set_rankings(trained_rm):
 # --- Policies --------------------------------------------------------------------------------
 
 
-def test_rm_judges_policies_on_the_same_prompts_with_common_seeds(
+def test_policies_sampled_with_one_seed_and_judged_by_the_rm_tie_with_themselves(
     tiny_model_dir: Path, random_rm_dir: Path
 ):
     rm = load_reward_model(random_rm_dir)
@@ -302,20 +306,8 @@ def test_rm_judges_policies_on_the_same_prompts_with_common_seeds(
         samples
     )
 
-    judged = rm_judge_policies(
-        rm,
-        {"sft": tiny_model_dir, "same-weights": tiny_model_dir},
-        prompts,
-        prompt_ids=["a", "b", "c"],
-        samples_per_prompt=2,
-        max_new_tokens=6,
-    )
-    assert judged.responses["sft"] == samples == judged.responses["same-weights"]
-    assert judged.scores["sft"] == reward_scores(rm, [p for p in prompts for _ in "xy"], samples)
-    assert [c.group for c in judged.comparisons] == ["a", "a", "b", "b", "c", "c"]
-    assert all(c.outcome == 0.5 for c in judged.comparisons)  # same policy, same seed: ties
-    mean = judged.mean_score
-    assert (
-        math.isclose(mean["sft"], sum(judged.scores["sft"]) / 6)
-        and mean["sft"] == mean["same-weights"]
-    )
+    rows = [p for p in prompts for _ in "xy"]
+    scores = {policy: reward_scores(rm, rows, samples) for policy in ("sft", "same-weights")}
+    comparisons = policy_comparisons(scores, groups=[p for p in "abc" for _ in "xy"])
+    assert [c.group for c in comparisons] == ["a", "a", "b", "b", "c", "c"]
+    assert all(c.outcome == 0.5 for c in comparisons)  # same policy, same seed: ties

@@ -30,10 +30,9 @@ from training.algorithms.base import (
     RunHooks,
     TrainInputs,
     TrainResult,
-    load_export,
 )
 from training.algorithms.configs import DpoRunConfig
-from training.algorithms.trainer import HooksCallback, fit
+from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +82,7 @@ def train(config: DpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
 
     if hooks.should_stop():
         return TrainResult(inputs.output_dir, cancelled=True)
-    train_rows = load_export(inputs.train_file)
-    eval_rows = load_export(inputs.eval_file) if inputs.eval_file else None
+    train_rows, eval_rows = splits = load_splits(inputs)
     args = DPOConfig(
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
         max_length=config.max_length,
@@ -96,15 +94,7 @@ def train(config: DpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         discopop_tau=config.discopop_tau,
         precompute_ref_log_probs=config.precompute_ref_log_probs,
     )
-    callback = HooksCallback(hooks)
     # By path, with no ref_model: TRL loads the frozen reference from the same directory.
-    trainer = DPOTrainer(
-        model=str(inputs.base_model),
-        args=args,
-        train_dataset=train_rows,
-        eval_dataset=eval_rows,
-        callbacks=[callback],
-    )
-    result = fit(trainer, callback, inputs)
+    result = fit(*trl_trainer(DPOTrainer, args, inputs, hooks, splits), inputs)
     result.metrics["train_rows"] = float(len(train_rows))
     return result

@@ -30,10 +30,9 @@ from training.algorithms.base import (
     RunHooks,
     TrainInputs,
     TrainResult,
-    load_export,
 )
 from training.algorithms.configs import GrpoRunConfig
-from training.algorithms.trainer import HooksCallback, fit
+from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +43,7 @@ def train(config: GrpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainR
         raise ValueError(f"{config.estimator} needs inputs.reward_model (a reward model dir)")
     if hooks.should_stop():
         return TrainResult(inputs.output_dir, cancelled=True)
-    train_rows = load_export(inputs.train_file)
-    eval_rows = load_export(inputs.eval_file) if inputs.eval_file else None
+    train_rows, eval_rows = splits = load_splits(inputs)
     group = config.group_size
     common = {
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
@@ -68,15 +66,9 @@ def train(config: GrpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainR
         from trl import RLOOTrainer as TrlTrainer
 
         args = TrlConfig(**common, normalize_advantages=config.normalize_advantages)
-    callback = HooksCallback(hooks)
-    trainer = TrlTrainer(
-        model=str(inputs.base_model),
-        reward_funcs=str(inputs.reward_model),
-        args=args,
-        train_dataset=train_rows,
-        eval_dataset=eval_rows,
-        callbacks=[callback],
+    trainer = trl_trainer(
+        TrlTrainer, args, inputs, hooks, splits, reward_funcs=str(inputs.reward_model)
     )
-    result = fit(trainer, callback, inputs)
+    result = fit(*trainer, inputs)
     result.metrics["train_prompts"] = float(len(train_rows))
     return result

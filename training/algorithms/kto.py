@@ -24,10 +24,9 @@ from training.algorithms.base import (
     RunHooks,
     TrainInputs,
     TrainResult,
-    load_export,
 )
 from training.algorithms.configs import KtoRunConfig
-from training.algorithms.trainer import HooksCallback, fit
+from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +38,9 @@ def train(config: KtoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
     if hooks.should_stop():
         return TrainResult(inputs.output_dir, cancelled=True)
     seed = inputs.seed if config.seed is None else config.seed
-    train_rows = load_export(inputs.train_file)
+    train_rows, eval_rows = load_splits(inputs)
     if config.shuffle_seeded:
         train_rows = train_rows.shuffle(seed=seed)
-    eval_rows = load_export(inputs.eval_file) if inputs.eval_file else None
     args = KTOConfig(
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
         max_length=config.max_length,
@@ -51,15 +49,7 @@ def train(config: KtoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         undesirable_weight=config.undesirable_weight,
         loss_type=config.loss_type,
     )
-    callback = HooksCallback(hooks)
-    trainer = KTOTrainer(
-        model=str(inputs.base_model),
-        args=args,
-        train_dataset=train_rows,
-        eval_dataset=eval_rows,
-        callbacks=[callback],
-    )
-    result = fit(trainer, callback, inputs)
+    result = fit(*trl_trainer(KTOTrainer, args, inputs, hooks, (train_rows, eval_rows)), inputs)
     desirable = sum(bool(label) for label in train_rows["label"])
     result.metrics |= {
         "train_rows": float(len(train_rows)),

@@ -33,10 +33,9 @@ from training.algorithms.base import (
     RunHooks,
     TrainInputs,
     TrainResult,
-    load_export,
 )
 from training.algorithms.configs import RewardRunConfig
-from training.algorithms.trainer import HooksCallback, fit
+from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +60,8 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
     if hooks.should_stop():
         return TrainResult(inputs.output_dir, cancelled=True)
     seed = inputs.seed if config.seed is None else config.seed
-    train_rows = _prepared(load_export(inputs.train_file), config, seed)
-    eval_rows = _prepared(load_export(inputs.eval_file), config, seed) if inputs.eval_file else None
+    splits = load_splits(inputs, prepare=lambda rows: _prepared(rows, config, seed))
+    train_rows, eval_rows = splits
 
     args = RewardConfig(
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
@@ -70,15 +69,8 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
         center_rewards_coefficient=config.center_rewards_coefficient,
         train_sampling_strategy="sequential" if config.group_comparisons_by_set else "random",
     )
-    callback = HooksCallback(hooks)
     # By path: TRL seeds before it loads the model, so the fresh scalar head is reproducible.
-    trainer = RewardTrainer(
-        model=str(inputs.base_model),
-        args=args,
-        train_dataset=train_rows,
-        eval_dataset=eval_rows,
-        callbacks=[callback],
-    )
+    trainer, callback = trl_trainer(RewardTrainer, args, inputs, hooks, splits)
     dropped = len(train_rows) - len(trainer.train_dataset)
     if dropped:
         logger.warning(

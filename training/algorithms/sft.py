@@ -21,10 +21,9 @@ from training.algorithms.base import (
     RunHooks,
     TrainInputs,
     TrainResult,
-    load_export,
 )
 from training.algorithms.configs import SftRunConfig
-from training.algorithms.trainer import HooksCallback, fit
+from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +34,13 @@ def train(config: SftRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
 
     if hooks.should_stop():
         return TrainResult(inputs.output_dir, cancelled=True)
-    train_rows = load_export(inputs.train_file)
-    eval_rows = load_export(inputs.eval_file) if inputs.eval_file else None
+    train_rows, eval_rows = splits = load_splits(inputs)
     args = SFTConfig(
         **config.trainer_arguments(inputs, has_eval=eval_rows is not None),
         max_length=config.max_length,
         assistant_only_loss=config.assistant_only_loss,
         packing=config.packing,
     )
-    callback = HooksCallback(hooks)
-    trainer = SFTTrainer(
-        model=str(inputs.base_model),
-        args=args,
-        train_dataset=train_rows,
-        eval_dataset=eval_rows,
-        callbacks=[callback],
-    )
-    result = fit(trainer, callback, inputs)
+    result = fit(*trl_trainer(SFTTrainer, args, inputs, hooks, splits), inputs)
     result.metrics["train_rows"] = float(len(train_rows))
     return result

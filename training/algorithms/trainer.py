@@ -42,6 +42,33 @@ class HooksCallback(TrainerCallback):
         return control
 
 
+def load_splits(inputs: TrainInputs, prepare=None):
+    """The run's train and eval exports as ``datasets.Dataset``s (eval: None without a test
+    split), each passed through ``prepare`` if given."""
+    from training.algorithms.base import load_export
+
+    prepare = prepare or (lambda rows: rows)
+    train_rows = prepare(load_export(inputs.train_file))
+    eval_rows = prepare(load_export(inputs.eval_file)) if inputs.eval_file else None
+    return train_rows, eval_rows
+
+
+def trl_trainer(trainer_class, args, inputs: TrainInputs, hooks: RunHooks, splits, **extra):
+    """A TRL trainer on the base model by path (TRL loads the frozen reference, if any, from
+    the same directory), reporting to ``hooks``; returns it with its callback for ``fit``."""
+    callback = HooksCallback(hooks)
+    train_rows, eval_rows = splits
+    trainer = trainer_class(
+        model=str(inputs.base_model),
+        args=args,
+        train_dataset=train_rows,
+        eval_dataset=eval_rows,
+        callbacks=[callback],
+        **extra,
+    )
+    return trainer, callback
+
+
 def fit(trainer, callback: HooksCallback, inputs: TrainInputs) -> TrainResult:
     """Train (resuming from the latest checkpoint in ``inputs.checkpoint_dir``), evaluate on
     the trainer's eval set if any, save the model and tokenizer to ``inputs.output_dir`` and
