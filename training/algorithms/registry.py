@@ -74,6 +74,12 @@ def register(algorithm: Algorithm) -> Algorithm:
     return algorithm
 
 
+def register_built_in(kind: str, label: str, config: type, *, module: str = "", **fields):
+    """Register an algorithm whose ``train`` is ``training.algorithms.<module or kind>``."""
+    train = f"training.algorithms.{module or kind}:train"
+    return register(Algorithm(kind=kind, label=label, config=config, train=train, **fields))
+
+
 def _load() -> None:
     global _loaded
     if _loaded:

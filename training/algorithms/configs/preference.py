@@ -12,7 +12,7 @@ from training.algorithms.base import (
     config_field,
     require,
 )
-from training.algorithms.registry import Algorithm, register
+from training.algorithms.registry import register_built_in
 
 DpoLossType = Literal[
     "sigmoid",
@@ -63,16 +63,7 @@ class SftRunConfig(TrainerRunConfig):
         require(self.max_length is None or self.max_length >= 8, "max_length", "must be >= 8")
 
 
-SFT = register(
-    Algorithm(
-        kind="sft",
-        label="SFT",
-        config=SftRunConfig,
-        train="training.algorithms.sft:train",
-        view="sft",
-        output_kind="sft",
-    )
-)
+SFT = register_built_in("sft", "SFT", SftRunConfig, view="sft", output_kind="sft")
 
 
 @dataclass(frozen=True)
@@ -117,16 +108,13 @@ class RewardRunConfig(TrainerRunConfig):
         )
 
 
-REWARD = register(
-    Algorithm(
-        kind="reward",
-        label="Reward model",
-        config=RewardRunConfig,
-        train="training.algorithms.reward:train",
-        view="preference",
-        output_kind="reward",
-        loop_role="reward",
-    )
+REWARD = register_built_in(
+    "reward",
+    "Reward model",
+    RewardRunConfig,
+    view="preference",
+    output_kind="reward",
+    loop_role="reward",
 )
 
 
@@ -188,20 +176,17 @@ class DpoRunConfig(TrainerRunConfig):
         )
 
 
-DPO = register(
-    Algorithm(
-        kind="dpo",
-        label="DPO",
-        config=DpoRunConfig,
-        train="training.algorithms.dpo:train",
-        view="preference",
-        output_kind="policy",
-        needs_reference=True,
-        loop_role="policy",
-        # Round after round DPO can grow the margin by pushing both likelihoods down; the NLL
-        # term on chosen keeps the policy's own text likely (RPO, Pang et al. 2024: 1.0).
-        loop_preset={"rpo_alpha": 1.0},
-    )
+# Round after round DPO can grow the margin by pushing both likelihoods down; the NLL
+# term on chosen keeps the policy's own text likely (RPO, Pang et al. 2024: 1.0).
+DPO = register_built_in(
+    "dpo",
+    "DPO",
+    DpoRunConfig,
+    view="preference",
+    output_kind="policy",
+    needs_reference=True,
+    loop_role="policy",
+    loop_preset={"rpo_alpha": 1.0},
 )
 
 
@@ -245,14 +230,6 @@ class KtoRunConfig(TrainerRunConfig):
         )
 
 
-KTO = register(
-    Algorithm(
-        kind="kto",
-        label="KTO",
-        config=KtoRunConfig,
-        train="training.algorithms.kto:train",
-        view="kto",
-        output_kind="policy",
-        needs_reference=True,
-    )
+KTO = register_built_in(
+    "kto", "KTO", KtoRunConfig, view="kto", output_kind="policy", needs_reference=True
 )

@@ -11,7 +11,15 @@ from training.algorithms.base import (
     config_field,
     require,
 )
-from training.algorithms.registry import Algorithm, register
+from training.algorithms.registry import register_built_in
+
+
+def sampling_policy(kind: str, label: str, config: type, **fields):
+    """An algorithm that samples from the policy and scores it with a reward model, against
+    a frozen reference (the KL term), on the snapshot's prompts."""
+    family = {"view": "prompts", "output_kind": "policy", "needs_reward_model": True}
+    return register_built_in(kind, label, config, needs_reference=True, **family, **fields)
+
 
 Estimator = Literal["grpo", "rloo"]
 
@@ -101,19 +109,7 @@ class PpoRunConfig:
             raise ValueError("minibatch_size: must divide rollout_batch_size")
 
 
-PPO = register(
-    Algorithm(
-        kind="ppo",
-        label="PPO",
-        config=PpoRunConfig,
-        train="training.algorithms.ppo:train",
-        view="prompts",
-        output_kind="policy",
-        needs_reward_model=True,
-        needs_reference=True,
-        loop_role="policy",
-    )
-)
+PPO = sampling_policy("ppo", "PPO", PpoRunConfig, loop_role="policy")
 
 
 @dataclass(frozen=True)
@@ -186,19 +182,7 @@ class GrpoRunConfig(TrainerRunConfig):
         require(self.epsilon > 0, "epsilon", "must be > 0")
 
 
-GRPO = register(
-    Algorithm(
-        kind="grpo",
-        label="GRPO",
-        config=GrpoRunConfig,
-        train="training.algorithms.grpo:train",
-        view="prompts",
-        output_kind="policy",
-        needs_reward_model=True,
-        needs_reference=True,
-        loop_role="policy",
-    )
-)
+GRPO = sampling_policy("grpo", "GRPO", GrpoRunConfig, loop_role="policy")
 
 
 @dataclass(frozen=True)
@@ -210,15 +194,4 @@ class RlooRunConfig(GrpoRunConfig):
     )
 
 
-RLOO = register(
-    Algorithm(
-        kind="rloo",
-        label="RLOO",
-        config=RlooRunConfig,
-        train="training.algorithms.grpo:train",
-        view="prompts",
-        output_kind="policy",
-        needs_reward_model=True,
-        needs_reference=True,
-    )
-)
+RLOO = sampling_policy("rloo", "RLOO", RlooRunConfig, module="grpo")
