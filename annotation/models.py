@@ -21,7 +21,19 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-class Project(models.Model):
+class Created(models.Model):
+    """Who created a row, and when (the user may be deleted; the row stays)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Project(Created):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     k = models.PositiveSmallIntegerField(help_text="Responses per prompt shown together (2–9).")
@@ -58,10 +70,6 @@ class Project(models.Model):
         on_delete=models.SET_NULL,
         related_name="policy_of_projects",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
@@ -292,7 +300,7 @@ class Ranking(models.Model):
         return f"Ranking {self.pk} (set {self.candidate_set_id})"
 
 
-class DatasetSnapshot(models.Model):
+class DatasetSnapshot(Created):
     """An immutable, frozen selection of rankings with a prompt-grouped train/test split.
     Rankings, candidates and prompts never change once written, so exporting the same items
     always yields the same bytes; ``content_hash`` is the SHA-256 of the snapshot's ``ranked``
@@ -306,10 +314,6 @@ class DatasetSnapshot(models.Model):
     content_hash = models.CharField(max_length=64)
     counts = models.JSONField(default=dict)
     card = models.TextField(help_text="Dataset card (markdown).")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]

@@ -5,9 +5,10 @@ knows its dataset snapshot, its base (and reward) model and its output; a genera
 its model, and candidates know their job.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from annotation.models import Created
 
 
 class ModelKind(models.TextChoices):
@@ -28,7 +29,7 @@ class JobStatus(models.TextChoices):
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
-class Job(models.Model):
+class Job(Created):
     """What every leased job shares: its state, and the lease a worker holds on it while it
     runs (``training.engine.lifecycle`` owns every write to these fields)."""
 
@@ -45,10 +46,6 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

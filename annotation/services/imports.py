@@ -17,7 +17,6 @@ from flywheel.errors import ApplicationError
 
 from ..models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from ..validation import (
-    CandidateSetRow,
     Errors,
     PromptRow,
     check_candidate_set_row,
@@ -113,17 +112,24 @@ def _model_version_ids(names: set[str]) -> dict[str, int]:
     return dict(model_version.objects.filter(name__in=names).values_list("name", "pk"))
 
 
-def prompts_import(
-    *, project: Project, rows: NumberedRows, progress: Progress | None = None
-) -> list[Prompt]:
+def _checked_rows(rows: NumberedRows, check) -> tuple[list[tuple[int, Any]], Errors]:
+    """Each row through ``check`` (raw row → (row, its errors)), numbered, with every error
+    under the row's path; refuses too many rows before reading any."""
     check_row_count(rows)
     errors: Errors = {}
-    numbered: list[tuple[int, PromptRow]] = []
+    numbered = []
     for number, raw in rows:
-        row, row_errors = check_prompt_row(raw)
+        row, row_errors = check(raw)
         for field, messages in row_errors.items():
             errors.setdefault(_row_path(number, field), []).extend(messages)
         numbered.append((number, row))
+    return numbered, errors
+
+
+def prompts_import(
+    *, project: Project, rows: NumberedRows, progress: Progress | None = None
+) -> list[Prompt]:
+    numbered, errors = _checked_rows(rows, check_prompt_row)
     _check_external_ids(project, numbered, errors, reuse=False)
     raise_row_errors(errors, len(rows))
     with transaction.atomic():
@@ -133,14 +139,7 @@ def prompts_import(
 def candidate_sets_import(
     *, project: Project, rows: NumberedRows, progress: Progress | None = None
 ) -> list[CandidateSet]:
-    check_row_count(rows)
-    errors: Errors = {}
-    numbered: list[tuple[int, CandidateSetRow]] = []
-    for number, raw in rows:
-        row, row_errors = check_candidate_set_row(raw, k=project.k)
-        for field, messages in row_errors.items():
-            errors.setdefault(_row_path(number, field), []).extend(messages)
-        numbered.append((number, row))
+    numbered, errors = _checked_rows(rows, lambda raw: check_candidate_set_row(raw, k=project.k))
     existing = _check_external_ids(
         project, [(n, r.prompt) for n, r in numbered], errors, reuse=True
     )

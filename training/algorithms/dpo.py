@@ -21,8 +21,6 @@ dropped; the optimizer is AdamW, not the paper's RMSprop.
 
 from __future__ import annotations
 
-import logging
-
 import torch
 import torch.nn.functional as F
 
@@ -33,8 +31,6 @@ from training.algorithms.base import (
 )
 from training.algorithms.configs import DpoRunConfig
 from training.algorithms.trainer import fit, load_splits, trl_trainer
-
-logger = logging.getLogger(__name__)
 
 
 def dpo_loss(

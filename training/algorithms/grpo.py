@@ -23,7 +23,6 @@ prompt limit), completions stop at ``max_completion_length``.
 
 from __future__ import annotations
 
-import logging
 import math
 
 from training.algorithms.base import (
@@ -33,8 +32,6 @@ from training.algorithms.base import (
 )
 from training.algorithms.configs import GrpoRunConfig
 from training.algorithms.trainer import fit, load_splits, trl_trainer
-
-logger = logging.getLogger(__name__)
 
 
 def train(config: GrpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainResult:

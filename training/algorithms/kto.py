@@ -18,8 +18,6 @@ Departures: prompt + response is truncated to ``max_length`` tokens (TRL), the o
 
 from __future__ import annotations
 
-import logging
-
 from training.algorithms.base import (
     RunHooks,
     TrainInputs,
@@ -27,8 +25,6 @@ from training.algorithms.base import (
 )
 from training.algorithms.configs import KtoRunConfig
 from training.algorithms.trainer import fit, load_splits, trl_trainer
-
-logger = logging.getLogger(__name__)
 
 
 def train(config: KtoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainResult:

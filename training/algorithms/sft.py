@@ -15,8 +15,6 @@ Departures: sequences are truncated at ``max_length`` (Llama 2: 4096), not packe
 
 from __future__ import annotations
 
-import logging
-
 from training.algorithms.base import (
     RunHooks,
     TrainInputs,
@@ -24,8 +22,6 @@ from training.algorithms.base import (
 )
 from training.algorithms.configs import SftRunConfig
 from training.algorithms.trainer import fit, load_splits, trl_trainer
-
-logger = logging.getLogger(__name__)
 
 
 def train(config: SftRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainResult:
