@@ -7,8 +7,9 @@ Every error response is ``{"detail": str, "code": str, "errors": {field_path: [m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -158,3 +159,13 @@ def sign_in_locked_out(request, original_response=None, credentials=None):
     if cool_off:
         response["Retry-After"] = str(int(cool_off.total_seconds()))
     return response
+
+
+T = TypeVar("T")
+
+
+def found_or_404(found: T | None, what: str) -> T:
+    """``found``, or the 404 that names what was looked for ("No such training run.")."""
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found

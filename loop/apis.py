@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -11,7 +10,7 @@ from rest_framework.views import APIView
 
 from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
-from flywheel.errors import ApplicationError
+from flywheel.errors import ApplicationError, found_or_404
 
 from .models import LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
@@ -165,9 +164,7 @@ def _get_round(round_id: int) -> LoopRound:
         .filter(pk=round_id)
         .first()
     )
-    if loop_round is None:
-        raise Http404("No such round.")
-    return loop_round
+    return found_or_404(loop_round, "round")
 
 
 class RoundDetailApi(APIView):

@@ -3,7 +3,7 @@ imports of existing preference data."""
 
 from __future__ import annotations
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flywheel.errors import ApplicationError
+from flywheel.errors import ApplicationError, found_or_404
 
 from ..exports.rows import SOURCES, VIEWS, ExportOptions
 from ..exports.stream import ExportFilters, export_rows, filtered_rankings, snapshot_rankings
@@ -210,9 +210,7 @@ class SnapshotListCreateApi(generics.ListAPIView):
 
 def get_snapshot_or_404(snapshot_id: int) -> DatasetSnapshot:
     snapshot = DatasetSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
-    if snapshot is None:
-        raise Http404("No such dataset snapshot.")
-    return snapshot
+    return found_or_404(snapshot, "dataset snapshot")
 
 
 class SnapshotDetailApi(APIView):
@@ -370,7 +368,5 @@ class CandidateSetDetailApi(APIView):
     def get(self, request: Request, set_id: int) -> Response:
         """One set with every annotator's ranking side by side (usernames: reviewers manage
         annotators) and the consensus."""
-        detail = candidate_set_detail(set_id=set_id)
-        if detail is None:
-            raise Http404("No such candidate set.")
+        detail = found_or_404(candidate_set_detail(set_id=set_id), "candidate set")
         return Response(SetDetailOutput(detail).data)

@@ -1,7 +1,6 @@
 """Projects, and bulk import of prompts and candidate sets into a project."""
 
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers, status
@@ -11,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flywheel.errors import ApplicationError
+from flywheel.errors import ApplicationError, found_or_404
 
 from ..enums import MessageRole, Role
 from ..models import CandidateSet, Project, Prompt
@@ -92,10 +91,7 @@ def _annotator_or_none(request: Request):
 
 
 def get_project_or_404(project_id: int) -> Project:
-    project = project_by_id(project_id=project_id)
-    if project is None:
-        raise Http404("No such project.")
-    return project
+    return found_or_404(project_by_id(project_id=project_id), "project")
 
 
 class ProjectListCreateApi(generics.ListAPIView):
@@ -128,9 +124,7 @@ class ProjectDetailApi(APIView):
     @extend_schema(responses={200: ProjectOutput})
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(project_id=project_id, annotator=_annotator_or_none(request))
-        if project is None:
-            raise Http404("No such project.")
-        return Response(ProjectOutput(project).data)
+        return Response(ProjectOutput(found_or_404(project, "project")).data)
 
     @extend_schema(request=ProjectUpdateInput, responses={200: ProjectOutput})
     def patch(self, request: Request, project_id: int) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import F, Func, IntegerField
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
+from flywheel.errors import found_or_404
 
 from ..models import GenerationJob, ModelVersion
 from ..services.generation import SAMPLING_DEFAULTS, generation_job_cancel, generation_job_create
@@ -127,15 +127,17 @@ class GenerationJobListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+def get_job_or_404(job_id: int) -> GenerationJob:
+    job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
+    return found_or_404(job, "generation job")
+
+
 class GenerationJobDetailApi(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(responses={200: GenerationJobOutput})
     def get(self, request: Request, job_id: int) -> Response:
-        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
-        if job is None:
-            raise Http404("No such generation job.")
-        return Response(_job_output(job))
+        return Response(_job_output(get_job_or_404(job_id)))
 
 
 class GenerationJobCancelApi(APIView):
@@ -145,8 +147,5 @@ class GenerationJobCancelApi(APIView):
     def post(self, request: Request, job_id: int) -> Response:
         """Cancel: a queued job at once, a running one after its current batch (409 if
         finished); the sets already written stay."""
-        job = GenerationJob.objects.select_related("model_version").filter(pk=job_id).first()
-        if job is None:
-            raise Http404("No such generation job.")
-        job = generation_job_cancel(job=job)
-        return Response(_job_output(GenerationJob.objects.get(pk=job.pk)))
+        job = generation_job_cancel(job=get_job_or_404(job_id))
+        return Response(_job_output(get_job_or_404(job.pk)))

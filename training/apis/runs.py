@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from annotation.models import DatasetSnapshot
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
+from flywheel.errors import found_or_404
 
 from ..algorithms.base import config_fields
 from ..algorithms.registry import algorithms
@@ -162,9 +162,7 @@ def get_run_or_404(run_id: int) -> TrainingRun:
         .filter(pk=run_id)
         .first()
     )
-    if run is None:
-        raise Http404("No such training run.")
-    return run
+    return found_or_404(run, "training run")
 
 
 class TrainingRunDetailApi(APIView):
