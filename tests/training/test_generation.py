@@ -46,19 +46,23 @@ def wait_for(job_id: int, timeout: float = 120) -> GenerationJob:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("executor", ["", "local"], ids=["inline", "local"])
 def test_generate_endpoint_writes_k_distinct_candidates_per_prompt_via_a_worker(
-    celery_worker, client_for, policy, project_with_prompts
+    celery_worker, client_for, policy, project_with_prompts, executor
 ):
+    """In the worker's own process (the default for small models), and in a child process
+    forked from the worker's warm process (``local``)."""
     project = project_with_prompts
     admin = client_for(Role.ADMIN)
     response = admin.post(
         f"/api/v1/projects/{project.pk}/generate/",
-        {"model": policy.pk, "sampling": SAMPLING, "seed": 11},
+        {"model": policy.pk, "sampling": SAMPLING, "seed": 11, "executor": executor},
         format="json",
     )
     assert response.status_code == 202, response.json()
     job = wait_for(response.json()["id"])
-    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.status == JobStatus.SUCCEEDED, job.error + job.log_tail
+    assert job.executor == executor
     assert job.done == 6 and job.sets_created + job.prompts_skipped == 6
     assert job.sets_created >= 5  # a random tiny model rarely repeats itself 3 × 4 times
     assert job.backend == "hf"
@@ -196,6 +200,23 @@ def test_big_models_generate_on_the_gpu_queue(policy, settings):
     assert generation.generation_queue(policy) == "generation"
     settings.FLYWHEEL_GPU_GENERATION_BYTES = 1
     assert generation.generation_queue(policy) == "gpu"
+
+
+@pytest.mark.django_db
+def test_a_big_model_generates_in_a_child_process_unless_told(
+    policy, project_with_prompts, settings
+):
+    """On the gpu queue the job's process is a child (``local``), so its CUDA memory dies with
+    it; small models generate in the worker itself (``inline``, the setting's default)."""
+    small = generation_job_create(project=project_with_prompts, model_version=policy)
+    assert small.executor == ""  # FLYWHEEL_DEFAULT_EXECUTORS: inline
+    settings.FLYWHEEL_GPU_GENERATION_BYTES = 1
+    big = generation_job_create(project=project_with_prompts, model_version=policy, prompts="all")
+    assert big.executor == "local"
+    told = generation_job_create(
+        project=project_with_prompts, model_version=policy, prompts="all", executor="inline"
+    )
+    assert told.executor == "inline"
 
 
 @pytest.mark.django_db

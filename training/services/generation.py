@@ -111,6 +111,10 @@ def generation_job_create(
     if not ids:
         raise ApplicationError("No prompts to generate for.", field="prompts")
     check_executor(executor)
+    if not executor and generation_queue(model_version) == "gpu":
+        # A big model generates in a child process, so its CUDA memory dies with the job
+        # instead of staying with the worker (the next job may be a training run).
+        executor = "local"
     if round is None:
         latest = CandidateSet.objects.filter(project=project).aggregate(r=Max("round"))["r"]
         round = 0 if latest is None else latest + 1
