@@ -58,6 +58,7 @@ services: install
 test: install frontend test-frontend
 	DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' HF_HUB_OFFLINE=1 \
 		FLYWHEEL_ALLOW_INSECURE_KEY=1 FLYWHEEL_CONN_MAX_AGE=0 FLYWHEEL_TORCH_THREADS=1 FLYWHEEL_VAR_DIR='$(CURDIR)/var/test' \
+		FLYWHEEL_WARM_AT_BOOT=0 \
 		$(VENV)/bin/pytest -n 2 --maxschedchunk 2 --durations 20 $(PYTEST_ARGS)
 
 test-frontend: frontend/node_modules/.installed check-api-types

@@ -166,6 +166,7 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
             print(f"\n{name} run {run['id']}: trainer's own train_runtime {runtime:.1f} s")
     if compute:
         print(f"training compute / round wall time: {compute / wall:.2f}")
+        print(f"round wall time / trainers' train_runtime: {wall / compute:.2f} (goal <= 1.3)")
     evaluation = detail["evaluation"]
     print("\nevaluation:", {k: evaluation.get(k) for k in ("reward", "win_rate")})
     for key in ("base_policy", "policy"):

@@ -318,9 +318,28 @@ FLYWHEEL_DEFAULT_EXECUTORS = {
 FLYWHEEL_EXECUTORS = [m for m in env("FLYWHEEL_EXECUTORS", "").split(",") if m]
 FLYWHEEL_ALGORITHMS = [m for m in env("FLYWHEEL_ALGORITHMS", "").split(",") if m]
 # The local executor forks jobs from a process that imported these once (off: a fresh
-# interpreter per job, 8–10 s of imports on 2 cores).
+# interpreter per job pays the imports). "module:name" reads the name too: transformers and TRL
+# load their modules lazily, on first attribute access, so importing the package is not enough.
 FLYWHEEL_WARM_START = env_bool("FLYWHEEL_WARM_START", default=True)
-FLYWHEEL_WARM_IMPORTS = ["torch", "transformers", "trl", "datasets", "accelerate"]
+# Start that process when a worker boots rather than at its first job.
+FLYWHEEL_WARM_AT_BOOT = env_bool("FLYWHEEL_WARM_AT_BOOT", default=True)
+FLYWHEEL_WARM_IMPORTS = [
+    "torch",
+    "datasets",
+    "accelerate",
+    "transformers:AutoModelForCausalLM",
+    "transformers:AutoModelForSequenceClassification",
+    "transformers:AutoTokenizer",
+    "transformers:Trainer",
+    "trl:SFTTrainer",
+    "trl:RewardTrainer",
+    "trl:DPOTrainer",
+    "trl:KTOTrainer",
+    "trl:GRPOTrainer",
+    "trl:RLOOTrainer",
+    "training.algorithms.ppo",
+    "training.runner",
+]
 # Intra-op threads of a job's torch (0: torch's default); small models on a shared CPU train
 # far faster on one thread.
 FLYWHEEL_TORCH_THREADS = env_int("FLYWHEEL_TORCH_THREADS", 0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 from .engine.execution import job_execute
+from .engine.executors.local import warm_up
 from .engine.lifecycle import redispatch_stalled_work
 
 logger = logging.getLogger(__name__)
@@ -37,3 +38,18 @@ def recover_on_worker_start(sender=None, **kwargs) -> None:
         redispatch_stalled_work()
     except Exception:  # noqa: BLE001 — start-up must not fail on a sweep
         logger.exception("recovery sweep at worker start failed")
+
+
+@worker_process_init.connect
+def warm_up_pool_process(**kwargs) -> None:
+    # prefork: each pool process runs jobs, so each gets its warm process.
+    warm_up()
+
+
+@worker_init.connect
+def warm_up_solo_worker(sender=None, **kwargs) -> None:
+    # --pool solo runs jobs in the main process, which no worker_process_init announces.
+    if sender is not None and "solo" in getattr(
+        sender.pool_cls, "__module__", str(sender.pool_cls)
+    ):
+        warm_up()

@@ -42,17 +42,15 @@ class Algorithm:
     loop_role: LoopRole | None = None
     loop_preset: dict[str, Any] = field(default_factory=dict)
 
-    def parse_config(self, values: dict[str, Any]) -> dict[str, Any]:
-        """The run's config with defaults filled in (what the run records); raises
-        ValueError("field: reason")."""
-        from training.algorithms.base import config_from_dict
-
-        return dataclasses.asdict(config_from_dict(self.config, values))
-
     def build_config(self, values: dict[str, Any]):
+        """The config dataclass from a run's JSON; raises ValueError("field: reason")."""
         from training.algorithms.base import config_from_dict
 
         return config_from_dict(self.config, values)
+
+    def parse_config(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The run's config with defaults filled in (what the run records)."""
+        return dataclasses.asdict(self.build_config(values))
 
     def train_function(self) -> Callable:
         module, _, name = self.train.partition(":")

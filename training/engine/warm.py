@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,21 @@ class WarmProcess:
         self.process: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.lines: _Lines | None = None
+        self.lock = threading.Lock()  # one exchange at a time; a start from boot included
+
+    def start_in_background(self) -> None:
+        """Start it now, off the caller's thread (a worker booting), so the first job finds
+        it ready; a job that comes first waits for it."""
+        threading.Thread(target=self._ensure_started, daemon=True).start()
+
+    def _ensure_started(self) -> None:
+        with self.lock:
+            self._running()
+
+    def _running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.close()
+            self._start()
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -94,9 +110,11 @@ class WarmProcess:
         self.process = self.sock = self.lines = None
 
     def run(self, job_type: str, job_id: int, on_output: Callable[[str], None]) -> int:
-        if self.process is None or self.process.poll() is not None:
-            self.close()
-            self._start()
+        with self.lock:
+            self._running()
+            return self._exchange(job_type, job_id, on_output)
+
+    def _exchange(self, job_type: str, job_id: int, on_output: Callable[[str], None]) -> int:
         read_end, write_end = os.pipe()
         try:
             _send(self.sock, {"job_type": job_type, "job_id": job_id}, (write_end,))
@@ -126,6 +144,15 @@ class WarmProcess:
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def warm_imports(entries: list[str]) -> None:
+    """Import each ``module`` (and read ``module:name``, which loads a lazy package's part)."""
+    for entry in entries:
+        module, _, name = entry.partition(":")
+        loaded = importlib.import_module(module)
+        if name:
+            getattr(loaded, name)
 
 
 def _fork_job(message: dict, output_fd: int, sock: socket.socket) -> int:
@@ -162,8 +189,7 @@ def serve(fd: int) -> None:
     from training.engine.process import prepare_process
 
     prepare_process()
-    for module in settings.FLYWHEEL_WARM_IMPORTS:
-        importlib.import_module(module)
+    warm_imports(settings.FLYWHEEL_WARM_IMPORTS)
     sock = socket.socket(fileno=fd)
     lines = _Lines(sock)
     _send(sock, {"ready": True})

@@ -19,7 +19,13 @@ from training.engine.warm import WarmProcess, die_with_parent
 
 from . import Executor, Launch, register_executor
 
-_warm = WarmProcess()  # one per worker process, started on first use
+_warm = WarmProcess()  # one per worker process, started at boot or on first use
+
+
+def warm_up() -> None:
+    """A worker booting: start its warm process now (``FLYWHEEL_WARM_AT_BOOT``)."""
+    if settings.FLYWHEEL_WARM_START and settings.FLYWHEEL_WARM_AT_BOOT and gpu_count() <= 1:
+        _warm.start_in_background()
 
 
 def gpu_count() -> int:
