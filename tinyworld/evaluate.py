@@ -5,11 +5,10 @@ held-out prompts over the SFT policy's."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.generation import HFBackend, sample_chat, torch_threads
+from training.generation import sample_saved_model
 
 from .oracle import trait_rates
 from .scorer import hidden_rule_score
@@ -41,18 +40,16 @@ def evaluate_policy(
     (`training.generation.sample_chat`: its defaults overridden by `sampling`; `batch_size` rows
     per `generate` call; `cpu_threads` intra-op threads, None leaves torch's setting) and score
     every sample by the hidden rule."""
-    backend = HFBackend.load(str(model_path))
-    with torch_threads(cpu_threads) if cpu_threads else nullcontext():
-        texts, finished = sample_chat(
-            backend.model,
-            backend.tokenizer,
-            prompts,
-            n=samples_per_prompt,
-            max_new_tokens=max_new_tokens,
-            sampling=sampling,
-            seed=seed,
-            batch_size=batch_size,
-        )
+    texts, finished = sample_saved_model(
+        str(model_path),
+        prompts,
+        n=samples_per_prompt,
+        max_new_tokens=max_new_tokens,
+        sampling=sampling,
+        seed=seed,
+        cpu_threads=cpu_threads,
+        batch_size=batch_size,
+    )
     pairs = [(p, t) for p, replies in zip(prompts, texts, strict=True) for t in replies]
     n = len(pairs)
     return PolicyEval(

@@ -319,20 +319,18 @@ def sample_responses(
     backend, ``sample_chat`` with ``SAMPLER_DEFAULTS`` overridden by ``sampling``), seeded on a
     private RNG stream, ``batch_size`` rows per ``generate`` call. Never vLLM: an evaluation loads
     several policies in one process."""
-    from training.generation import HFBackend, sample_chat, torch_threads
+    from training.generation import sample_saved_model
 
-    backend = HFBackend.load(str(policy_dir))
-    with torch_threads(cpu_threads) if cpu_threads else nullcontext():
-        texts, _ = sample_chat(
-            backend.model,
-            backend.tokenizer,
-            prompts,
-            n=samples_per_prompt,
-            max_new_tokens=max_new_tokens,
-            sampling=sampling,
-            seed=seed,
-            batch_size=batch_size,
-        )
+    texts, _ = sample_saved_model(
+        str(policy_dir),
+        prompts,
+        n=samples_per_prompt,
+        max_new_tokens=max_new_tokens,
+        sampling=sampling,
+        seed=seed,
+        cpu_threads=cpu_threads,
+        batch_size=batch_size,
+    )
     return [text for row in texts for text in row]
 
 

@@ -15,7 +15,7 @@ import importlib.util
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -189,6 +189,33 @@ class VLLMBackend:  # pragma: no cover — needs a GPU and vllm, which CI does n
         )
         outputs = self.llm.chat(list(prompts), params, use_tqdm=False)
         return [[c.text for c in output.outputs] for output in outputs]
+
+
+def sample_saved_model(
+    model_dir: str,
+    prompts: Sequence[Messages],
+    *,
+    n: int,
+    max_new_tokens: int,
+    sampling: Mapping[str, float] | None = None,
+    seed: int = 0,
+    cpu_threads: int | None = 1,
+    batch_size: int = 128,
+) -> tuple[list[list[str]], list[list[bool]]]:
+    """:func:`sample_chat` on the model saved at ``model_dir`` (the Hugging Face backend),
+    with ``cpu_threads`` intra-op threads (None leaves torch's setting)."""
+    backend = HFBackend.load(model_dir)
+    with torch_threads(cpu_threads) if cpu_threads else nullcontext():
+        return sample_chat(
+            backend.model,
+            backend.tokenizer,
+            prompts,
+            n=n,
+            max_new_tokens=max_new_tokens,
+            sampling=sampling,
+            seed=seed,
+            batch_size=batch_size,
+        )
 
 
 def load_backend(path: str) -> Backend:

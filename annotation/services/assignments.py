@@ -42,7 +42,7 @@ from flywheel.errors import ApplicationError
 from flywheel.sql import Statements, fetch_one
 
 from ..enums import AssignmentState
-from ..models import Assignment, CandidateSet, Project
+from ..models import Assignment, CandidateSet
 
 # How many full-on-recount sets one call may pass over before giving up (they are rare: each is
 # a set that filled up between the candidate query and the lock).
@@ -115,12 +115,6 @@ def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
         json.loads(texts),
         None if shown is None else {"ranking": shown},
     )
-
-
-def assignment_next(*, project: Project, annotator: AbstractUser) -> Assignment | None:
-    """``task_next``'s lease alone."""
-    task = task_next(project_id=project.pk, annotator=annotator)
-    return None if task is None else task.assignment
 
 
 def lock_own_assignment(*, assignment_id: int, annotator: AbstractUser) -> Assignment:

@@ -4,13 +4,19 @@ set's canonical candidate order (so tests can say "the third response was best")
 from __future__ import annotations
 
 from annotation.exports.stream import ExportFilters
-from annotation.models import CandidateSetMember, DatasetSnapshot, Project, Ranking
-from annotation.services.assignments import assignment_next
+from annotation.models import Assignment, CandidateSetMember, DatasetSnapshot, Project, Ranking
+from annotation.services.assignments import task_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 
 GOOD, BAD = "The fox explains it clearly and politely.", "Nothing useful at all."
+
+
+def assignment_next(*, project: Project, annotator) -> Assignment | None:
+    """The lease next-task would take for ``annotator`` (``task_next``'s assignment alone)."""
+    task = task_next(project_id=project.pk, annotator=annotator)
+    return None if task is None else task.assignment
 
 
 def canonical_ids(set_id: int) -> list[int]:

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
-from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from loop.models import Loop, LoopRound
+from tests.annotation.ranking_helpers import assignment_next
 from training.models import (
     GenerationJob,
     ModelKind,

@@ -8,12 +8,12 @@ from rest_framework.test import APIClient
 
 from annotation.exports.stream import ExportFilters
 from annotation.models import Project
-from annotation.services.assignments import assignment_next
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
 from loop.models import LoopRound, RoundStatus, RoundStep
 from loop.services.settings import loop_for
+from tests.annotation.ranking_helpers import assignment_next
 from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db

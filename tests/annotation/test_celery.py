@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from annotation.enums import AssignmentState, Role
 from annotation.models import Assignment
-from annotation.services.assignments import assignment_next
 from annotation.tasks import release_expired_leases
 from flywheel.celery import app
+from tests.annotation.ranking_helpers import assignment_next
 
 
 def test_celery_app_declares_the_three_queues_and_reliability_settings():

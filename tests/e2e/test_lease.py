@@ -11,10 +11,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from annotation.models import Assignment, Ranking
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
+from tests.annotation.ranking_helpers import assignment_next
 
 from .support import PASSWORD, assert_tiers, display_order, open_workspace
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.projects import project_create
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.users import user_create
+from tests.annotation.ranking_helpers import assignment_next
 
 # transaction=True: the live server answers from its own thread and connection, so the rows the
 # test sets up must be committed.

@@ -14,7 +14,6 @@ from django.db import close_old_connections, transaction
 from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
 from annotation.models import Assignment, DatasetSnapshot, Project
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.projects import project_create
 from annotation.services.rankings import Submission, ranking_submit
@@ -22,6 +21,7 @@ from annotation.services.snapshots import snapshot_create
 from annotation.services.users import user_create
 from loop.models import LoopRound, RoundStatus, RoundStep
 from loop.services.settings import loop_for
+from tests.annotation.ranking_helpers import assignment_next
 from tests.conftest import PASSWORD, set_rows
 from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
 

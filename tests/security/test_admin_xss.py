@@ -15,7 +15,6 @@ from django.urls import reverse
 from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
 from annotation.models import Prompt
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.projects import project_create
 from annotation.services.rankings import Submission, ranking_submit
@@ -23,6 +22,7 @@ from annotation.services.snapshots import snapshot_create
 from annotation.services.users import user_create
 from loop.models import LoopRound, RoundStatus
 from loop.services.settings import loop_for
+from tests.annotation.ranking_helpers import assignment_next
 from tests.conftest import PASSWORD
 from training.models import GenerationJob, ModelKind, ModelVersion, RunMetric, TrainingRun
 

@@ -17,10 +17,10 @@ from django.core.management import call_command
 
 from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
+from tests.annotation.ranking_helpers import assignment_next
 from tinyworld.scorer import simulated_ranking
 from tinyworld.world import candidate_responses
 from training.models import JobStatus, ModelVersion, TrainingRun

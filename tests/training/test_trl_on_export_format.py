@@ -18,9 +18,8 @@ from transformers import AutoModelForSequenceClassification, Trainer
 from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, RewardConfig, RewardTrainer
 
 from annotation.enums import Role
-from annotation.services.assignments import assignment_next
 from annotation.services.imports import candidate_sets_import
-from tests.annotation.ranking_helpers import rank_next
+from tests.annotation.ranking_helpers import assignment_next, rank_next
 
 MAX_STEPS = 3
 BATCH_SIZE = 4  # KTO needs > 1: its KL estimate pairs each prompt with a neighbour's completion

@@ -28,7 +28,22 @@ def warm_children(worker: psutil.Process) -> list[psutil.Process]:
     ]
 
 
-def test_a_booting_worker_starts_its_warm_process_before_any_job(celery_workers):
+@pytest.fixture
+def project_and_model(make_project, tiny_model_dir):
+    project = make_project(k=2)
+    prompts_import(project=project, rows=[(i + 1, {"prompt": f"Say {i}."}) for i in range(3)])
+    model = model_version_register(
+        name="warm-policy", path=str(tiny_model_dir), kind=ModelKind.POLICY
+    )
+    return project, model
+
+
+def test_a_booting_worker_starts_its_warm_process_and_its_first_job_uses_it(
+    celery_workers, project_and_model
+):
+    """The warm process is there before any job, and it is still the same process (alive, the
+    worker's child) after a job ran on the local executor: it was not killed when whatever
+    started it returned."""
     celery_workers.env["FLYWHEEL_WARM_AT_BOOT"] = "1"
     worker = psutil.Process(celery_workers.start().pid)
     deadline = time.monotonic() + 60
@@ -37,10 +52,25 @@ def test_a_booting_worker_starts_its_warm_process_before_any_job(celery_workers)
         time.sleep(0.2)
     (warm,) = warm_children(worker)
     assert warm.ppid() == worker.pid  # solo pool: a child of the worker's main process
+    project, model = project_and_model
+    job = generation_job_create(
+        project=project,
+        model_version=model,
+        sampling={"max_new_tokens": 6, "batch_size": 3},
+        executor="local",
+    )
+    deadline = time.monotonic() + 120
+    while GenerationJob.objects.get(pk=job.pk).status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        assert time.monotonic() < deadline, "the job did not finish in 120 s"
+        time.sleep(0.3)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error + job.log_tail
+    assert warm.is_running() and warm.status() != psutil.STATUS_ZOMBIE
+    assert [p.pid for p in warm_children(worker)] == [warm.pid]
 
 
 @pytest.mark.slow
-def test_each_job_is_forked_from_one_warm_process(make_project, tiny_model_dir, monkeypatch):
+def test_each_job_is_forked_from_one_warm_process(project_and_model, monkeypatch):
     """Two generation jobs through one ``WarmProcess``: both write their sets, the warm process
     is the same one, and while a job runs its process is the warm process's child with the warm
     process's command line (a fork, not a new interpreter)."""
@@ -48,11 +78,7 @@ def test_each_job_is_forked_from_one_warm_process(make_project, tiny_model_dir, 
     monkeypatch.setenv(  # the job processes read this test's database
         "DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     )
-    project = make_project(k=2)
-    prompts_import(project=project, rows=[(i + 1, {"prompt": f"Say {i}."}) for i in range(3)])
-    model = model_version_register(
-        name="warm-policy", path=str(tiny_model_dir), kind=ModelKind.POLICY
-    )
+    project, model = project_and_model
     warm = WarmProcess()
     forks: list[tuple[int, list[str]]] = []
 

@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -71,35 +70,32 @@ class WarmProcess:
         self.process: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.lines: _Lines | None = None
-        self.lock = threading.Lock()  # one exchange at a time; a start from boot included
+        self.ready = False
 
-    def start_in_background(self) -> None:
-        """Start it now, off the caller's thread (a worker booting), so the first job finds
-        it ready; a job that comes first waits for it."""
-        threading.Thread(target=self._ensure_started, daemon=True).start()
-
-    def _ensure_started(self) -> None:
-        with self.lock:
-            self._running()
-
-    def _running(self) -> None:
+    def start(self) -> None:
+        """Start it now without waiting for its imports (a worker booting), so the first job
+        finds it ready; that job waits for what is left. Call it from a thread that lives as
+        long as the worker process: PR_SET_PDEATHSIG fires when the *thread* that started the
+        child ends, not the process."""
         if self.process is None or self.process.poll() is not None:
             self.close()
-            self._start()
+            ours, theirs = socket.socketpair()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "training.engine.warm", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                preexec_fn=die_with_parent,
+            )
+            theirs.close()
+            self.sock, self.lines, self.ready = ours, _Lines(ours), False
 
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "training.engine.warm", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
-            preexec_fn=die_with_parent,
-        )
-        theirs.close()
-        self.sock, self.lines = ours, _Lines(ours)
-        ready, _ = self.lines.read()
-        if ready is None or not ready.get("ready"):
-            self.close()
-            raise RuntimeError("The warm process exited while starting; see the worker's log.")
+    def _await_ready(self) -> None:
+        self.start()
+        if not self.ready:
+            ready, _ = self.lines.read()
+            if ready is None or not ready.get("ready"):
+                self.close()
+                raise RuntimeError("The warm process exited while starting; see the worker's log.")
+            self.ready = True
 
     def close(self) -> None:
         if self.sock is not None:
@@ -110,9 +106,8 @@ class WarmProcess:
         self.process = self.sock = self.lines = None
 
     def run(self, job_type: str, job_id: int, on_output: Callable[[str], None]) -> int:
-        with self.lock:
-            self._running()
-            return self._exchange(job_type, job_id, on_output)
+        self._await_ready()
+        return self._exchange(job_type, job_id, on_output)
 
     def _exchange(self, job_type: str, job_id: int, on_output: Callable[[str], None]) -> int:
         read_end, write_end = os.pipe()

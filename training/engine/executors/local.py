@@ -25,7 +25,7 @@ _warm = WarmProcess()  # one per worker process, started at boot or on first use
 def warm_up() -> None:
     """A worker booting: start its warm process now (``FLYWHEEL_WARM_AT_BOOT``)."""
     if settings.FLYWHEEL_WARM_START and settings.FLYWHEEL_WARM_AT_BOOT and gpu_count() <= 1:
-        _warm.start_in_background()
+        _warm.start()
 
 
 def gpu_count() -> int:
