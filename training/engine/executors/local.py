@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 
-from training.engine.warm import WarmProcess, die_with_parent
+from training.engine.warm import WarmProcess, die_with_parent, warm_imports
 
 from . import Executor, Launch, register_executor
 
@@ -23,9 +24,16 @@ _warm = WarmProcess()  # one per worker process, started at boot or on first use
 
 
 def warm_up() -> None:
-    """A worker booting: start its warm process now (``FLYWHEEL_WARM_AT_BOOT``)."""
-    if settings.FLYWHEEL_WARM_START and settings.FLYWHEEL_WARM_AT_BOOT and gpu_count() <= 1:
+    """A worker booting (``FLYWHEEL_WARM_AT_BOOT``): start its warm process now, and import
+    the same libraries in the worker itself, off its main thread (Celery gives a pool process
+    4 s to report for duty), for what runs there: inline generation, the loop's evaluation."""
+    if not settings.FLYWHEEL_WARM_AT_BOOT:
+        return
+    if settings.FLYWHEEL_WARM_START and gpu_count() <= 1:
         _warm.start()
+    threading.Thread(
+        target=warm_imports, args=(settings.FLYWHEEL_WARM_IMPORTS,), daemon=True
+    ).start()
 
 
 def gpu_count() -> int:
