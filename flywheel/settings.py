@@ -302,50 +302,26 @@ CELERY_TASK_ROUTES = {
     "loop.tasks.run_round_step": {"queue": "generation"},
 }
 
-# The job engine (training/engine). A worker whose job sends no heartbeat for this long is
-# taken for dead and the job is sent again, up to FLYWHEEL_MAX_ATTEMPTS times; a job still
-# queued after FLYWHEEL_REDISPATCH_QUEUED_SECONDS was probably never sent (broker down).
+# The job engine (training/engine; README's configuration table says what each does).
 FLYWHEEL_STALL_SECONDS = env_int("FLYWHEEL_STALL_SECONDS", 120)
 FLYWHEEL_MAX_ATTEMPTS = env_int("FLYWHEEL_MAX_ATTEMPTS", 3)
 FLYWHEEL_REDISPATCH_QUEUED_SECONDS = env_int("FLYWHEEL_REDISPATCH_QUEUED_SECONDS", 60)
-# Where a job's process runs when the job names no executor: training in a child process of
-# the gpu worker, generation in the worker's own process (it loads one model and streams).
 FLYWHEEL_DEFAULT_EXECUTORS = {
     "training_run": env("FLYWHEEL_TRAINING_EXECUTOR", "local"),
     "generation_job": env("FLYWHEEL_GENERATION_EXECUTOR", "inline"),
 }
-# Extra executor and algorithm modules (comma-separated dotted paths), imported on first use.
 FLYWHEEL_EXECUTORS = [m for m in env("FLYWHEEL_EXECUTORS", "").split(",") if m]
 FLYWHEEL_ALGORITHMS = [m for m in env("FLYWHEEL_ALGORITHMS", "").split(",") if m]
-# The local executor forks jobs from a process that imported these once (off: a fresh
-# interpreter per job pays the imports). "module:name" reads the name too: transformers and TRL
-# load their modules lazily, on first attribute access, so importing the package is not enough.
 FLYWHEEL_WARM_START = env_bool("FLYWHEEL_WARM_START", default=True)
-# Start that process when a worker boots rather than at its first job.
 FLYWHEEL_WARM_AT_BOOT = env_bool("FLYWHEEL_WARM_AT_BOOT", default=True)
-FLYWHEEL_WARM_IMPORTS = [
-    "torch",
-    "datasets",
-    "accelerate",
-    "transformers:AutoModelForCausalLM",
-    "transformers:AutoModelForSequenceClassification",
-    "transformers:AutoTokenizer",
-    "transformers:Trainer",
-    "trl:SFTTrainer",
-    "trl:RewardTrainer",
-    "trl:DPOTrainer",
-    "trl:KTOTrainer",
-    "trl:GRPOTrainer",
-    "trl:RLOOTrainer",
-    "training.algorithms.ppo",
-    "training.runner",
+# "module:name" reads the name too: transformers and TRL load their parts on first access.
+FLYWHEEL_WARM_IMPORTS = ["torch", "datasets", "accelerate", "training.algorithms.ppo"]
+FLYWHEEL_WARM_IMPORTS += [f"transformers:{name}" for name in ("AutoModel", "Trainer")]
+FLYWHEEL_WARM_IMPORTS += [
+    f"trl:{k}Trainer" for k in ("SFT", "Reward", "DPO", "KTO", "GRPO", "RLOO")
 ]
-# Intra-op threads of a job's torch (0: torch's default); small models on a shared CPU train
-# far faster on one thread.
 FLYWHEEL_TORCH_THREADS = env_int("FLYWHEEL_TORCH_THREADS", 0)
-# Generation jobs whose model's weights exceed this go to the gpu queue.
 FLYWHEEL_GPU_GENERATION_BYTES = env_int("FLYWHEEL_GPU_GENERATION_BYTES", 2 * 1024**3)
-# A loop round's worker step (evaluation, AI pre-ranking) not done after this is sent again.
 FLYWHEEL_LOOP_STEP_STALL_SECONDS = env_int("FLYWHEEL_LOOP_STEP_STALL_SECONDS", 30 * 60)
 
 # Security headers; production turns on the HTTPS-only ones via env (FLYWHEEL_HTTPS=1 behind a

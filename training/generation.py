@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -219,7 +218,9 @@ def sample_saved_model(
 
 
 def load_backend(path: str) -> Backend:
-    threads = int(os.environ.get("FLYWHEEL_TORCH_THREADS", "0"))
+    from django.conf import settings
+
+    threads = settings.FLYWHEEL_TORCH_THREADS
     if threads > 0:
         torch.set_num_threads(threads)
     if torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None:
