@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { type LoopSettings, loopForm, loopPatch, parseLoopSettings, policyKinds, sameObject, settingsSummary, withPolicyKind } from "./loopSettings";
+import {
+  type LoopSettings,
+  fieldsOf,
+  loopForm,
+  loopPatch,
+  parseLoopSettings,
+  policyKinds,
+  sameObject,
+  settingsSummary,
+  unplacedLoopErrors,
+  withPolicyKind,
+} from "./loopSettings";
 import { parseRunKinds } from "./runConfig";
 
 // GET /api/v1/projects/{id}/loop/ of a loop with a few changes from the defaults.
@@ -138,6 +149,29 @@ describe("loopPatch", () => {
       "sampling.top_p",
       "test_fraction",
     ]);
+  });
+});
+
+describe("unplacedLoopErrors", () => {
+  it("keeps only errors the form has no input for: unknown config keys, the prompts shown read-only, the body", () => {
+    const errors = {
+      trigger: "Not a choice.",
+      "sampling.top_p": "Must be a number.",
+      "reward_config.num_epochs": "Too many.",
+      "policy_config.beta": "Must be positive.",
+      "policy_config.legacy_knob": "Unknown key.",
+      eval_prompts: "At least one.",
+      non_field_errors: "Busy.",
+    };
+    expect(unplacedLoopErrors(errors, fieldsOf(KINDS, "reward"), fieldsOf(KINDS, "dpo"))).toEqual([
+      ["policy_config.legacy_knob", "Unknown key."],
+      ["eval_prompts", "At least one."],
+      ["non_field_errors", "Busy."],
+    ]);
+  });
+
+  it("places a policy config key only when the chosen algorithm has that field", () => {
+    expect(unplacedLoopErrors({ "policy_config.beta": "x" }, [], fieldsOf(KINDS, "ppo"))).toEqual([["policy_config.beta", "x"]]);
   });
 });
 

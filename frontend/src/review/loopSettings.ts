@@ -298,8 +298,38 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
   ];
 }
 
+/** The settings the form has an input for, as the API names them (the held-out evaluation prompts
+ * are shown, not edited: an error about them has no input to sit next to). */
+export const LOOP_INPUTS = [
+  "auto",
+  "trigger",
+  "min_new_rankings",
+  "policy_kind",
+  "snapshot_scope",
+  "test_fraction",
+  "seed",
+  "prompt_selection",
+  "prompts_per_round",
+  "compare_with_previous",
+  "eval_samples_per_prompt",
+  "eval_max_new_tokens",
+  "oracle",
+  "ai_feedback",
+] as const;
+export type LoopInput = (typeof LOOP_INPUTS)[number] | `sampling.${SamplingKey}`;
+
 /** Errors with no input on the form (a key of a config the form has no field for, or the
  * whole body), shown together under the form. */
-export function unplacedLoopErrors(errors: Record<string, string>, placed: Set<string>): [string, string][] {
+export function unplacedLoopErrors(
+  errors: Record<string, string>,
+  rewardFields: ConfigField[],
+  policyFields: ConfigField[],
+): [string, string][] {
+  const placed = new Set<string>([
+    ...LOOP_INPUTS,
+    ...SAMPLING_KEYS.map((k) => `sampling.${k}`),
+    ...rewardFields.map((f) => `reward_config.${f.name}`),
+    ...policyFields.map((f) => `policy_config.${f.name}`),
+  ]);
   return Object.entries(errors).filter(([key]) => !placed.has(key));
 }

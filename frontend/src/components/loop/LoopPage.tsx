@@ -6,10 +6,10 @@
  * reviewers read all of it.
  */
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ProjectSummary } from "../../projects";
 import type { LeaderboardSource } from "../../review/leaderboard";
-import { type LoopRound, type RoundDetail, ROUND_POLL_MS, anyRoundRunning, roundSeries } from "../../review/loop";
+import { type LoopRound, ROUND_POLL_MS, anyRoundRunning, roundSeries } from "../../review/loop";
 import type { LoopSettings } from "../../review/loopSettings";
 import type { Loaded } from "../../review/resource";
 import {
@@ -17,109 +17,24 @@ import {
   fetchLoop,
   fetchModels,
   fetchProjectSummary,
-  fetchRound,
   fetchRounds,
   fetchRunKinds,
   retryRound,
-  setShowAiSuggestion,
   startRound,
 } from "../../review/reviewApi";
 import { useLoaded } from "../../review/useLoaded";
 import type { Me } from "../../session";
 import { LeaderboardSection } from "./Leaderboard";
 import { LoadNotice } from "../shared/LoadNotice";
-import { LoopSettingsForm, LoopSettingsSummary } from "./LoopSettingsForm";
+import { LoopSettingsForm } from "./LoopSettingsForm";
+import { LoopSettingsSummary } from "./LoopSettingsSummary";
 import { RoundEvaluationTable } from "./RoundEvaluationTable";
 import { RoundsChart } from "./RoundsChart";
 import { ModelRef, type Refs, RoundsTable } from "./RoundsTable";
-
-/** Rounds whose detail (AI agreement, lineage) the page reads: the newest ones. */
-const DETAIL_ROUNDS = 50;
+import { SuggestionToggle } from "./SuggestionToggle";
+import { useRoundDetails } from "./useRoundDetails";
 
 type Notice = { tone: "info" | "error"; text: string } | null;
-
-const signature = (r: LoopRound) => `${r.status}:${r.step}:${r.generationJob ?? ""}`;
-
-/** Each round's detail, asked for again when the round moves on (and on every poll while it runs). */
-function useRoundDetails(rounds: LoopRound[] | null, onSignedOut: () => void): ReadonlyMap<number, RoundDetail> {
-  const [details, setDetails] = useState<ReadonlyMap<number, RoundDetail>>(new Map());
-  const asked = useRef(new Map<number, string>());
-  useEffect(() => {
-    if (!rounds) return;
-    const stale = [...rounds]
-      .sort((a, b) => b.number - a.number)
-      .slice(0, DETAIL_ROUNDS)
-      .filter((r) => r.status === "running" || asked.current.get(r.id) !== signature(r));
-    if (stale.length === 0) return;
-    for (const r of stale) asked.current.set(r.id, signature(r));
-    void Promise.all(stale.map((r) => fetchRound(r.id))).then((results) => {
-      if (results.some((d) => d.kind === "signed-out")) return onSignedOut();
-      setDetails((old) => {
-        const next = new Map(old);
-        for (const d of results) if (d.kind === "loaded") next.set(d.value.id, d.value);
-        return next;
-      });
-    });
-  }, [rounds, onSignedOut]);
-  return details;
-}
-
-function SuggestionToggle({
-  project,
-  isAdmin,
-  onChanged,
-  onSignedOut,
-}: {
-  project: ProjectSummary;
-  isAdmin: boolean;
-  onChanged: (project: ProjectSummary) => void;
-  onSignedOut: () => void;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<Notice>(null);
-  // Shown as asked at once; put back if the server refuses.
-  const [asked, setAsked] = useState<boolean | null>(null);
-  if (!isAdmin) {
-    return (
-      <p data-setting="show_ai_suggestion">
-        Annotators {project.showAiSuggestion ? "see" : "do not see"} the reward model's suggested order.
-      </p>
-    );
-  }
-  return (
-    <div className="panel suggestion-toggle">
-      <div className="field inline-field" data-setting="show_ai_suggestion">
-        <input
-          id="show-ai-suggestion"
-          type="checkbox"
-          checked={asked ?? project.showAiSuggestion}
-          disabled={busy}
-          aria-describedby="show-ai-suggestion-hint"
-          onChange={async (e) => {
-            const show = e.target.checked;
-            setAsked(show);
-            setBusy(true);
-            const result = await setShowAiSuggestion(project.id, show);
-            setBusy(false);
-            setAsked(null);
-            if (result.kind === "signed-out") return onSignedOut();
-            if (result.kind === "loaded") {
-              onChanged(result.value);
-              setMessage({ tone: "info", text: show ? "Annotators now see the suggestion." : "Annotators no longer see the suggestion." });
-            } else setMessage({ tone: "error", text: `Not changed: ${result.message}` });
-          }}
-        />
-        <label htmlFor="show-ai-suggestion">Show annotators the reward model's suggested order</label>
-        <span id="show-ai-suggestion-hint" className="hint small">
-          Off by default: a suggestion anchors people. Needs “AI pre-ranking” on, so new sets have one. Submissions record whether it was applied.
-        </span>
-      </div>
-      <p role="status" className={message?.tone === "error" ? "form-error" : "form-status"}>
-        {message?.text ?? ""}
-      </p>
-    </div>
-  );
-}
 
 export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me: Me; onSignedOut: () => void }) {
   const isAdmin = me.role === "admin";
