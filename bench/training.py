@@ -73,7 +73,7 @@ def write_preferences(path: Path, rows: int, seed: int) -> None:
 
 
 def scratch_run():
-    """A throwaway TrainingRun row so the runner's real DatabaseHooks can write metrics."""
+    """A throwaway TrainingRun row so the job's real JobReporter can write metrics."""
     from annotation.models import DatasetSnapshot, Project
     from training.models import ModelKind, ModelVersion, TrainingRun
 
