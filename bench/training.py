@@ -4,7 +4,7 @@ data, same arguments, in the same process.
     python bench/training.py [--rows 256] [--steps 24] [--hidden 256] [--layers 4] [--repeat 2]
 
 "Platform" is ``training.algorithms.<algo>.train`` (config parsing, the hooks callback, checkpoint
-handling, the final save) with the runner's own ``DatabaseHooks`` writing every metric point and
+handling, the final save) with the job's own ``JobReporter`` writing every metric point and
 the progress to PostgreSQL. "Bare" is TRL's trainer built directly with the same arguments and
 no callback. Each side runs ``--repeat`` times, alternating which goes first, and the best time
 counts. Prints tokens/s of both and the ratio
