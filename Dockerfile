@@ -43,6 +43,7 @@ COPY flywheel/ flywheel/
 COPY annotation/ annotation/
 COPY training/ training/
 COPY loop/ loop/
+COPY tinyworld/ tinyworld/
 COPY --from=frontend /src/frontend/dist frontend/dist
 
 # Static files (admin, DRF, Swagger UI, frontend) collected and compressed at build time;

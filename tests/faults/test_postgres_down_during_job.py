@@ -212,6 +212,14 @@ def test_an_attempt_that_loses_postgres_stops_its_training_process(
 
     settings.FLYWHEEL_MODELS_DIR = tmp_path / "models"
     settings.FLYWHEEL_WARM_START = warm
+    db = connection.settings_dict
+    # The training process (a child of this test process) reads this test's database and
+    # models directory, so it really trains: without the kill it would go on to the end.
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    monkeypatch.setenv("FLYWHEEL_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setattr(local, "_warm", warm_process.WarmProcess())  # started with that env
     run = training_run_create(
         kind="sft",
         dataset=ranked_project.snapshot,
@@ -223,6 +231,7 @@ def test_an_attempt_that_loses_postgres_stops_its_training_process(
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(execution, "job_append_log", lost)
+    monkeypatch.setattr(execution, "LOG_FLUSH_LINES", 1)  # the first line it prints is written
     started, processes = [], []
     popen, kill = local.subprocess.Popen, warm_process._kill
 
@@ -240,8 +249,11 @@ def test_an_attempt_that_loses_postgres_stops_its_training_process(
         monkeypatch.setattr(warm_process, "_kill", record_kill)
     else:
         monkeypatch.setattr(local.subprocess, "Popen", record_popen)
-    with pytest.raises(OperationalError):
-        execution.job_execute(job_type_name="training_run", job_id=run.pk)
+    try:
+        with pytest.raises(OperationalError):
+            execution.job_execute(job_type_name="training_run", job_id=run.pk)
+    finally:
+        local._warm.close()
     (pid,) = started
     deadline = time.monotonic() + 10
     while psutil.pid_exists(pid) and time.monotonic() < deadline:

@@ -6,6 +6,7 @@ the settings that list extra modules (FLYWHEEL_ALGORITHMS, FLYWHEEL_EXECUTORS) n
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 
@@ -21,11 +22,30 @@ TOY_EXECUTOR = "tests.training.toy_executor"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def registered(monkeypatch):
+    """Registries that forget, after the test, what it registered (registration happens once,
+    at import: the module is reloaded to register into the test's copy)."""
+    from training.algorithms import registry
+    from training.engine import executors
+
+    monkeypatch.setattr(registry, "_ALGORITHMS", dict(registry._ALGORITHMS))
+    monkeypatch.setattr(executors, "_EXECUTORS", dict(executors._EXECUTORS))
+
+    def register(module_name: str) -> None:
+        if module_name in sys.modules:
+            importlib.reload(sys.modules[module_name])
+        else:
+            importlib.import_module(module_name)
+
+    return register
+
+
 def test_a_toy_algorithm_in_one_file_runs_through_the_api_to_a_registered_model(
-    celery_workers, client_for, world, settings
+    celery_workers, client_for, world, settings, registered
 ):
     settings.FLYWHEEL_ALGORITHMS = [TOY_ALGORITHM]
-    importlib.import_module(TOY_ALGORITHM)  # the web process's registry
+    registered(TOY_ALGORITHM)  # the web process's registry
     celery_workers.env["FLYWHEEL_ALGORITHMS"] = TOY_ALGORITHM
     celery_workers.start()
     admin = client_for(Role.ADMIN)
@@ -58,9 +78,10 @@ def test_a_toy_algorithm_in_one_file_runs_through_the_api_to_a_registered_model(
 
 
 def test_a_toy_executor_in_one_file_runs_a_training_run(
-    celery_workers, client_for, world, settings
+    celery_workers, client_for, world, settings, registered
 ):
     settings.FLYWHEEL_EXECUTORS = [TOY_EXECUTOR]
+    registered(TOY_EXECUTOR)
     celery_workers.env["FLYWHEEL_EXECUTORS"] = TOY_EXECUTOR
     celery_workers.start()
     admin = client_for(Role.ADMIN)
