@@ -1,9 +1,9 @@
 """What every algorithm module shares: its inputs, the hooks the platform passes in, the result,
 and the TrainerCallback that connects TRL trainers to those hooks.
 
-The platform (``training.runner``) prepares the inputs from a dataset snapshot and the model
-registry, calls ``<algo>.train(config, inputs, hooks)``, and records what the hooks report.
-Algorithms never touch the database.
+The platform (``training.runner``, in the job's process) prepares the inputs from a dataset
+snapshot and the model registry, calls ``<algo>.train(config, inputs, hooks)``, and records what
+the hooks report. Algorithms never touch the database.
 """
 
 from __future__ import annotations
