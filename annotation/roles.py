@@ -26,7 +26,7 @@ ANNOTATION_MODELS = (
     "datasetsnapshotitem",
 )
 TRAINING_MODELS = ("modelversion", "trainingrun", "runmetric", "generationjob")
-LOOP_MODELS = ("loop", "loopround")
+LOOP_MODELS = ("loop", "loopround", "roundstepjob")
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
         (app, f"{action}_{model}")

@@ -298,9 +298,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env("FLYWHEEL_LOOP_TICK_SECONDS", "15") or 15),
     },
 }
-CELERY_TASK_ROUTES = {
-    "loop.tasks.run_round_step": {"queue": "generation"},
-}
+CELERY_TASK_ROUTES = {}
 
 # The job engine (training/engine; README's configuration table says what each does).
 FLYWHEEL_STALL_SECONDS = env_int("FLYWHEEL_STALL_SECONDS", 120)
@@ -309,6 +307,7 @@ FLYWHEEL_REDISPATCH_QUEUED_SECONDS = env_int("FLYWHEEL_REDISPATCH_QUEUED_SECONDS
 FLYWHEEL_DEFAULT_EXECUTORS = {
     "training_run": env("FLYWHEEL_TRAINING_EXECUTOR", "local"),
     "generation_job": env("FLYWHEEL_GENERATION_EXECUTOR", "inline"),
+    "round_step": "inline",  # the loop's evaluation: in the worker, whose imports are warm
 }
 FLYWHEEL_EXECUTORS = [m for m in env("FLYWHEEL_EXECUTORS", "").split(",") if m]
 FLYWHEEL_ALGORITHMS = [m for m in env("FLYWHEEL_ALGORITHMS", "").split(",") if m]
@@ -322,7 +321,6 @@ FLYWHEEL_WARM_IMPORTS += [
 ]
 FLYWHEEL_TORCH_THREADS = env_int("FLYWHEEL_TORCH_THREADS", 0)
 FLYWHEEL_GPU_GENERATION_BYTES = env_int("FLYWHEEL_GPU_GENERATION_BYTES", 2 * 1024**3)
-FLYWHEEL_LOOP_STEP_STALL_SECONDS = env_int("FLYWHEEL_LOOP_STEP_STALL_SECONDS", 30 * 60)
 
 # Security headers; production turns on the HTTPS-only ones via env (FLYWHEEL_HTTPS=1 behind a
 # TLS-terminating proxy that sets X-Forwarded-Proto, plus FLYWHEEL_HSTS_SECONDS). The test

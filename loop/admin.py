@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Loop, LoopRound
+from .models import Loop, LoopRound, RoundStepJob
 
 
 @admin.register(Loop)
@@ -23,3 +23,10 @@ class LoopRoundAdmin(admin.ModelAdmin):
         "generation_job",
         "started_by",
     )
+
+
+@admin.register(RoundStepJob)
+class RoundStepJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "round", "step", "status", "attempts", "worker", "heartbeat_at")
+    list_filter = ("status", "step")
+    raw_id_fields = ("round", "created_by")

@@ -6,4 +6,7 @@ class LoopConfig(AppConfig):
     verbose_name = "Feedback loop"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 — connects to training's job-finished signal
+        from . import (  # noqa: F401
+            jobs,  # registers the round's worker step as a job type of the engine
+            receivers,  # connects to training's job-finished signal
+        )

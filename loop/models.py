@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from training.models import Job
+
 
 class PromptSelection(models.TextChoices):
     RANDOM = "random", "Random"
@@ -178,3 +180,22 @@ class LoopRound(models.Model):
 
     def __str__(self) -> str:
         return f"round {self.number} of project {self.loop.project_id} ({self.status})"
+
+
+class RoundStepJob(Job):
+    """A round's worker step (evaluation and prompt selection, or AI pre-ranking) as a leased
+    job of the engine (``training.engine``): acquired once, kept alive by its heartbeat, sent
+    again when its worker dies, failed after its attempts. Its process function records the
+    step's results on the round and moves the round on."""
+
+    round = models.ForeignKey(LoopRound, on_delete=models.CASCADE, related_name="step_jobs")
+    step = models.CharField(max_length=16, choices=RoundStep.choices)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="step_status_heartbeat_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} job {self.pk} of round {self.round_id} ({self.status})"

@@ -22,6 +22,8 @@ def advance_waiting_round(sender, *, kind: str, job_id: int, **kwargs) -> None:
         rounds = rounds.filter(Q(reward_run_id=job_id) | Q(policy_run_id=job_id))
     elif kind == "generation_job":
         rounds = rounds.filter(generation_job_id=job_id)
+    elif kind == "round_step":
+        rounds = rounds.filter(step_jobs__id=job_id)
     else:
         return
     for round_id in rounds.values_list("id", flat=True):

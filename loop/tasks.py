@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services.rounds import round_advance, round_run_worker_step, rounds_sweep
+from .services.rounds import round_advance, rounds_sweep
 from .services.triggers import loop_tick
 
 # ignore_result: see training/tasks.py (a round's state lives in its row).
@@ -14,13 +14,6 @@ from .services.triggers import loop_tick
 def advance_round(round_id: int) -> str:
     """Move a round to its next step if the one it waits on is done (idempotent)."""
     return round_advance(round_id=round_id)
-
-
-@shared_task(name="loop.tasks.run_round_step", acks_late=True, ignore_result=True)
-def run_round_step(round_id: int, step: str) -> str:
-    """A round's heavy step (evaluation + prompt selection, or AI pre-ranking); queue
-    ``generation``, since it loads models."""
-    return round_run_worker_step(round_id=round_id, step=step)
 
 
 @shared_task(name="loop.tasks.tick", ignore_result=True)

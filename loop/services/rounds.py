@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import timedelta
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import Max
@@ -29,22 +27,23 @@ from annotation.models import CandidateSet, Project, Ranking
 from annotation.services.snapshots import snapshot_create
 from flywheel.errors import ApplicationError
 from training.algorithms.registry import algorithm
+from training.engine.lifecycle import job_dispatch_on_commit
+from training.engine.reporting import JobReporter
 from training.models import JobStatus, TrainingRun
 from training.services.generation import generation_job_create
 from training.services.runs import training_run_create
 
-from ..models import Loop, LoopRound, RoundStatus, RoundStep, SnapshotScope
+from ..models import Loop, LoopRound, RoundStatus, RoundStep, RoundStepJob, SnapshotScope
 from . import evaluation
 from .settings import loop_for
 
 logger = logging.getLogger(__name__)
 
-# Steps done by a worker task (`loop.tasks.run_round_step`) rather than inline in the advance.
+# Steps done by a job of the engine (``RoundStepJob``, in a worker) rather than in the advance.
 WORKER_STEPS = {RoundStep.EVALUATE, RoundStep.AI_FEEDBACK}
 FAILED_JOB = {JobStatus.FAILED, JobStatus.CANCELLED}
-# The Celery tasks (loop/tasks.py), sent by name: the tasks call into this module.
+# The Celery task (loop/tasks.py), sent by name: the tasks call into this module.
 ADVANCE_TASK = "loop.tasks.advance_round"
-WORKER_STEP_TASK = "loop.tasks.run_round_step"
 
 
 def round_start(*, project: Project, started_by: AbstractUser | None = None) -> LoopRound:
@@ -100,8 +99,7 @@ def round_retry(*, loop_round: LoopRound) -> LoopRound:
         locked.step_started_at = timezone.now()
         locked.save()
         if locked.step in WORKER_STEPS:
-            step = locked.step
-            transaction.on_commit(lambda: dispatch_worker_step(locked.pk, step))
+            worker_step_start(locked, locked.step)  # a new job; the failed one stays
         else:
             transaction.on_commit(lambda: dispatch_advance(locked.pk))
     return locked
@@ -114,19 +112,12 @@ def dispatch_advance(round_id: int) -> None:
         logger.exception("Could not dispatch round %s; the sweep will advance it", round_id)
 
 
-def dispatch_worker_step(round_id: int, step: str) -> None:
-    """Send a worker step. If the broker is down, the step is marked unsent (no
-    ``step_started_at``), so the next sweep sends it rather than waiting
-    ``FLYWHEEL_LOOP_STEP_STALL_SECONDS``."""
-    try:
-        current_app.send_task(
-            WORKER_STEP_TASK, (round_id, step), queue="generation", ignore_result=True
-        )
-    except Exception:  # noqa: BLE001 — the periodic sweep sends it again
-        logger.exception("Could not dispatch step %s of round %s; the sweep will", step, round_id)
-        LoopRound.objects.filter(pk=round_id, status=RoundStatus.RUNNING, step=step).update(
-            step_started_at=None
-        )
+def worker_step_start(loop_round: LoopRound, step: str) -> RoundStepJob:
+    """Queue the round's worker step as a job of the engine, sent once the transaction commits
+    (a broker outage leaves it queued, and the engine's recovery sweep sends it again)."""
+    job = RoundStepJob.objects.create(round=loop_round, step=step, created_by=loop_round.started_by)
+    job_dispatch_on_commit(job)
+    return job
 
 
 def _fail(loop_round: LoopRound, message: str) -> None:
@@ -151,8 +142,7 @@ def _goto(loop_round: LoopRound, step: RoundStep) -> None:
     loop_round.step = step
     loop_round.step_started_at = timezone.now()
     if step in WORKER_STEPS:
-        round_id = loop_round.pk
-        transaction.on_commit(lambda: dispatch_worker_step(round_id, step))
+        worker_step_start(loop_round, step)
     if step == RoundStep.DONE:
         loop_round.status = RoundStatus.SUCCEEDED
         loop_round.finished_at = timezone.now()
@@ -247,6 +237,16 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
         Project.objects.filter(pk=project.pk).update(current_policy=policy)
         _goto(loop_round, RoundStep.EVALUATE)
         return  # evaluation (and prompt selection) run on a worker
+    if loop_round.step in WORKER_STEPS:
+        # The step's job moves the round on when it is done; here only its failure matters.
+        job = loop_round.step_jobs.filter(step=loop_round.step).order_by("-id").first()
+        if job is None:
+            worker_step_start(loop_round, loop_round.step)
+        elif job.status in FAILED_JOB:
+            reason = (job.error or "").strip().splitlines()
+            detail = f": {reason[0]}" if reason else ""
+            _fail(loop_round, f"The {loop_round.step} job {job.pk} {job.status}{detail}")
+        return
     if loop_round.step == RoundStep.GENERATE:
         job = loop_round.generation_job
         if job is None:  # nothing to generate for (see the round's `selection`)
@@ -311,6 +311,19 @@ def round_run_worker_step(*, round_id: int, step: str) -> str:
     return "evaluated" if step == RoundStep.EVALUATE else "ranked"
 
 
+def round_step_process(job_id: int, reporter: JobReporter) -> int:
+    """The worker step's job (``loop.jobs``), in the worker: run the step; the round records
+    its results or its failure; the job records how it ended."""
+    job = RoundStepJob.objects.get(pk=job_id)
+    outcome = round_run_worker_step(round_id=job.round_id, step=job.step)
+    if outcome == "failed":
+        error = LoopRound.objects.values_list("error", flat=True).get(pk=job.round_id)
+        reporter.finish(JobStatus.FAILED, error=error)
+    else:
+        reporter.finish(JobStatus.SUCCEEDED)
+    return 0
+
+
 def _evaluate_step(loop_round: LoopRound) -> dict[str, Any]:
     result = evaluation.evaluate(loop_round)
     prompt_ids, selection = evaluation.select_prompts(loop_round)
@@ -350,18 +363,9 @@ def _ai_feedback_step(loop_round: LoopRound) -> dict[str, Any]:
 
 def rounds_sweep() -> int:
     """The periodic safety net: advance every running round (a lost ``job_finished`` signal or
-    dispatch costs one sweep interval), and send again a worker step that was never sent (the
-    broker was down) or has been at it longer than ``FLYWHEEL_LOOP_STEP_STALL_SECONDS`` (its
-    worker died; a duplicate is harmless, see `round_run_worker_step`)."""
+    dispatch costs one sweep interval). A worker step whose worker died is the engine's to send
+    again (``recover_stalled_work``); one that failed on each attempt fails its round here."""
     running = LoopRound.objects.filter(status=RoundStatus.RUNNING)
-    stale = timezone.now() - timedelta(seconds=settings.FLYWHEEL_LOOP_STEP_STALL_SECONDS)
     for loop_round in running:
-        if loop_round.step in WORKER_STEPS:
-            started = loop_round.step_started_at
-            if started is None or started < stale:  # never sent (broker down), or stalled
-                logger.warning("re-sending step %s of round %s", loop_round.step, loop_round.pk)
-                LoopRound.objects.filter(pk=loop_round.pk).update(step_started_at=timezone.now())
-                dispatch_worker_step(loop_round.pk, loop_round.step)
-        else:
-            round_advance(round_id=loop_round.pk)
+        round_advance(round_id=loop_round.pk)
     return len(running)

@@ -10,7 +10,7 @@ from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
-from loop.models import Loop, LoopRound
+from loop.models import Loop, LoopRound, RoundStepJob
 from tests.annotation.ranking_helpers import assignment_next
 from training.models import (
     GenerationJob,
@@ -47,7 +47,8 @@ def populated(make_user, make_project, make_sets):
         project=project, model_version=sft, prompt_ids=[1], k=2, sampling={}
     )
     loop = Loop.objects.create(project=project)
-    LoopRound.objects.create(loop=loop, number=1, policy_kind="dpo", base_policy=sft)
+    loop_round = LoopRound.objects.create(loop=loop, number=1, policy_kind="dpo", base_policy=sft)
+    RoundStepJob.objects.create(round=loop_round, step="evaluate")
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

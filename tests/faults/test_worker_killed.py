@@ -3,9 +3,8 @@ resumed by the next worker and finishes once; nothing it wrote is written twice.
 
 - generation: the new worker's start-up sweep (``recover_on_worker_start``) finds the job's
   heartbeat stale and sends it again; the resumed attempt skips every prompt already written;
-- a loop round's evaluation step: the step has no heartbeat, so the loop's periodic sweep
-  sends it again once it has been at it longer than ``FLYWHEEL_LOOP_STEP_STALL_SECONDS`` (30
-  min in production, 2 s here; the beat's tick is sent by name, as celery beat sends it).
+- a loop round's evaluation step: a job of the engine like the others, so the new worker's
+  start-up sweep finds its heartbeat stale and sends it again; the round is evaluated once.
 
 Training is covered by tests/training/test_runs.py
 (``test_a_killed_worker_run_resumes_from_its_checkpoint_on_a_new_worker``). Nothing is mocked.
@@ -23,7 +22,7 @@ from annotation.exports.stream import ExportFilters
 from annotation.services.imports import prompts_import
 from annotation.services.snapshots import snapshot_create
 from loop.models import LoopRound, RoundStatus, RoundStep
-from loop.services.rounds import dispatch_worker_step
+from loop.services.rounds import worker_step_start
 from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import rank_next
 from tests.loop.conftest import templated_sets
@@ -85,7 +84,7 @@ def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a
 ):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    celery_workers.env["FLYWHEEL_LOOP_STEP_STALL_SECONDS"] = "2"
+    celery_workers.env["FLYWHEEL_STALL_SECONDS"] = str(STALL_SECONDS)
     project = make_project(k=4)
     templated_sets(project, tinyworld, 12)
     annotator = make_user("annotator")
@@ -119,7 +118,7 @@ def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a
         step_started_at=timezone.now(),
     )
     first = celery_workers.start()
-    dispatch_worker_step(loop_round.pk, RoundStep.EVALUATE)
+    worker_step_start(loop_round, RoundStep.EVALUATE)  # sent at once: no transaction is open
     wait_for(lambda: unacked(celery_workers.broker), "the worker to take the evaluation step")
     time.sleep(1.5)  # loading the models and sampling
     kill(first)
@@ -127,11 +126,8 @@ def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a
     assert (loop_round.status, loop_round.step) == (RoundStatus.RUNNING, RoundStep.EVALUATE)
     assert loop_round.evaluation == {}, "the evaluation finished before the kill"
 
-    time.sleep(2)  # the step counts as stalled
-    celery_workers.start()
-    from flywheel.celery import app
-
-    app.send_task("loop.tasks.tick")  # as celery beat does every FLYWHEEL_LOOP_TICK_SECONDS
+    time.sleep(STALL_SECONDS + 1)  # the step's heartbeat goes stale
+    celery_workers.start()  # its start-up sweep sends the step again
     loop_round = wait_for(
         lambda: (
             LoopRound.objects.exclude(status=RoundStatus.RUNNING).filter(pk=loop_round.pk).first()

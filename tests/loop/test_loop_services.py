@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from annotation.enums import CandidateSetState, Role
 from annotation.models import CandidateSet, Prompt
-from loop.models import Loop, LoopRound, RoundStep
+from loop.models import Loop, LoopRound, RoundStep, RoundStepJob
 from loop.services.evaluation import pending_prompt_pool, select_prompts
-from loop.services.rounds import round_advance, round_start, rounds_sweep
+from loop.services.rounds import round_advance, round_start, worker_step_start
 from training.engine.jobs import job_type
-from training.engine.lifecycle import job_acquire, job_finish
+from training.engine.lifecycle import job_acquire, job_finish, redispatch_stalled_work
 from training.models import JobStatus
 
 from .conftest import templated_sets
@@ -65,26 +65,40 @@ def test_a_finished_run_advances_its_round_through_the_signal(
     assert loop_round.error == f"The reward run {run.pk} failed: OutOfMemoryError: CUDA"
 
 
-def test_the_sweep_resends_a_worker_step_whose_worker_died(
+def test_a_worker_step_whose_worker_died_is_sent_again_then_fails_its_round(
     celery_workers, client_for, tinyworld_project, tinyworld, settings
 ):
+    """The round's evaluation step is a job of the engine: a stale heartbeat gets it sent again
+    (the beat's ``recover_stalled_work``), and a step whose worker died on each of its attempts
+    fails its round with the reason."""
     broker = celery_workers.broker
     project = tinyworld_project(n=0)
     loop_round = started_round(client_for, project, tinyworld)
-    fresh = timezone.now()
-    LoopRound.objects.filter(pk=loop_round.pk).update(
-        step=RoundStep.EVALUATE, step_started_at=fresh
-    )
+    LoopRound.objects.filter(pk=loop_round.pk).update(step=RoundStep.EVALUATE)
+    loop_round.refresh_from_db()
+    step_job = worker_step_start(loop_round, RoundStep.EVALUATE)
+    steps = job_type("round_step")
+    assert job_acquire(steps, step_job.pk)  # a worker took it
     redis.Redis.from_url(broker).delete("generation", "default")
-    rounds_sweep()
+    redispatch_stalled_work()
     assert queued(broker, "generation") == []  # evaluating for a minute is normal
 
-    LoopRound.objects.filter(pk=loop_round.pk).update(step_started_at=fresh - timedelta(hours=2))
-    rounds_sweep()
+    stale = {"heartbeat_at": timezone.now() - timedelta(hours=2)}
+    RoundStepJob.objects.filter(pk=step_job.pk).update(**stale)
+    redispatch_stalled_work()
     assert queued(broker, "generation") == [
-        ("loop.tasks.run_round_step", [loop_round.pk, "evaluate"])
+        ("training.tasks.execute_job", ["round_step", step_job.pk])
     ]
-    assert LoopRound.objects.get(pk=loop_round.pk).step_started_at > fresh
+
+    RoundStepJob.objects.filter(pk=step_job.pk).update(
+        attempts=settings.FLYWHEEL_MAX_ATTEMPTS, **stale
+    )
+    redispatch_stalled_work()
+    assert ("loop.tasks.advance_round", [loop_round.pk]) in queued(broker, "default")
+    round_advance(round_id=loop_round.pk)  # what that task runs
+    loop_round.refresh_from_db()
+    assert (loop_round.status, loop_round.step) == ("failed", "evaluate")
+    assert loop_round.error.startswith(f"The evaluate job {step_job.pk} failed: Its worker stopped")
 
 
 def test_prompt_pool_skips_prompts_with_open_sets_and_puts_unshown_ones_first(
