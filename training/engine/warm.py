@@ -32,8 +32,13 @@ PR_SET_PDEATHSIG = 1
 MESSAGE_BYTES = 4096
 
 
+# Loaded here, not in the child: between fork and exec a child of a threaded process must not
+# take the dynamic loader's lock, which another thread (an import, say) may have held.
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
 def die_with_parent() -> None:  # pragma: no cover — runs in a child before exec or fork
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _send(sock: socket.socket, message: dict, fds: tuple[int, ...] = ()) -> None:
