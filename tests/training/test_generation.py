@@ -63,6 +63,7 @@ def test_generate_endpoint_writes_k_distinct_candidates_per_prompt_via_a_worker(
     job = wait_for(response.json()["id"])
     assert job.status == JobStatus.SUCCEEDED, job.error + job.log_tail
     assert job.executor == executor
+    assert job.log_tail.count("hf: 6 prompts to generate, 0 already written\n") == 1
     assert job.done == 6 and job.sets_created + job.prompts_skipped == 6
     assert job.sets_created >= 5  # a random tiny model rarely repeats itself 3 × 4 times
     assert job.backend == "hf"

@@ -204,6 +204,9 @@ def generation_process(job_id: int, reporter: JobReporter) -> int:
         messages = dict(Prompt.objects.filter(pk__in=todo).values_list("id", "messages"))
         backend = load_backend(job.model_version.storage_path)
         reporter.progress(backend=backend.name, done=len(written))
+        reporter.log(
+            f"{backend.name}: {len(todo)} prompts to generate, {len(written)} already written\n"
+        )
         todo_prompts = [(pid, messages[pid]) for pid in todo]
         if job.mix_model_version is not None:
             batches = generate_mixed_sets(
