@@ -91,11 +91,16 @@ def job_acquire(job_type: JobType, job_id: int) -> bool:
     return bool(taken)
 
 
+def job_cancel_requested(job_type: JobType, job_id: int) -> bool:
+    return job_type.model.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+
 def job_heartbeat(job_type: JobType, job_id: int) -> bool:
     """Keep the job alive; returns whether cancellation was requested."""
-    jobs = job_type.model.objects
-    jobs.filter(pk=job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
-    return jobs.filter(pk=job_id, cancel_requested=True).exists()
+    job_type.model.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+    return job_cancel_requested(job_type, job_id)
 
 
 def job_update(job_type: JobType, job_id: int, **fields) -> None:

@@ -20,7 +20,14 @@ from django.db import connection
 from training.models import JobStatus
 
 from .jobs import JobType
-from .lifecycle import job_append_log, job_finish, job_heartbeat, job_update, stall_seconds
+from .lifecycle import (
+    job_append_log,
+    job_cancel_requested,
+    job_finish,
+    job_heartbeat,
+    job_update,
+    stall_seconds,
+)
 
 logger = logging.getLogger(__name__)
 CANCEL_CHECK_SECONDS = 1.0
@@ -37,7 +44,7 @@ class JobReporter:
     def __init__(self, job_type: JobType, job_id: int) -> None:
         self.job_type = job_type
         self.job_id = job_id
-        self.cancelled = job_type.model.objects.filter(pk=job_id, cancel_requested=True).exists()
+        self.cancelled = job_cancel_requested(job_type, job_id)
         self.main = is_main_process()
         self.cancel_checked_at = time.monotonic()
         self._stop = threading.Event()
@@ -74,9 +81,7 @@ class JobReporter:
         if not self.cancelled and now - self.cancel_checked_at >= CANCEL_CHECK_SECONDS:
             self.cancel_checked_at = now
             try:
-                self.cancelled = self.job_type.model.objects.filter(
-                    pk=self.job_id, cancel_requested=True
-                ).exists()
+                self.cancelled = job_cancel_requested(self.job_type, self.job_id)
             except Exception:  # noqa: BLE001 — a missed check is retried; the heartbeat reads it too
                 logger.exception("reading the cancel request failed")
                 connection.close()
