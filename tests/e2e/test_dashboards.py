@@ -237,7 +237,7 @@ def test_an_admin_creates_a_snapshot_and_sees_its_card(live_server, page: Page):
 
     sign_in(page, live_server.url, "root")
     page.get_by_role("link", name="Datasets").click()
-    page.get_by_label("Project").select_option(str(project.pk))
+    page.get_by_label("Project", exact=True).select_option(str(project.pk))
     page.get_by_label("Name (optional)").fill("helpful-v2")
     page.get_by_label("Test fraction").fill("0.2")
     page.get_by_label("Exclude QC-flagged rankings").check()
