@@ -253,6 +253,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("state", "status") get a name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CandidateSetStateEnum": "annotation.enums.CandidateSetState",
+        "AssignmentStateEnum": "annotation.enums.AssignmentState",
+        "JobStatusEnum": "training.models.JobStatus",
+        "RoundStatusEnum": "loop.models.RoundStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "flywheel.openapi.document_errors",

@@ -11,34 +11,25 @@ from rest_framework.views import APIView
 from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError, found_or_404
+from flywheel.serializers import ModelOutput
 
-from .models import LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
+from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
 from .services.rounds import round_retry, round_start
 from .services.settings import loop_for, loop_update
 
 
-class LoopOutput(serializers.Serializer):
-    project = serializers.IntegerField(source="project_id")
-    auto = serializers.BooleanField()
-    trigger = serializers.CharField()
-    min_new_rankings = serializers.IntegerField()
-    policy_kind = serializers.CharField()
-    reward_config = serializers.JSONField()
-    policy_config = serializers.JSONField()
-    sampling = serializers.JSONField()
-    prompt_selection = serializers.CharField()
-    prompts_per_round = serializers.IntegerField(allow_null=True)
-    snapshot_scope = serializers.CharField()
-    compare_with_previous = serializers.IntegerField()
-    test_fraction = serializers.FloatField()
-    eval_prompts = serializers.JSONField()
-    eval_samples_per_prompt = serializers.IntegerField()
-    eval_max_new_tokens = serializers.IntegerField()
-    oracle = serializers.CharField()
-    ai_feedback = serializers.BooleanField()
-    seed = serializers.IntegerField()
+class LoopOutput(ModelOutput):
     current_policy = serializers.IntegerField(source="project.current_policy_id", allow_null=True)
+
+    class Meta:
+        model = Loop
+        fields = (
+            "project auto trigger min_new_rankings policy_kind reward_config policy_config "
+            "sampling prompt_selection prompts_per_round snapshot_scope compare_with_previous "
+            "test_fraction eval_prompts eval_samples_per_prompt eval_max_new_tokens oracle "
+            "ai_feedback seed current_policy"
+        ).split()
 
 
 class LoopInput(serializers.Serializer):
@@ -91,32 +82,24 @@ class LoopApi(APIView):
         return Response(LoopOutput(loop).data)
 
 
-class RoundOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+class RoundOutput(ModelOutput):
     project = serializers.IntegerField(source="loop.project_id")
-    number = serializers.IntegerField()
-    status = serializers.CharField()
-    step = serializers.CharField()
-    error = serializers.CharField()
-    policy_kind = serializers.CharField()
-    base_policy = serializers.IntegerField(source="base_policy_id")
-    snapshot = serializers.IntegerField(source="snapshot_id", allow_null=True)
-    reward_run = serializers.IntegerField(source="reward_run_id", allow_null=True)
     reward_run_status = serializers.CharField(source="reward_run.status", allow_null=True)
-    policy_run = serializers.IntegerField(source="policy_run_id", allow_null=True)
     policy_run_status = serializers.CharField(source="policy_run.status", allow_null=True)
-    reward_model = serializers.IntegerField(source="reward_model_id", allow_null=True)
-    policy_model = serializers.IntegerField(source="policy_model_id", allow_null=True)
-    generation_job = serializers.IntegerField(source="generation_job_id", allow_null=True)
     generation_job_status = serializers.CharField(source="generation_job.status", allow_null=True)
-    selection = serializers.JSONField()
     evaluation = serializers.SerializerMethodField(
         help_text="Reward-model accuracy vs the length baseline, the policies' scores, the "
         "win-rate; without the stored samples and comparisons."
     )
-    step_seconds = serializers.JSONField()
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = LoopRound
+        fields = (
+            "id project number status step error policy_kind base_policy snapshot reward_run "
+            "reward_run_status policy_run policy_run_status reward_model policy_model "
+            "generation_job generation_job_status selection evaluation step_seconds created_at "
+            "finished_at"
+        ).split()
 
     def get_evaluation(self, loop_round) -> dict:
         hidden = {"samples", "comparisons", "prompts"}

@@ -4,9 +4,10 @@ held-out prompts over the SFT policy's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from training.generation import sample_saved_model
 
@@ -31,24 +32,13 @@ def evaluate_policy(
     *,
     samples_per_prompt: int = 4,
     max_new_tokens: int = 64,
-    sampling: Mapping[str, float] | None = None,
-    seed: int = 0,
-    cpu_threads: int | None = 1,
-    batch_size: int = 128,
+    **options: Any,
 ) -> PolicyEval:
     """Sample from the model saved at `model_path` with the product's sampler
-    (`training.generation.sample_chat`: its defaults overridden by `sampling`; `batch_size` rows
-    per `generate` call; `cpu_threads` intra-op threads, None leaves torch's setting) and score
-    every sample by the hidden rule."""
+    (`training.generation.sample_saved_model`; `options`: sampling overriding its defaults,
+    seed, batch_size, cpu_threads) and score every sample by the hidden rule."""
     texts, finished = sample_saved_model(
-        str(model_path),
-        prompts,
-        n=samples_per_prompt,
-        max_new_tokens=max_new_tokens,
-        sampling=sampling,
-        seed=seed,
-        cpu_threads=cpu_threads,
-        batch_size=batch_size,
+        str(model_path), prompts, n=samples_per_prompt, max_new_tokens=max_new_tokens, **options
     )
     pairs = [(p, t) for p, replies in zip(prompts, texts, strict=True) for t in replies]
     n = len(pairs)
@@ -63,20 +53,8 @@ def evaluate_policy(
 def preferred_trait_rate(
     model_path: str | Path,
     prompts: Sequence[Messages],
-    *,
-    samples_per_prompt: int,
-    max_new_tokens: int,
-    sampling: Mapping[str, float] | None = None,
-    seed: int,
-    cpu_threads: int | None = 1,
+    **options: Any,
 ) -> float:
-    """Share of the policy's samples that show the preferred trait (see `evaluate_policy`)."""
-    return evaluate_policy(
-        model_path,
-        prompts,
-        samples_per_prompt=samples_per_prompt,
-        max_new_tokens=max_new_tokens,
-        sampling=sampling,
-        seed=seed,
-        cpu_threads=cpu_threads,
-    ).trait_rate
+    """Share of the policy's samples that show the preferred trait (`evaluate_policy`'s
+    `options`)."""
+    return evaluate_policy(model_path, prompts, **options).trait_rate

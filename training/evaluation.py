@@ -309,27 +309,17 @@ def sample_responses(
     *,
     samples_per_prompt: int = 1,
     max_new_tokens: int = 64,
-    sampling: Mapping[str, float] | None = None,
-    seed: int = 0,
-    cpu_threads: int | None = 1,
-    batch_size: int = 128,
+    **options: Any,
 ) -> list[str]:
     """Samples of the policy saved at ``policy_dir``, prompt-major (``samples_per_prompt`` per
     prompt), by the sampler generation jobs use (``training.generation``: its Hugging Face
     backend, ``sample_chat`` with ``SAMPLER_DEFAULTS`` overridden by ``sampling``), seeded on a
-    private RNG stream, ``batch_size`` rows per ``generate`` call. Never vLLM: an evaluation loads
-    several policies in one process."""
+    private RNG stream; ``options`` are ``sample_saved_model``'s (sampling, seed, cpu_threads,
+    batch_size). Never vLLM: an evaluation loads several policies in one process."""
     from training.generation import sample_saved_model
 
     texts, _ = sample_saved_model(
-        str(policy_dir),
-        prompts,
-        n=samples_per_prompt,
-        max_new_tokens=max_new_tokens,
-        sampling=sampling,
-        seed=seed,
-        cpu_threads=cpu_threads,
-        batch_size=batch_size,
+        str(policy_dir), prompts, n=samples_per_prompt, max_new_tokens=max_new_tokens, **options
     )
     return [text for row in texts for text in row]
 

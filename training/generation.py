@@ -194,26 +194,18 @@ def sample_saved_model(
     model_dir: str,
     prompts: Sequence[Messages],
     *,
-    n: int,
-    max_new_tokens: int,
-    sampling: Mapping[str, float] | None = None,
     seed: int = 0,
-    cpu_threads: int | None = 1,
     batch_size: int = 128,
+    cpu_threads: int | None = 1,
+    **options: Any,
 ) -> tuple[list[list[str]], list[list[bool]]]:
-    """:func:`sample_chat` on the model saved at ``model_dir`` (the Hugging Face backend),
-    with ``cpu_threads`` intra-op threads (None leaves torch's setting)."""
+    """:func:`sample_chat` (its other keyword ``options``: n, max_new_tokens, sampling) on the
+    model saved at ``model_dir`` (the Hugging Face backend), with ``cpu_threads`` intra-op
+    threads (None leaves torch's setting)."""
     backend = HFBackend.load(model_dir)
     with torch_threads(cpu_threads) if cpu_threads else nullcontext():
         return sample_chat(
-            backend.model,
-            backend.tokenizer,
-            prompts,
-            n=n,
-            max_new_tokens=max_new_tokens,
-            sampling=sampling,
-            seed=seed,
-            batch_size=batch_size,
+            backend.model, backend.tokenizer, prompts, seed=seed, batch_size=batch_size, **options
         )
 
 

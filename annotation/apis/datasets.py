@@ -12,11 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flywheel.errors import ApplicationError, found_or_404
+from flywheel.serializers import ModelOutput
 
 from ..exports.rows import SOURCES, VIEWS, ExportOptions
 from ..exports.stream import ExportFilters, export_rows, filtered_rankings, snapshot_rankings
 from ..exports.writers import file_chunks, jsonl_chunks, parquet_file
-from ..models import DatasetSnapshot, Project
+from ..models import DatasetSnapshot, Project, Ranking
 from ..permissions import IsAdmin, IsReviewerOrAdmin
 from ..preference.consensus import DEFAULT_METHOD, METHODS
 from ..preference.pairs import PAIR_MODES
@@ -154,17 +155,12 @@ class ProjectExportApi(APIView):
         return _stream(rows, query.validated_data["fmt"], view, f"{project.slug}-{view}")
 
 
-class SnapshotOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    name = serializers.CharField()
-    filters = serializers.JSONField()
-    test_fraction = serializers.FloatField()
-    seed = serializers.IntegerField()
-    content_hash = serializers.CharField()
-    counts = serializers.JSONField()
-    card = serializers.CharField(help_text="Dataset card (markdown).")
-    created_at = serializers.DateTimeField()
+class SnapshotOutput(ModelOutput):
+    class Meta:
+        model = DatasetSnapshot
+        fields = (
+            "id project name filters test_fraction seed content_hash counts card created_at"
+        ).split()
 
 
 class SnapshotInput(serializers.Serializer):
@@ -336,17 +332,15 @@ class PreferenceImportApi(APIView):
         )
 
 
-class SetRankingOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+class SetRankingOutput(ModelOutput):
     annotator = serializers.CharField(source="annotator.username")
-    tiers = serializers.JSONField()
-    not_rankable = serializers.BooleanField()
-    flags = serializers.JSONField()
-    ratings = serializers.JSONField()
-    rationale = serializers.CharField()
-    time_spent_seconds = serializers.FloatField(allow_null=True)
-    qc_flags = serializers.JSONField()
-    created_at = serializers.DateTimeField()
+
+    class Meta:
+        model = Ranking
+        fields = (
+            "id annotator tiers not_rankable flags ratings rationale time_spent_seconds qc_flags "
+            "created_at"
+        ).split()
 
 
 class SetDetailOutput(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flywheel.errors import ApplicationError, found_or_404
+from flywheel.serializers import ModelOutput
 
 from ..enums import MessageRole, Role
 from ..models import CandidateSet, Project, Prompt
@@ -29,26 +30,22 @@ from ..services.projects import project_create, project_update
 from ..validation import MAX_K, MAX_TEXT_CHARS, MIN_K
 
 
-class ProjectOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    k = serializers.IntegerField()
-    annotations_per_set = serializers.IntegerField()
-    guidelines = serializers.CharField()
-    criteria = serializers.JSONField()
-    allow_ties = serializers.BooleanField()
-    show_ai_suggestion = serializers.BooleanField()
-    lease_seconds = serializers.IntegerField()
+class ProjectOutput(ModelOutput):
     gold_rate = serializers.FloatField(required=False, help_text="Not shown to annotators.")
-    current_policy = serializers.IntegerField(source="current_policy_id", allow_null=True)
-    created_at = serializers.DateTimeField()
     prompt_count = serializers.IntegerField()
     set_count = serializers.IntegerField()
     complete_set_count = serializers.IntegerField()
     my_ranking_count = serializers.IntegerField(
         required=False, help_text="Sets the caller ranked (annotators only)."
     )
+
+    class Meta:
+        model = Project
+        fields = (
+            "id name slug k annotations_per_set guidelines criteria allow_ties show_ai_suggestion "
+            "lease_seconds gold_rate current_policy created_at prompt_count set_count "
+            "complete_set_count my_ranking_count"
+        ).split()
 
     def to_representation(self, project):
         data = super().to_representation(project)
@@ -204,13 +201,10 @@ def import_request(row: type[serializers.Serializer]) -> dict:
     }
 
 
-class PromptOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    messages = serializers.JSONField()
-    source = serializers.CharField()
-    external_id = serializers.CharField()
-    metadata = serializers.JSONField()
-    created_at = serializers.DateTimeField()
+class PromptOutput(ModelOutput):
+    class Meta:
+        model = Prompt
+        fields = "id messages source external_id metadata created_at".split()
 
 
 class PromptListImportApi(generics.ListAPIView):
@@ -265,15 +259,14 @@ class CandidateOutput(serializers.Serializer):
     model_version = serializers.IntegerField(source="candidate.model_version_id", allow_null=True)
 
 
-class CandidateSetOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    prompt = serializers.IntegerField(source="prompt_id")
+class CandidateSetOutput(ModelOutput):
     messages = serializers.JSONField(source="prompt.messages")
-    round = serializers.IntegerField()
-    state = serializers.CharField()
     ranking_count = serializers.IntegerField()
     candidates = CandidateOutput(source="members.all", many=True)
-    created_at = serializers.DateTimeField()
+
+    class Meta:
+        model = CandidateSet
+        fields = "id prompt messages round state ranking_count candidates created_at".split()
 
 
 class CandidateSetListImportApi(generics.ListAPIView):

@@ -6,6 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flywheel.serializers import ModelOutput
+
+from ..models import Assignment, Ranking
 from ..permissions import IsAnnotator
 from ..services.assignments import NextTask, assignment_skip, task_next
 from ..services.rankings import Submission, ranking_submit
@@ -73,17 +76,15 @@ class NextTaskApi(APIView):
         return Response(_task_output(task))
 
 
-class RankingOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    assignment = serializers.IntegerField(source="assignment_id")
-    candidate_set = serializers.IntegerField(source="candidate_set_id")
+class RankingOutput(ModelOutput):
     ranking = serializers.JSONField(source="tiers")
-    not_rankable = serializers.BooleanField()
-    flags = serializers.JSONField()
-    ratings = serializers.JSONField()
-    rationale = serializers.CharField()
-    time_spent_seconds = serializers.FloatField(allow_null=True)
-    created_at = serializers.DateTimeField()
+
+    class Meta:
+        model = Ranking
+        fields = (
+            "id assignment candidate_set ranking not_rankable flags ratings rationale "
+            "time_spent_seconds created_at"
+        ).split()
 
 
 def _ranking_output(ranking) -> dict:
@@ -163,11 +164,10 @@ class SubmitApi(APIView):
         return Response(_ranking_output(ranking), status=status.HTTP_201_CREATED, headers=headers)
 
 
-class AssignmentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    candidate_set = serializers.IntegerField(source="candidate_set_id")
-    state = serializers.CharField()
-    lease_expires_at = serializers.DateTimeField()
+class AssignmentOutput(ModelOutput):
+    class Meta:
+        model = Assignment
+        fields = "id candidate_set state lease_expires_at".split()
 
 
 class SkipApi(APIView):

@@ -1,7 +1,10 @@
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from flywheel.serializers import ModelOutput
 
 from ..enums import Role
 from ..permissions import IsAdmin
@@ -10,13 +13,13 @@ from ..selectors import user_list
 from ..services.users import user_create
 
 
-class UserOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
+class UserOutput(ModelOutput):
     email = serializers.CharField(help_text="An email address, or empty when none was given.")
     role = serializers.SerializerMethodField()
-    is_active = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
+
+    class Meta:
+        model = User
+        fields = "id username email role is_active date_joined".split()
 
     def get_role(self, user) -> str | None:
         return user_role(user)

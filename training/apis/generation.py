@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
+from flywheel.serializers import ModelOutput
 
 from ..models import GenerationJob, ModelVersion
 from ..services.generation import SAMPLING_DEFAULTS, generation_job_cancel, generation_job_create
@@ -40,28 +41,17 @@ class GenerateInput(serializers.Serializer):
     )
 
 
-class GenerationJobOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    model_version = serializers.IntegerField(source="model_version_id")
+class GenerationJobOutput(ModelOutput):
     model_name = serializers.CharField(source="model_version.name")
-    mix_model_version = serializers.IntegerField(source="mix_model_version_id", allow_null=True)
-    mix_count = serializers.IntegerField()
-    status = serializers.CharField()
-    executor = serializers.CharField()
-    cancel_requested = serializers.BooleanField()
-    k = serializers.IntegerField()
-    round = serializers.IntegerField()
-    sampling = serializers.JSONField()
-    seed = serializers.IntegerField()
-    backend = serializers.CharField()
     prompts = serializers.IntegerField(source="prompt_count")
-    done = serializers.IntegerField()
-    sets_created = serializers.IntegerField()
-    prompts_skipped = serializers.IntegerField()
-    error = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = GenerationJob
+        fields = (
+            "id project model_version model_name mix_model_version mix_count status executor "
+            "cancel_requested k round sampling seed backend prompts done sets_created "
+            "prompts_skipped error created_at finished_at"
+        ).split()
 
 
 def _job_output(job: GenerationJob) -> dict:

@@ -10,25 +10,26 @@ from rest_framework.response import Response
 
 from annotation.permissions import IsAdmin
 from flywheel.errors import ApplicationError
+from flywheel.serializers import ModelOutput
 
 from ..models import GenerationJob, ModelKind, ModelVersion, TrainingRun
 from ..services.registry import model_version_register
 
 
-class ModelVersionOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    storage_path = serializers.CharField()
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+class ModelVersionOutput(ModelOutput):
     children = serializers.SerializerMethodField()
     produced_by = serializers.SerializerMethodField(help_text="The run that trained it.")
     dataset = serializers.SerializerMethodField(help_text="The snapshot it was trained on.")
     used_by_runs = serializers.SerializerMethodField(help_text="Runs that start from it.")
     generation_jobs = serializers.SerializerMethodField()
     candidates_generated = serializers.IntegerField(source="candidate_count")
-    metadata = serializers.JSONField()
-    created_at = serializers.DateTimeField()
+
+    class Meta:
+        model = ModelVersion
+        fields = (
+            "id name kind storage_path parent children produced_by dataset used_by_runs "
+            "generation_jobs candidates_generated metadata created_at"
+        ).split()
 
     def get_children(self, model) -> list[int]:
         return [c.pk for c in model.children.all()]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from annotation.models import DatasetSnapshot
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
+from flywheel.serializers import ModelOutput
 
 from ..algorithms.base import config_fields
 from ..algorithms.registry import algorithms
@@ -25,27 +26,18 @@ class MetricOutput(serializers.Serializer):
     values = serializers.JSONField()
 
 
-class TrainingRunOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    status = serializers.CharField()
-    dataset = serializers.IntegerField(source="dataset_id")
-    base_model = serializers.IntegerField(source="base_model_id")
-    reward_model = serializers.IntegerField(source="reward_model_id", allow_null=True)
+class TrainingRunOutput(ModelOutput):
     output_model = serializers.SerializerMethodField()
-    config = serializers.JSONField()
     executor = serializers.CharField(help_text="Where it runs; empty: the default for runs.")
-    cancel_requested = serializers.BooleanField()
-    step = serializers.IntegerField()
-    total_steps = serializers.IntegerField()
     progress = serializers.FloatField()
-    final_metrics = serializers.JSONField()
-    error = serializers.CharField()
-    attempts = serializers.IntegerField()
-    resumed_from_step = serializers.IntegerField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = TrainingRun
+        fields = (
+            "id kind status dataset base_model reward_model output_model config executor "
+            "cancel_requested step total_steps progress final_metrics error attempts "
+            "resumed_from_step created_at started_at finished_at"
+        ).split()
 
     def get_output_model(self, run) -> int | None:
         model = getattr(run, "output_model", None)

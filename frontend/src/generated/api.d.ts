@@ -747,13 +747,28 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         AssignmentOutput: {
-            id: number;
-            candidate_set: number;
-            state: string;
+            readonly id: number;
+            readonly candidate_set: number;
+            readonly state: components["schemas"]["AssignmentStateEnum"];
             /** Format: date-time */
-            lease_expires_at: string;
+            readonly lease_expires_at: string;
         };
+        /**
+         * @description * `leased` - Leased
+         *     * `submitted` - Submitted
+         *     * `skipped` - Skipped
+         *     * `expired` - Expired
+         * @enum {string}
+         */
+        AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired";
         CandidateOutput: {
             id: number;
             text: string;
@@ -764,16 +779,23 @@ export interface components {
             text: string;
             model?: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         CandidateSetOutput: {
-            id: number;
-            prompt: number;
+            readonly id: number;
+            readonly prompt: number;
             messages: unknown;
-            round: number;
-            state: string;
+            readonly round: number;
+            readonly state: components["schemas"]["CandidateSetStateEnum"];
             ranking_count: number;
             candidates: components["schemas"]["CandidateOutput"][];
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
         CandidateSetRowRequest: {
             /** @description A plain prompt: one user turn. */
@@ -789,6 +811,13 @@ export interface components {
             candidates: components["schemas"]["CandidateRowRequest"][];
             round?: number;
         };
+        /**
+         * @description * `open` - Open
+         *     * `complete` - Complete
+         *     * `retired` - Retired
+         * @enum {string}
+         */
+        CandidateSetStateEnum: "open" | "complete" | "retired";
         ConfigFieldOutput: {
             name: string;
             type: components["schemas"]["TypeEnum"];
@@ -857,30 +886,43 @@ export interface components {
              */
             executor: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         GenerationJobOutput: {
-            id: number;
-            project: number;
-            model_version: number;
+            readonly id: number;
+            readonly project: number;
+            readonly model_version: number;
             model_name: string;
-            mix_model_version: number | null;
-            mix_count: number;
-            status: string;
-            executor: string;
-            cancel_requested: boolean;
-            k: number;
-            round: number;
-            sampling: unknown;
-            seed: number;
-            backend: string;
+            /** @description A second model that writes `mix_count` of each set's K candidates, so that annotators compare the two models' responses side by side. */
+            readonly mix_model_version: number | null;
+            readonly mix_count: number;
+            readonly status: components["schemas"]["JobStatusEnum"];
+            /** @description Where the job's process runs (training.engine.executors); empty: the FLYWHEEL_DEFAULT_EXECUTOR setting. */
+            readonly executor: string;
+            readonly cancel_requested: boolean;
+            readonly k: number;
+            readonly round: number;
+            /** @description temperature, top_p, max_new_tokens, batch size */
+            readonly sampling: unknown;
+            /** Format: int64 */
+            readonly seed: number;
+            readonly backend: string;
             prompts: number;
-            done: number;
-            sets_created: number;
-            prompts_skipped: number;
-            error: string;
+            /** @description Prompts processed. */
+            readonly done: number;
+            readonly sets_created: number;
+            /** @description Prompts that did not yield K distinct candidates. */
+            readonly prompts_skipped: number;
+            readonly error: string;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             /** Format: date-time */
-            finished_at: string | null;
+            readonly finished_at: string | null;
         };
         GoldSetRowRequest: {
             /** @description A plain prompt: one user turn. */
@@ -911,6 +953,15 @@ export interface components {
             ids: number[];
         };
         /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        JobStatusEnum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /**
          * @description * `base` - Base
          *     * `sft` - SFT
          *     * `reward` - Reward model
@@ -937,27 +988,55 @@ export interface components {
             comparisons: number;
             entries: components["schemas"]["LeaderboardEntryOutput"][];
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         LoopOutput: {
-            project: number;
-            auto: boolean;
-            trigger: string;
-            min_new_rankings: number;
-            policy_kind: string;
-            reward_config: unknown;
-            policy_config: unknown;
-            sampling: unknown;
-            prompt_selection: string;
-            prompts_per_round: number | null;
-            snapshot_scope: string;
-            compare_with_previous: number;
+            readonly project: number;
+            /** @description Start a round by itself when the trigger fires. */
+            readonly auto: boolean;
+            readonly trigger: components["schemas"]["TriggerEnum"];
+            /** @description new_rankings trigger: rankings since the last round's snapshot. */
+            readonly min_new_rankings: number;
+            /** @description The policy step's algorithm: a registered one whose loop role is policy. */
+            readonly policy_kind: string;
+            readonly reward_config: unknown;
+            readonly policy_config: unknown;
+            /** @description Generation sampling. */
+            readonly sampling: unknown;
+            readonly prompt_selection: components["schemas"]["PromptSelectionEnum"];
+            /** @description Prompts to generate for per round; empty: all. */
+            readonly prompts_per_round: number | null;
+            /**
+             * @description Which rankings a round trains on. new: those since the previous round's snapshot, i.e. preferences over the current policy's own samples (iterative DPO, Xu et al. 2023; Xiong et al. 2024); all: every ranking of the project.
+             *
+             *     * `new` - Rankings since the previous round (on-policy)
+             *     * `all` - All rankings so far
+             */
+            readonly snapshot_scope: components["schemas"]["SnapshotScopeEnum"];
+            /** @description Of each new set's K candidates, how many the previous policy writes, so annotators compare new and old side by side (the human leaderboard); 0: none. */
+            readonly compare_with_previous: number;
             /** Format: double */
-            test_fraction: number;
-            eval_prompts: unknown;
-            eval_samples_per_prompt: number;
-            eval_max_new_tokens: number;
-            oracle: string;
-            ai_feedback: boolean;
-            seed: number;
+            readonly test_fraction: number;
+            /** @description Held-out prompts (lists of messages) for evaluation; never annotated. */
+            readonly eval_prompts: unknown;
+            readonly eval_samples_per_prompt: number;
+            readonly eval_max_new_tokens: number;
+            /**
+             * @description A known rule to score policy samples by (the tiny world's trait rate).
+             *
+             *     * `none` - None
+             *     * `tinyworld` - Tiny world hidden rule
+             */
+            readonly oracle: components["schemas"]["OracleEnum"];
+            /** @description The current reward model pre-ranks each new set. */
+            readonly ai_feedback: boolean;
+            /** Format: int64 */
+            readonly seed: number;
             current_policy: number | null;
         };
         Me: {
@@ -992,12 +1071,20 @@ export interface components {
             kind: components["schemas"]["KindEnum"];
             parent?: number;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         ModelVersionOutput: {
-            id: number;
-            name: string;
-            kind: string;
-            storage_path: string;
-            parent: number | null;
+            readonly id: number;
+            readonly name: string;
+            readonly kind: components["schemas"]["KindEnum"];
+            /** @description A Hugging Face model directory. */
+            readonly storage_path: string;
+            readonly parent: number | null;
             readonly children: number[];
             /** @description The run that trained it. */
             readonly produced_by: number | null;
@@ -1007,9 +1094,9 @@ export interface components {
             readonly used_by_runs: number[];
             readonly generation_jobs: number[];
             candidates_generated: number;
-            metadata: unknown;
+            readonly metadata: unknown;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
         /**
          * @description * `none` - None
@@ -1217,39 +1304,59 @@ export interface components {
              */
             gold_rate: number;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         ProjectOutput: {
-            id: number;
-            name: string;
-            slug: string;
-            k: number;
-            annotations_per_set: number;
-            guidelines: string;
-            criteria: unknown;
-            allow_ties: boolean;
-            show_ai_suggestion: boolean;
-            lease_seconds: number;
+            readonly id: number;
+            readonly name: string;
+            readonly slug: string;
+            /** @description Responses per prompt shown together (2–9). */
+            readonly k: number;
+            /** @description Overlap: how many annotators rank each candidate set. */
+            readonly annotations_per_set: number;
+            /** @description Markdown shown to annotators. */
+            readonly guidelines: string;
+            /** @description {"flags": [name, …], "ratings": [{"name", "min", "max"}, …]} */
+            readonly criteria: unknown;
+            readonly allow_ties: boolean;
+            /** @description Show annotators a reward model's ranking of the set, where there is one (the loop's AI feedback); off by default, since a shown suggestion anchors people. */
+            readonly show_ai_suggestion: boolean;
+            readonly lease_seconds: number;
             /**
              * Format: double
              * @description Not shown to annotators.
              */
             gold_rate?: number;
-            current_policy: number | null;
+            readonly current_policy: number | null;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             prompt_count: number;
             set_count: number;
             complete_set_count: number;
             /** @description Sets the caller ranked (annotators only). */
             my_ranking_count?: number;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         PromptOutput: {
-            id: number;
-            messages: unknown;
-            source: string;
-            external_id: string;
-            metadata: unknown;
+            readonly id: number;
+            /** @description [{"role": "system"|"user"|"assistant", "content"}, …] */
+            readonly messages: unknown;
+            readonly source: string;
+            readonly external_id: string;
+            readonly metadata: unknown;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
         PromptRowRequest: {
             /** @description A plain prompt: one user turn. */
@@ -1268,48 +1375,66 @@ export interface components {
          * @enum {string}
          */
         PromptSelectionEnum: "random" | "uncertainty";
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         RankingOutput: {
-            id: number;
-            assignment: number;
-            candidate_set: number;
+            readonly id: number;
+            readonly assignment: number;
+            readonly candidate_set: number;
             ranking: unknown;
-            not_rankable: boolean;
-            flags: unknown;
-            ratings: unknown;
-            rationale: string;
+            readonly not_rankable: boolean;
+            /** @description {"<candidate id>": [flag, …]} */
+            readonly flags: unknown;
+            /** @description {"<candidate id>": {"<dimension>": int}} */
+            readonly ratings: unknown;
+            readonly rationale: string;
             /** Format: double */
-            time_spent_seconds: number | null;
+            readonly time_spent_seconds: number | null;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         RoundDetailOutput: {
-            id: number;
+            readonly id: number;
             project: number;
-            number: number;
-            status: string;
-            step: string;
-            error: string;
-            policy_kind: string;
-            base_policy: number;
-            snapshot: number | null;
-            reward_run: number | null;
+            readonly number: number;
+            readonly status: components["schemas"]["RoundStatusEnum"];
+            readonly step: components["schemas"]["StepEnum"];
+            readonly error: string;
+            readonly policy_kind: string;
+            readonly base_policy: number;
+            readonly snapshot: number | null;
+            readonly reward_run: number | null;
             reward_run_status: string | null;
-            policy_run: number | null;
+            readonly policy_run: number | null;
             policy_run_status: string | null;
-            reward_model: number | null;
-            policy_model: number | null;
-            generation_job: number | null;
+            readonly reward_model: number | null;
+            readonly policy_model: number | null;
+            readonly generation_job: number | null;
             generation_job_status: string | null;
-            selection: unknown;
+            /** @description How the next round's prompts were chosen. */
+            readonly selection: unknown;
             /** @description Reward-model accuracy vs the length baseline, the policies' scores, the win-rate; without the stored samples and comparisons. */
             readonly evaluation: {
                 [key: string]: unknown;
             };
-            step_seconds: unknown;
+            /** @description Wall time per step. */
+            readonly step_seconds: unknown;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             /** Format: date-time */
-            finished_at: string | null;
+            readonly finished_at: string | null;
             readonly ai_agreement: {
                 [key: string]: unknown;
             } | null;
@@ -1317,35 +1442,51 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         RoundOutput: {
-            id: number;
+            readonly id: number;
             project: number;
-            number: number;
-            status: string;
-            step: string;
-            error: string;
-            policy_kind: string;
-            base_policy: number;
-            snapshot: number | null;
-            reward_run: number | null;
+            readonly number: number;
+            readonly status: components["schemas"]["RoundStatusEnum"];
+            readonly step: components["schemas"]["StepEnum"];
+            readonly error: string;
+            readonly policy_kind: string;
+            readonly base_policy: number;
+            readonly snapshot: number | null;
+            readonly reward_run: number | null;
             reward_run_status: string | null;
-            policy_run: number | null;
+            readonly policy_run: number | null;
             policy_run_status: string | null;
-            reward_model: number | null;
-            policy_model: number | null;
-            generation_job: number | null;
+            readonly reward_model: number | null;
+            readonly policy_model: number | null;
+            readonly generation_job: number | null;
             generation_job_status: string | null;
-            selection: unknown;
+            /** @description How the next round's prompts were chosen. */
+            readonly selection: unknown;
             /** @description Reward-model accuracy vs the length baseline, the policies' scores, the win-rate; without the stored samples and comparisons. */
             readonly evaluation: {
                 [key: string]: unknown;
             };
-            step_seconds: unknown;
+            /** @description Wall time per step. */
+            readonly step_seconds: unknown;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             /** Format: date-time */
-            finished_at: string | null;
+            readonly finished_at: string | null;
         };
+        /**
+         * @description * `running` - Running
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        RoundStatusEnum: "running" | "succeeded" | "failed";
         RunKindOutput: {
             /** @description The `kind` of POST /training-runs/. */
             kind: string;
@@ -1376,19 +1517,30 @@ export interface components {
             /** @description {method, tiers, agreement} */
             consensus: unknown;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         SetRankingOutput: {
-            id: number;
+            readonly id: number;
             annotator: string;
-            tiers: unknown;
-            not_rankable: boolean;
-            flags: unknown;
-            ratings: unknown;
-            rationale: string;
+            /** @description [[id], [id, id], …] best first */
+            readonly tiers: unknown;
+            readonly not_rankable: boolean;
+            /** @description {"<candidate id>": [flag, …]} */
+            readonly flags: unknown;
+            /** @description {"<candidate id>": {"<dimension>": int}} */
+            readonly ratings: unknown;
+            readonly rationale: string;
             /** Format: double */
-            time_spent_seconds: number | null;
-            qc_flags: unknown;
+            readonly time_spent_seconds: number | null;
+            /** @description Signals of suspicious work found at submit time. */
+            readonly qc_flags: unknown;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
         SnapshotInputRequest: {
             project: number;
@@ -1402,20 +1554,27 @@ export interface components {
             /** @default 0 */
             seed: number;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         SnapshotOutput: {
-            id: number;
-            project: number;
-            name: string;
-            filters: unknown;
+            readonly id: number;
+            readonly project: number;
+            readonly name: string;
+            readonly filters: unknown;
             /** Format: double */
-            test_fraction: number;
-            seed: number;
-            content_hash: string;
-            counts: unknown;
+            readonly test_fraction: number;
+            readonly seed: number;
+            readonly content_hash: string;
+            readonly counts: unknown;
             /** @description Dataset card (markdown). */
-            card: string;
+            readonly card: string;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
         };
         /**
          * @description * `new` - Rankings since the previous round (on-policy)
@@ -1423,6 +1582,17 @@ export interface components {
          * @enum {string}
          */
         SnapshotScopeEnum: "new" | "all";
+        /**
+         * @description * `snapshot` - Snapshot
+         *     * `reward` - Reward model
+         *     * `policy` - Policy
+         *     * `evaluate` - Evaluate
+         *     * `generate` - Generate
+         *     * `ai_feedback` - AI pre-ranking
+         *     * `done` - Done
+         * @enum {string}
+         */
+        StepEnum: "snapshot" | "reward" | "policy" | "evaluate" | "generate" | "ai_feedback" | "done";
         SubmissionInputRequest: {
             /** @description Tiers best → worst: [[id], [id, id], …]; ids in one tier are tied. */
             ranking?: unknown;
@@ -1465,32 +1635,41 @@ export interface components {
         Token: {
             token: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         TrainingRunDetailOutput: {
-            id: number;
-            kind: string;
-            status: string;
-            dataset: number;
-            base_model: number;
-            reward_model: number | null;
+            readonly id: number;
+            /** @description The algorithm (training.algorithms.registry). */
+            readonly kind: string;
+            readonly status: components["schemas"]["JobStatusEnum"];
+            readonly dataset: number;
+            readonly base_model: number;
+            readonly reward_model: number | null;
             readonly output_model: number | null;
-            config: unknown;
+            /** @description The algorithm's config. */
+            readonly config: unknown;
             /** @description Where it runs; empty: the default for runs. */
             executor: string;
-            cancel_requested: boolean;
-            step: number;
-            total_steps: number;
+            readonly cancel_requested: boolean;
+            readonly step: number;
+            readonly total_steps: number;
             /** Format: double */
             progress: number;
-            final_metrics: unknown;
-            error: string;
-            attempts: number;
-            resumed_from_step: number | null;
+            readonly final_metrics: unknown;
+            readonly error: string;
+            readonly attempts: number;
+            readonly resumed_from_step: number | null;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             /** Format: date-time */
-            started_at: string | null;
+            readonly started_at: string | null;
             /** Format: date-time */
-            finished_at: string | null;
+            readonly finished_at: string | null;
             /** @description The metrics series, in logging order. */
             metrics: components["schemas"]["MetricOutput"][];
             log_tail: string;
@@ -1511,32 +1690,41 @@ export interface components {
              */
             executor: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         TrainingRunOutput: {
-            id: number;
-            kind: string;
-            status: string;
-            dataset: number;
-            base_model: number;
-            reward_model: number | null;
+            readonly id: number;
+            /** @description The algorithm (training.algorithms.registry). */
+            readonly kind: string;
+            readonly status: components["schemas"]["JobStatusEnum"];
+            readonly dataset: number;
+            readonly base_model: number;
+            readonly reward_model: number | null;
             readonly output_model: number | null;
-            config: unknown;
+            /** @description The algorithm's config. */
+            readonly config: unknown;
             /** @description Where it runs; empty: the default for runs. */
             executor: string;
-            cancel_requested: boolean;
-            step: number;
-            total_steps: number;
+            readonly cancel_requested: boolean;
+            readonly step: number;
+            readonly total_steps: number;
             /** Format: double */
             progress: number;
-            final_metrics: unknown;
-            error: string;
-            attempts: number;
-            resumed_from_step: number | null;
+            readonly final_metrics: unknown;
+            readonly error: string;
+            readonly attempts: number;
+            readonly resumed_from_step: number | null;
             /** Format: date-time */
-            created_at: string;
+            readonly created_at: string;
             /** Format: date-time */
-            started_at: string | null;
+            readonly started_at: string | null;
             /** Format: date-time */
-            finished_at: string | null;
+            readonly finished_at: string | null;
         };
         /**
          * @description * `round_complete` - When the round's sets are complete
@@ -1566,15 +1754,27 @@ export interface components {
          * @enum {string}
          */
         UserInputRoleEnum: "admin" | "reviewer" | "annotator";
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
         UserOutput: {
-            id: number;
-            username: string;
+            readonly id: number;
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+            readonly username: string;
             /** @description An email address, or empty when none was given. */
             email: string;
             readonly role: string | null;
-            is_active: boolean;
+            /**
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
+             */
+            readonly is_active: boolean;
             /** Format: date-time */
-            date_joined: string;
+            readonly date_joined: string;
         };
         /** @description Every API error: a summary, a machine code, and messages per input field. */
         Error: {
