@@ -23,6 +23,7 @@ from transformers import AutoModelForCausalLM, AutoModelForSequenceClassificatio
 from tests.training.conftest import OBJECTS, SUBJECTS, VERBS
 from training.algorithms import configs, dpo, grpo, kto, reward, sft
 from training.algorithms.base import TrainInputs, TrainResult, config_from_dict, latest_checkpoint
+from training.evaluation import reward_model_accuracy
 
 pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:FutureWarning")
 
@@ -67,12 +68,16 @@ class RecordingHooks:
     stop_after: int | None = None
     logs: list[tuple[int, dict[str, float]]] = dataclasses.field(default_factory=list)
     progress: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    checkpoints: list[int] = dataclasses.field(default_factory=list)
 
     def on_log(self, step: int, metrics) -> None:
         self.logs.append((step, dict(metrics)))
 
     def on_progress(self, step: int, total_steps: int) -> None:
         self.progress.append((step, total_steps))
+
+    def on_checkpoint(self, step: int) -> None:
+        self.checkpoints.append(step)
 
     def should_stop(self) -> bool:
         last_step = self.progress[-1][0] if self.progress else 0
@@ -305,6 +310,7 @@ def test_rerun_resumes_from_the_latest_checkpoint(tiny_model_dir: Path, tmp_path
     run(case, inputs, first, max_steps=2, save_steps=1)
     assert latest_checkpoint(inputs.checkpoint_dir).name == "checkpoint-2"
     assert [step for step, _ in first.progress] == [1, 2]
+    assert first.checkpoints == [1, 2]  # each saved checkpoint is reported as it completes
     half_written = inputs.checkpoint_dir / "checkpoint-3"
     half_written.mkdir()
     (half_written / "config.json").write_text("{}")
@@ -359,6 +365,12 @@ def test_reward_model_separates_held_out_preferences(tiny_model_dir: Path, tmp_p
 
     assert result.metrics["eval_accuracy"] >= 0.9, result.metrics
     assert result.metrics["rows_dropped_for_length"] == 0
+    # One held-out pass gives the accuracy, loss and margin: the saved model, scored again by
+    # the evaluation's own code, agrees.
+    scored = reward_model_accuracy(inputs.output_dir, eval_rows)
+    assert result.metrics["eval_accuracy"] == pytest.approx(scored.accuracy, abs=1.5 / 40)
+    assert result.metrics["eval_margin"] > 0
+    assert 0 < result.metrics["eval_loss"] < math.log(2)
 
 
 def test_reward_keeps_a_sets_comparisons_together() -> None:

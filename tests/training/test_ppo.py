@@ -211,6 +211,7 @@ class RecordingHooks:
     def __init__(self, stop_after: int | None = None) -> None:
         self.logs: list[tuple[int, dict[str, float]]] = []
         self.progress: list[tuple[int, int]] = []
+        self.checkpoints: list[int] = []
         self.stop_after = stop_after
 
     def on_log(self, step, metrics):
@@ -218,6 +219,9 @@ class RecordingHooks:
 
     def on_progress(self, step, total_steps):
         self.progress.append((step, total_steps))
+
+    def on_checkpoint(self, step):
+        self.checkpoints.append(step)
 
     def should_stop(self) -> bool:
         return self.stop_after is not None and len(self.progress) >= self.stop_after
@@ -290,6 +294,7 @@ def test_two_iterations_move_actor_and_critic_but_not_the_reference(
 
     assert not result.cancelled and result.output_dir == inputs.output_dir
     assert hooks.progress == [(1, 2), (2, 2)]
+    assert hooks.checkpoints == [2]
     assert [step for step, _ in hooks.logs] == [1, 2]
     for _, metrics in hooks.logs:
         for key in ["loss/policy", "loss/value", "objective/kl", "objective/scores"]:

@@ -30,6 +30,11 @@ class RunHooks(Protocol):
     def on_progress(self, step: int, total_steps: int) -> None:
         """Progress in optimizer steps."""
 
+    def on_checkpoint(self, step: int) -> None:
+        """A resumable checkpoint of ``step`` is complete on disk: what was reported up to it
+        is recorded before training goes on (a resumed run starts from a step its record
+        reached)."""
+
     def should_stop(self) -> bool:
         """True when the run was cancelled; the algorithm stops at the next step boundary."""
 

@@ -533,6 +533,7 @@ def train(
             _save_checkpoint(
                 inputs.checkpoint_dir, step, actor, critic, optimizer, config.save_total_limit
             )
+            hooks.on_checkpoint(step)
 
     actor.save_pretrained(inputs.output_dir)
     tokenizer.save_pretrained(inputs.output_dir)

@@ -80,7 +80,8 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
             config.max_length,
         )
 
-    result = fit(trainer, callback, inputs)
+    # The held-out pass is ours alone (``heldout_metrics``), not TRL's ``evaluate`` as well.
+    result = fit(trainer, callback, inputs, evaluate=False)
     result.metrics |= {
         "train_rows": float(len(trainer.train_dataset)),
         "rows_dropped_for_length": float(dropped),
@@ -89,27 +90,45 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
         result.metrics["eval_rows_dropped_for_length"] = float(
             len(eval_rows) - len(trainer.eval_dataset)
         )
-        accuracy = None if result.cancelled else heldout_accuracy(trainer)
-        if accuracy is not None:
-            result.metrics["eval_accuracy"] = accuracy
+        if not result.cancelled:
+            result.metrics |= heldout_metrics(trainer, config)
     return result
 
 
-def heldout_accuracy(trainer) -> float | None:
-    """Share of eval pairs with r(chosen) > r(rejected), over every pair (TRL's logged
-    ``eval_accuracy`` is a mean of per-batch means); None without eval pairs."""
+def heldout_metrics(trainer, config: RewardRunConfig) -> dict[str, float]:
+    """One pass over the eval pairs: ``eval_accuracy``, the share with r(chosen) > r(rejected)
+    over every pair (TRL's logged accuracy is a mean of per-batch means); ``eval_loss``, the
+    training loss (margin and centring included) over every pair; ``eval_margin``, the mean
+    r(chosen) − r(rejected). Empty without eval pairs."""
     model = trainer.model
     model.eval()
-    hits = []
+    chosen_all, rejected_all, margins = [], [], []
     with torch.no_grad():
         for batch in trainer.get_eval_dataloader():
             rewards = model(
                 input_ids=batch["input_ids"].to(model.device),
                 attention_mask=batch["attention_mask"].to(model.device),
             ).logits.squeeze(-1)  # (2B,): chosen rows first, then rejected
-            chosen, rejected = rewards.chunk(2)
-            hits.append(trainer.accelerator.gather_for_metrics((chosen > rejected).float()))
-    return torch.cat(hits).mean().item() if hits else None
+            chosen, rejected = (trainer.accelerator.gather_for_metrics(r) for r in rewards.chunk(2))
+            chosen_all.append(chosen.float())
+            rejected_all.append(rejected.float())
+            margin = batch.get("margin")
+            margins.append(
+                torch.zeros_like(chosen_all[-1])
+                if margin is None
+                else trainer.accelerator.gather_for_metrics(margin.to(model.device)).float()
+            )
+    if not chosen_all:
+        return {}
+    chosen, rejected = torch.cat(chosen_all), torch.cat(rejected_all)
+    loss = pairwise_rm_loss(chosen, rejected, torch.cat(margins))
+    if config.center_rewards_coefficient:
+        loss = loss + config.center_rewards_coefficient * torch.mean((chosen + rejected) ** 2)
+    return {
+        "eval_accuracy": (chosen > rejected).float().mean().item(),
+        "eval_loss": loss.item(),
+        "eval_margin": (chosen - rejected).mean().item(),
+    }
 
 
 def _prepared(dataset, config: RewardRunConfig, seed: int):

@@ -33,6 +33,9 @@ class HooksCallback(TrainerCallback):
         if numeric:
             self.hooks.on_log(state.global_step, numeric)
 
+    def on_save(self, args, state, control, **kwargs):
+        self.hooks.on_checkpoint(state.global_step)
+
     def on_step_end(self, args, state, control, **kwargs):
         self.hooks.on_progress(state.global_step, state.max_steps)
         if self.hooks.should_stop():
@@ -69,12 +72,14 @@ def trl_trainer(trainer_class, args, inputs: TrainInputs, hooks: RunHooks, split
     return trainer, callback
 
 
-def fit(trainer, callback: HooksCallback, inputs: TrainInputs) -> TrainResult:
+def fit(
+    trainer, callback: HooksCallback, inputs: TrainInputs, *, evaluate: bool = True
+) -> TrainResult:
     """Train (resuming from the latest checkpoint in ``inputs.checkpoint_dir``), evaluate on
-    the trainer's eval set if any, save the model and tokenizer to ``inputs.output_dir`` and
-    return the final metrics: the latest value of each logged training metric, the trainer's
-    summary (``train_loss``, ``train_runtime``, …) and ``eval_*``. A cancelled run returns
-    ``cancelled=True`` and writes no output."""
+    the trainer's eval set if any (unless ``evaluate`` is False: the algorithm does), save the
+    model and tokenizer to ``inputs.output_dir`` and return the final metrics: the latest value
+    of each logged training metric, the trainer's summary (``train_loss``, ``train_runtime``, …)
+    and ``eval_*``. A cancelled run returns ``cancelled=True`` and writes no output."""
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # metrics go to the hooks, not to stdout
@@ -85,7 +90,7 @@ def fit(trainer, callback: HooksCallback, inputs: TrainInputs) -> TrainResult:
     metrics = _latest_logged(trainer.state.log_history) | _finite(output.metrics)
     if callback.cancelled:
         return TrainResult(inputs.output_dir, metrics, cancelled=True)
-    if trainer.eval_dataset is not None:
+    if evaluate and trainer.eval_dataset is not None:
         metrics |= _finite(trainer.evaluate())
     save_trained(trainer, inputs.output_dir)
     return TrainResult(inputs.output_dir, metrics)

@@ -5,6 +5,11 @@ worker, another GPU node, a Ray worker with the same settings). It keeps the lea
 thread, so a process busy in one long step never looks dead to the recovery sweep, and it tells
 the process when cancellation was asked for. In a multi-process launch only the main process
 (``RANK`` 0) writes: metrics, progress and the result are recorded once.
+
+A training step's metrics and progress are written by that thread too, at most a second
+later, in one transaction: the training loop never waits on the database (a remote one costs
+milliseconds a write, which a fast GPU step would pay twice). ``finish`` writes what is left
+first, so a finished job's record is complete.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from django.db import connection
+from django.db import connection, transaction
 
 from training.models import JobStatus
 
@@ -31,6 +36,7 @@ from .lifecycle import (
 
 logger = logging.getLogger(__name__)
 CANCEL_CHECK_SECONDS = 1.0
+FLUSH_SECONDS = 1.0  # how long a training step's metrics and progress may wait to be written
 
 
 def is_main_process() -> bool:
@@ -49,6 +55,10 @@ class JobReporter:
         self.cancel_checked_at = time.monotonic()
         self._stop = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+        self._pending_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._pending_metrics: list[tuple[int, dict[str, float]]] = []
+        self._pending_progress: dict[str, int] = {}
 
     def __enter__(self) -> JobReporter:
         self._beat.start()
@@ -57,19 +67,50 @@ class JobReporter:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._beat.join(30)
+        self.flush()
 
     def _heartbeat(self) -> None:
         # Well inside the stall window, so a live job never looks dead to the recovery sweep.
         interval = max(0.5, min(10.0, stall_seconds() / 4))
-        while not self._stop.wait(interval):
+        beat_at = time.monotonic() + interval
+        while not self._stop.wait(min(interval, FLUSH_SECONDS)):
             try:
-                self.cancelled = job_heartbeat(self.job_type, self.job_id) or self.cancelled
-            except Exception:  # noqa: BLE001 — a missed beat is retried; the job goes on
+                self.flush()
+                if time.monotonic() >= beat_at:
+                    beat_at = time.monotonic() + interval
+                    self.cancelled = job_heartbeat(self.job_type, self.job_id) or self.cancelled
+            except Exception:  # noqa: BLE001 — a missed beat or write is retried; the job goes on
                 logger.exception("heartbeat failed")
                 # Django does not replace a broken connection by itself: without this every
                 # later beat would fail on it, and a job still working would look dead.
                 connection.close()
         connection.close()
+
+    def flush(self) -> None:
+        """Write the training steps' metrics and progress not written yet, in one transaction
+        (from the heartbeat thread each second, and before the job finishes). What fails to
+        be written stays pending for the next flush."""
+        from training.models import RunMetric
+
+        with self._write_lock:  # one writer at a time, so the points land in step order
+            with self._pending_lock:  # held only to take them: a step never waits on a write
+                metrics, progress = self._pending_metrics, self._pending_progress
+                self._pending_metrics, self._pending_progress = [], {}
+            if not (metrics or progress):
+                return
+            try:
+                with transaction.atomic():
+                    RunMetric.objects.bulk_create(
+                        RunMetric(run_id=self.job_id, step=step, values=values)
+                        for step, values in metrics
+                    )
+                    if progress:
+                        job_update(self.job_type, self.job_id, **progress)
+            except BaseException:
+                with self._pending_lock:  # kept for the next flush, ahead of newer steps
+                    self._pending_metrics[:0] = metrics
+                    self._pending_progress = self._pending_progress or progress
+                raise
 
     # --- what the job reports --------------------------------------------------------------
 
@@ -92,10 +133,17 @@ class JobReporter:
             job_update(self.job_type, self.job_id, **fields)
 
     def metrics(self, step: int, values: Mapping[str, float]) -> None:
-        from training.models import RunMetric
-
+        """A training step's metric point (``training.models.RunMetric``), written by
+        ``flush``."""
         if self.main:
-            RunMetric.objects.create(run_id=self.job_id, step=step, values=dict(values))
+            with self._pending_lock:
+                self._pending_metrics.append((step, dict(values)))
+
+    def step(self, step: int, total_steps: int) -> None:
+        """A training run's progress, written by ``flush``."""
+        if self.main:
+            with self._pending_lock:
+                self._pending_progress = {"step": step, "total_steps": total_steps}
 
     def log(self, text: str) -> None:
         if self.main:
@@ -108,6 +156,7 @@ class JobReporter:
     def finish(self, status: JobStatus, *, error: str = "", **fields) -> bool:
         if not self.main:
             return False
+        self.flush()
         return job_finish(self.job_type, self.job_id, status, error=error, **fields)
 
 
@@ -122,7 +171,10 @@ class RunHooksAdapter:
         self.reporter.metrics(step, metrics)
 
     def on_progress(self, step: int, total_steps: int) -> None:
-        self.reporter.progress(step=step, total_steps=total_steps)
+        self.reporter.step(step, total_steps)
+
+    def on_checkpoint(self, step: int) -> None:
+        self.reporter.flush()
 
     def should_stop(self) -> bool:
         return self.reporter.should_stop()

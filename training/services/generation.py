@@ -1,9 +1,9 @@
 """Generation jobs: K candidates per prompt from a model version, written as candidate sets
 ready for annotation.
 
-Resumable and idempotent: each prompt's set is written in its own transaction, and a prompt
-that already has a set from this job is skipped, so a redelivered job continues where the dead
-worker stopped and never writes a prompt twice.
+Resumable and idempotent: a batch's sets are written in one transaction with the job's
+progress, and a prompt that already has a set from this job is skipped, so a redelivered job
+continues where the dead worker stopped and never writes a prompt twice.
 """
 
 from __future__ import annotations
@@ -224,14 +224,17 @@ def generation_process(job_id: int, reporter: JobReporter) -> int:
             )
         for batch in batches:
             skipped = 0
-            for prompt_id, texts, seed in batch:
-                if texts is None:
-                    skipped += 1
-                    continue
-                candidate_set_from_generation(job=job, prompt_id=prompt_id, texts=texts, seed=seed)
-            reporter.progress(
-                done=F("done") + len(batch), prompts_skipped=F("prompts_skipped") + skipped
-            )
+            with transaction.atomic():  # a batch's sets and its progress land together
+                for prompt_id, texts, seed in batch:
+                    if texts is None:
+                        skipped += 1
+                        continue
+                    candidate_set_from_generation(
+                        job=job, prompt_id=prompt_id, texts=texts, seed=seed
+                    )
+                reporter.progress(
+                    done=F("done") + len(batch), prompts_skipped=F("prompts_skipped") + skipped
+                )
             if reporter.should_stop():
                 reporter.finish(JobStatus.CANCELLED)
                 return 0
