@@ -69,6 +69,22 @@ class ModelVersion(models.Model):
         on_delete=models.PROTECT,
         related_name="output_model",
     )
+    adapter_base = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adapters",
+        help_text="Set on a PEFT adapter (LoRA): the full model version it applies to. What "
+        "loads this version loads that base, then the adapter in storage_path.",
+    )
+    endpoint = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='An OpenAI-compatible server that serves this model: {"base_url", "model", '
+        '"api_key_env"} (the key is read from that environment variable, never stored); '
+        "empty for a model in storage_path.",
+    )
     chat_template = models.TextField(blank=True, help_text="The tokenizer's chat template.")
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,6 +94,10 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.adapter_base_id is not None
 
 
 class TrainingRun(Job):
