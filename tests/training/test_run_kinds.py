@@ -8,12 +8,20 @@ import os
 import subprocess
 import sys
 import typing
+from pathlib import Path
 
 import pytest
 
 from annotation.enums import Role
-from training.algorithms.base import config_fields
+from training.algorithms.base import TrainInputs, config_fields, config_from_dict
 from training.algorithms.configs import RUN_CONFIGS, DpoLossType, parse_run_config
+
+TRAIN_INPUTS = TrainInputs(
+    base_model=Path("base"),
+    output_dir=Path("out"),
+    checkpoint_dir=Path("checkpoints"),
+    train_file=Path("train.jsonl"),
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +55,7 @@ def test_fields_carry_type_choices_optional_and_the_papers_default(client_for):
         "help": {f.name: f for f in dataclasses.fields(RUN_CONFIGS["dpo"])}["beta"].metadata[
             "help"
         ],
+        "fields": None,
     }
     assert dpo["loss_type"]["type"] == "choice"
     assert dpo["loss_type"]["choices"] == list(typing.get_args(DpoLossType))
@@ -60,6 +69,13 @@ def test_fields_carry_type_choices_optional_and_the_papers_default(client_for):
     ppo = by_name(kinds["ppo"])
     assert ppo["critic_init"]["choices"] == ["reward_model", "base_model"]
     assert ppo["score_clip"]["optional"] and ppo["score_clip"]["type"] == "float"
+    # A block: off (null) by default, with its own fields.
+    adapter = dpo["adapter"]
+    assert (adapter["type"], adapter["optional"], adapter["default"]) == ("block", True, None)
+    adapter_fields = {f["name"]: f for f in adapter["fields"]}
+    assert (adapter_fields["r"]["type"], adapter_fields["r"]["default"]) == ("int", 16)
+    assert adapter_fields["quantization"]["choices"] == ["none", "4bit"]
+    assert ppo["adapter"]["type"] == "block"
 
 
 @pytest.mark.parametrize("kind", list(RUN_CONFIGS))
@@ -86,3 +102,17 @@ def test_the_web_process_reads_run_kinds_without_importing_torch():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_ppo_refuses_more_than_one_process_and_shards_need_several():
+    """PPO's own loop runs in one process; FSDP and ZeRO shard across processes."""
+    with pytest.raises(ValueError, match="^processes: PPO runs in one process"):
+        parse_run_config("ppo", {"processes": 2})
+    with pytest.raises(ValueError, match="^deepspeed_zero: shards across processes"):
+        parse_run_config("grpo", {"deepspeed_zero": 2})
+    with pytest.raises(ValueError, match="^deepspeed_zero: FSDP and DeepSpeed"):
+        parse_run_config("sft", {"processes": 2, "fsdp": "full_shard", "deepspeed_zero": 3})
+    config = config_from_dict(RUN_CONFIGS["sft"], {"processes": 2, "deepspeed_zero": 3})
+    assert config.trainer_arguments(TRAIN_INPUTS, has_eval=False)["deepspeed"][
+        "zero_optimization"
+    ] == {"stage": 3}

@@ -131,6 +131,12 @@ def test_cancelling_a_queued_run_finishes_it_at_once(client_for, world):
         ({"kind": "dpo", "config": {"betta": 0.1}}, "config.betta"),
         ({"kind": "dpo", "config": {"loss_type": "magic"}}, "config.loss_type"),
         ({"kind": "dpo", "config": {"learning_rate": -1.0}}, "config.learning_rate"),
+        ({"kind": "dpo", "config": {"adapter": {"r": 0}}}, "config.adapter.r"),
+        ({"kind": "sft", "config": {"adapter": {"rank": 8}}}, "config.adapter.rank"),
+        ({"kind": "reward", "config": {"adapter": "lora"}}, "config.adapter"),
+        ({"kind": "dpo", "config": {"processes": 0}}, "config.processes"),
+        ({"kind": "dpo", "config": {"fsdp": "full_shard"}}, "config.fsdp"),
+        ({"kind": "dpo", "config": {"processes": 2, "fsdp": "shard_everything"}}, "config.fsdp"),
         (
             {"kind": "kto", "config": {"per_device_train_batch_size": 1}},
             "config.per_device_train_batch_size",

@@ -63,25 +63,36 @@ class TrainResult:
     cancelled: bool = False
 
 
-def config_from_dict(config_class: type, values: Mapping[str, Any]):
+def config_from_dict(config_class: type, values: Mapping[str, Any], prefix: str = ""):
     """Build a config dataclass from user JSON. Unknown keys, wrong types and values outside a
     ``Literal`` raise ValueError naming the field (the API turns it into a 400); the config's
-    own ``validate()`` (if any) checks ranges."""
+    own ``validate()`` (if any) checks ranges. A field whose type is itself a config dataclass
+    (a block, e.g. ``adapter``) takes an object, checked the same way; its errors name
+    ``block.field``."""
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{prefix.rstrip('.') or 'config'}: must be an object")
     hints = typing.get_type_hints(config_class)
     names = {f.name for f in dataclasses.fields(config_class)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise ValueError(f"{unknown[0]}: unknown config key (known: {', '.join(sorted(names))})")
+        raise ValueError(
+            f"{prefix}{unknown[0]}: unknown config key (known: {', '.join(sorted(names))})"
+        )
     clean = {}
     for name, value in values.items():
-        clean[name] = _coerce(name, value, hints[name])
+        clean[name] = _coerce(prefix + name, value, hints[name])
     config = config_class(**clean)
     if hasattr(config, "validate"):
-        config.validate()
+        try:
+            config.validate()
+        except ValueError as exc:
+            raise ValueError(f"{prefix}{exc}") from None
     return config
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return config_from_dict(hint, value, prefix=name + ".")
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Literal:
         if value not in args:
@@ -107,16 +118,19 @@ class ConfigFieldSpec:
     ``choices``, the ``Literal``'s values); ``optional`` when ``None`` is accepted."""
 
     name: str
-    type: Literal["float", "int", "bool", "str", "choice"]
+    type: Literal["float", "int", "bool", "str", "choice", "block"]
     choices: tuple[Any, ...] | None
     optional: bool
     default: Any
     help: str
+    fields: tuple[ConfigFieldSpec, ...] | None = None  # a block's own fields
 
 
 def config_fields(config_class: type) -> list[ConfigFieldSpec]:
     """The fields of a config dataclass in declaration order, read from the same type hints
-    ``config_from_dict`` checks values against, with the help text of ``config_field``."""
+    ``config_from_dict`` checks values against, with the help text of ``config_field``. A block
+    (a field whose type is a config dataclass, e.g. ``adapter``) is one field of type ``block``
+    with its own ``fields``; its default is None (off)."""
     hints = typing.get_type_hints(config_class)
     specs = []
     for f in dataclasses.fields(config_class):
@@ -128,8 +142,10 @@ def config_fields(config_class: type) -> list[ConfigFieldSpec]:
             if len(inner) != 1:
                 raise TypeError(f"{config_class.__name__}.{f.name}: unsupported type {hint}")
             hint = inner[0]
-        choices = None
-        if typing.get_origin(hint) is typing.Literal:
+        choices, block = None, None
+        if dataclasses.is_dataclass(hint):
+            kind, block = "block", tuple(config_fields(hint))
+        elif typing.get_origin(hint) is typing.Literal:
             kind, choices = "choice", typing.get_args(hint)
         elif hint in (float, int, bool, str):
             kind = hint.__name__
@@ -143,6 +159,7 @@ def config_fields(config_class: type) -> list[ConfigFieldSpec]:
                 optional=optional,
                 default=f.default,
                 help=f.metadata.get("help", ""),
+                fields=block,
             )
         )
     return specs
@@ -185,7 +202,96 @@ LrSchedule = Literal["linear", "cosine", "constant", "constant_with_warmup"]
 
 
 @dataclass(frozen=True)
-class TrainerRunConfig:
+class AdapterConfig:
+    """A PEFT adapter block: train LoRA matrices (Hu et al. 2021) on a frozen base instead of
+    every weight; ``quantization="4bit"`` loads the base in NF4 (QLoRA, Dettmers et al. 2023;
+    CUDA and bitsandbytes only)."""
+
+    r: int = config_field(16, "LoRA rank (Hu et al. 2021: 1-64; PEFT examples: 8-16).")
+    alpha: int = config_field(32, "LoRA scaling α: the update is scaled by α / r.")
+    dropout: float = config_field(0.05, "Dropout on the LoRA input (PEFT examples: 0.05).")
+    target_modules: str = config_field(
+        "all-linear",
+        "Module names to adapt, comma separated (e.g. q_proj,v_proj), or all-linear: every "
+        "linear layer but the output head (QLoRA's choice).",
+    )
+    quantization: Literal["none", "4bit"] = config_field(
+        "none", "4bit: QLoRA, the frozen base in 4-bit NF4 (needs CUDA and bitsandbytes)."
+    )
+
+    def validate(self) -> None:
+        require(1 <= self.r <= 1024, "r", "must be between 1 and 1024")
+        require(self.alpha >= 1, "alpha", "must be >= 1")
+        require(0 <= self.dropout < 1, "dropout", "must be in [0, 1)")
+        require(bool(self.module_names()), "target_modules", "names no module")
+
+    def module_names(self) -> str | list[str]:
+        """``target_modules`` as PEFT takes it."""
+        if self.target_modules.strip() == "all-linear":
+            return "all-linear"
+        return [name.strip() for name in self.target_modules.split(",") if name.strip()]
+
+
+FSDP_OPTIONS = {"full_shard", "shard_grad_op", "hybrid_shard", "no_shard", "offload", "auto_wrap"}
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    """How a run is spread: an adapter or every weight, and how many processes (data
+    parallel, through accelerate), with FSDP or DeepSpeed ZeRO for GPU workers."""
+
+    adapter: AdapterConfig | None = config_field(
+        None, "Train a PEFT adapter (LoRA) on the frozen base; None: full fine-tuning."
+    )
+    processes: int = config_field(
+        1, "Data-parallel processes (one per GPU on a GPU worker; gloo processes on CPU)."
+    )
+    fsdp: str = config_field(
+        "",
+        "transformers' FSDP option, e.g. 'full_shard auto_wrap' (GPU workers, processes > 1); "
+        "empty: off.",
+    )
+    deepspeed_zero: int | None = config_field(
+        None, "DeepSpeed ZeRO stage 1-3 (GPU workers with deepspeed, processes > 1); None: off."
+    )
+
+    def validate_scale(self) -> None:
+        require(1 <= self.processes <= 64, "processes", "must be between 1 and 64")
+        unknown = set(self.fsdp.split()) - FSDP_OPTIONS
+        require(not unknown, "fsdp", f"unknown option(s) {sorted(unknown)}")
+        require(
+            self.deepspeed_zero is None or 1 <= self.deepspeed_zero <= 3,
+            "deepspeed_zero",
+            "must be 1, 2 or 3",
+        )
+        require(
+            not (self.fsdp and self.deepspeed_zero),
+            "deepspeed_zero",
+            "FSDP and DeepSpeed are alternatives; set one",
+        )
+        for name, on in (("fsdp", self.fsdp), ("deepspeed_zero", self.deepspeed_zero)):
+            require(not on or self.processes > 1, name, "shards across processes: processes > 1")
+
+    def distributed_arguments(self) -> dict[str, Any]:
+        """TrainingArguments keys for FSDP / DeepSpeed ("auto" lets the Trainer fill the
+        batch and precision settings)."""
+        if self.fsdp:
+            return {"fsdp": self.fsdp}
+        if self.deepspeed_zero:
+            return {
+                "deepspeed": {
+                    "zero_optimization": {"stage": self.deepspeed_zero},
+                    "train_micro_batch_size_per_gpu": "auto",
+                    "gradient_accumulation_steps": "auto",
+                    "gradient_clipping": "auto",
+                    "bf16": {"enabled": "auto"},
+                }
+            }
+        return {}
+
+
+@dataclass(frozen=True)
+class TrainerRunConfig(ScaleConfig):
     """Schedule and bookkeeping fields every Trainer-backed run shares. An algorithm's config
     subclasses it and redeclares a field to give it the default of its own paper."""
 
@@ -238,6 +344,7 @@ class TrainerRunConfig:
         require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
         require(self.weight_decay >= 0, "weight_decay", "must be >= 0")
         require(self.max_grad_norm > 0, "max_grad_norm", "must be > 0")
+        self.validate_scale()
 
     def trainer_arguments(self, inputs: TrainInputs, *, has_eval: bool) -> dict[str, Any]:
         """Keyword arguments common to every TRL config (``RewardConfig(**these, ...)``)."""
@@ -268,6 +375,7 @@ class TrainerRunConfig:
             "activation_checkpointing": self.activation_checkpointing,
             "report_to": [],
             "disable_tqdm": True,
+            **self.distributed_arguments(),
         }
 
 

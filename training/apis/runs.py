@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -62,13 +64,18 @@ class TrainingRunInput(serializers.Serializer):
 
 class ConfigFieldOutput(serializers.Serializer):
     name = serializers.CharField()
-    type = serializers.ChoiceField(choices=["float", "int", "bool", "str", "choice"])
+    type = serializers.ChoiceField(choices=["float", "int", "bool", "str", "choice", "block"])
     choices = serializers.ListField(
         child=serializers.JSONField(), allow_null=True, help_text="The values a choice takes."
     )
     optional = serializers.BooleanField(help_text="null is accepted (and may be the default).")
     default = serializers.JSONField(allow_null=True)
     help = serializers.CharField(allow_blank=True)
+    fields = serializers.JSONField(
+        allow_null=True,
+        help_text="A block's own fields, each shaped like this one; null for other types. The "
+        "block takes an object of them, or null (off).",
+    )
 
 
 class RunKindOutput(serializers.Serializer):
@@ -99,7 +106,7 @@ def run_kind_list() -> list[dict]:
             "needs_reference": a.needs_reference,
             "loop_role": a.loop_role,
             "loop_preset": a.loop_preset,
-            "config_fields": config_fields(a.config),
+            "config_fields": [dataclasses.asdict(f) for f in config_fields(a.config)],
         }
         for a in algorithms()
     ]

@@ -827,6 +827,8 @@ export interface components {
             optional: boolean;
             default: unknown;
             help: string;
+            /** @description A block's own fields, each shaped like this one; null for other types. The block takes an object of them, or null (off). */
+            fields: unknown;
         };
         CredentialsRequest: {
             username: string;
@@ -1738,9 +1740,10 @@ export interface components {
          *     * `bool` - bool
          *     * `str` - str
          *     * `choice` - choice
+         *     * `block` - block
          * @enum {string}
          */
-        TypeEnum: "float" | "int" | "bool" | "str" | "choice";
+        TypeEnum: "float" | "int" | "bool" | "str" | "choice" | "block";
         UserInputRequest: {
             username: string;
             password: string;

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from training.algorithms.base import (
+    ScaleConfig,
     TrainerRunConfig,
     config_field,
     require,
@@ -29,7 +30,7 @@ KL_COEF = {"grpo": 0.04, "rloo": 0.05}  # Shao et al. 2024 §4.2: 0.04; TRL RLOO
 
 
 @dataclass(frozen=True)
-class PpoRunConfig:
+class PpoRunConfig(ScaleConfig):
     """A PPO run's settings; each default cites where it comes from. ``validate()`` checks
     ranges and raises ValueError("field: reason")."""
 
@@ -107,6 +108,9 @@ class PpoRunConfig:
                 raise ValueError(f"{name}: must be in [0, 1]")
         if self.rollout_batch_size % self.minibatch_size:
             raise ValueError("minibatch_size: must divide rollout_batch_size")
+        self.validate_scale()
+        # Flywheel's PPO loop (training.algorithms.ppo) is written for one process.
+        require(self.processes == 1, "processes", "PPO runs in one process (use GRPO/RLOO)")
 
 
 PPO = sampling_policy("ppo", "PPO", PpoRunConfig, loop_role="policy")
