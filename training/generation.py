@@ -209,9 +209,16 @@ def sample_saved_model(
         )
 
 
-def load_backend(path: str) -> Backend:
+def load_backend(model: Any) -> Backend:
+    """The backend that samples from ``model``: a ``ModelVersion`` (its OpenAI-compatible
+    endpoint when it has one, else its ``storage_path``) or a model directory's path."""
     from django.conf import settings
 
+    if getattr(model, "endpoint", None):
+        from training.endpoint import EndpointBackend
+
+        return EndpointBackend.load(model.endpoint)
+    path = str(getattr(model, "storage_path", model))
     threads = settings.FLYWHEEL_TORCH_THREADS
     if threads > 0:
         torch.set_num_threads(threads)

@@ -138,7 +138,10 @@ def generation_job_create(
 
 def generation_queue(model_version: ModelVersion) -> str:
     """``gpu`` for models whose weights exceed ``FLYWHEEL_GPU_GENERATION_BYTES`` (2 GiB, about
-    a 1B-parameter model in bf16), ``generation`` (CPU workers) otherwise."""
+    a 1B-parameter model in bf16), ``generation`` (CPU workers) otherwise: a model served by an
+    endpoint loads nothing on the worker."""
+    if model_version.endpoint:
+        return "generation"
     weights = Path(model_version.storage_path)
     size = sum(f.stat().st_size for f in weights.glob("*.safetensors")) if weights.is_dir() else 0
     return "gpu" if size > settings.FLYWHEEL_GPU_GENERATION_BYTES else "generation"
@@ -202,7 +205,7 @@ def generation_process(job_id: int, reporter: JobReporter) -> int:
         )
         todo = [pid for pid in job.prompt_ids if pid not in written]
         messages = dict(Prompt.objects.filter(pk__in=todo).values_list("id", "messages"))
-        backend = load_backend(job.model_version.storage_path)
+        backend = load_backend(job.model_version)
         reporter.progress(backend=backend.name, done=len(written))
         reporter.log(
             f"{backend.name}: {len(todo)} prompts to generate, {len(written)} already written\n"
@@ -211,7 +214,7 @@ def generation_process(job_id: int, reporter: JobReporter) -> int:
         if job.mix_model_version is not None:
             batches = generate_mixed_sets(
                 backend,
-                load_backend(job.mix_model_version.storage_path),
+                load_backend(job.mix_model_version),
                 todo_prompts,
                 k=job.k,
                 mix=job.mix_count,
