@@ -218,7 +218,11 @@ def load_backend(model: Any) -> Backend:
         from training.endpoint import EndpointBackend
 
         return EndpointBackend.load(model.endpoint)
-    path = str(getattr(model, "storage_path", model))
+    if hasattr(model, "adapter_base_id"):  # a ModelVersion: an adapter is merged on its base
+        from training.weights import weights_path
+
+        model = weights_path(model)
+    path = str(model)
     threads = settings.FLYWHEEL_TORCH_THREADS
     if threads > 0:
         torch.set_num_threads(threads)

@@ -18,6 +18,7 @@ from training.algorithms.registry import Algorithm, algorithm
 from training.engine.reporting import JobReporter, RunHooksAdapter
 from training.engine.storage import run_dir, storage_failure
 from training.models import JobStatus, TrainingRun
+from training.weights import weights_path
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,12 @@ def prepare_inputs(run: TrainingRun, spec: Algorithm, directory: Path) -> TrainI
     import torch
 
     return TrainInputs(
-        base_model=Path(run.base_model.storage_path),
+        base_model=weights_path(run.base_model),
         output_dir=directory / "model",
         checkpoint_dir=directory / "checkpoints",
         train_file=train_file,
         eval_file=write("test"),
-        reward_model=Path(run.reward_model.storage_path) if run.reward_model else None,
+        reward_model=weights_path(run.reward_model) if run.reward_model else None,
         seed=int(run.config.get("seed") or 0),
         use_cpu=not torch.cuda.is_available(),
     )

@@ -34,6 +34,7 @@ from annotation.enums import CandidateSetState
 from annotation.exports.rows import ExportOptions
 from annotation.exports.stream import export_rows, snapshot_rankings
 from annotation.models import CandidateSet, Prompt
+from training.weights import weights_path
 
 from ..models import LoopRound, Oracle, PromptSelection
 
@@ -84,7 +85,7 @@ def evaluation_prompts(loop_round: LoopRound) -> list[Messages]:
 
 
 def sample_policy(
-    model_dir: str, prompts: Sequence[Messages], *, n: int, max_new_tokens: int, seed: int
+    model_dir: str | Path, prompts: Sequence[Messages], *, n: int, max_new_tokens: int, seed: int
 ) -> list[list[str]]:
     """``n`` samples per prompt (prompt-major, grouped per prompt), without U+0000: a model can
     emit it (byte-level tokenizers) and the round's jsonb, which stores them, cannot hold it."""
@@ -141,7 +142,7 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
     )
 
     loop = loop_round.loop
-    rm_dir = load_reward_model(loop_round.reward_model.storage_path)  # loaded once
+    rm_dir = load_reward_model(weights_path(loop_round.reward_model))  # loaded once
     threads = _threads()
     result: dict[str, Any] = {}
 
@@ -167,12 +168,12 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
     base = loop_round.base_policy
     samples = {
         policy.pk: sample_policy(
-            policy.storage_path, prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
+            weights_path(policy), prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
         )
     }
     if base.pk not in stored:
         samples[base.pk] = sample_policy(
-            base.storage_path, prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
+            weights_path(base), prompts, n=n, max_new_tokens=loop.eval_max_new_tokens, seed=seed
         )
     every = stored | samples
     scores: dict[int, list[float]] = {}
@@ -257,7 +258,7 @@ def select_prompts(loop_round: LoopRound) -> tuple[list[int], dict[str, Any]]:
     prompts = [messages[pid] for pid in pool]
     k = loop.project.k
     samples = sample_policy(
-        loop_round.policy_model.storage_path,
+        weights_path(loop_round.policy_model),
         prompts,
         n=k,
         max_new_tokens=int((loop.sampling or {}).get("max_new_tokens", loop.eval_max_new_tokens)),
@@ -265,7 +266,7 @@ def select_prompts(loop_round: LoopRound) -> tuple[list[int], dict[str, Any]]:
     )
     flat_prompts, flat_texts = _flat(prompts, samples)
     scores = reward_scores(
-        loop_round.reward_model.storage_path, flat_prompts, flat_texts, cpu_threads=_threads()
+        weights_path(loop_round.reward_model), flat_prompts, flat_texts, cpu_threads=_threads()
     )
     margins: dict[int, float] = {}
     for i, pid in enumerate(pool):
@@ -303,7 +304,7 @@ def ai_rank_sets(sets, *, reward_model) -> int:
         members = sorted(candidate_set.members.all(), key=lambda m: m.position)
         ids.append([m.candidate_id for m in members])
         inputs.append((candidate_set.prompt.messages, [m.candidate.text for m in members]))
-    ranked = rm_rank_sets(Path(reward_model.storage_path), inputs, cpu_threads=_threads())
+    ranked = rm_rank_sets(weights_path(reward_model), inputs, cpu_threads=_threads())
     for candidate_set, set_ids, (scores, tiers) in zip(sets, ids, ranked, strict=True):
         candidate_set.ai_suggestion = {
             "model_version": reward_model.pk,

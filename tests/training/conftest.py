@@ -55,3 +55,18 @@ def world(db, make_project, make_user, tiny_model_dir, tmp_path):
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm_dir)
     rm = model_version_register(name="tiny-rm", path=str(rm_dir), kind=ModelKind.REWARD)
     return snapshot, sft, rm
+
+
+@pytest.fixture(scope="module")
+def reward_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a fresh scalar head: an untrained reward model for GRPO/RLOO."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    out = tmp_path_factory.mktemp("reward") / "tiny-reward-model"  # TRL names metrics after it
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
+    return out

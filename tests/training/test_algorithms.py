@@ -48,18 +48,6 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="module")
-def reward_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with a fresh scalar head: an untrained reward model for GRPO/RLOO."""
-    out = tmp_path_factory.mktemp("reward") / "tiny-reward-model"  # TRL names metrics after it
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
-    return out
-
-
 @dataclasses.dataclass
 class RecordingHooks:
     """RunHooks that remember every call; ``stop_after=n`` cancels once step n has ended (0:

@@ -91,6 +91,8 @@ def train(config: DpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         precompute_ref_log_probs=config.precompute_ref_log_probs,
     )
     # By path, with no ref_model: TRL loads the frozen reference from the same directory.
-    result = fit(*trl_trainer(DPOTrainer, args, inputs, hooks, splits), inputs)
+    result = fit(
+        *trl_trainer(DPOTrainer, args, inputs, hooks, splits, adapter=config.adapter), inputs
+    )
     result.metrics["train_rows"] = float(len(train_rows))
     return result

@@ -64,7 +64,13 @@ def train(config: GrpoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainR
 
         args = TrlConfig(**common, normalize_advantages=config.normalize_advantages)
     trainer = trl_trainer(
-        TrlTrainer, args, inputs, hooks, splits, reward_funcs=str(inputs.reward_model)
+        TrlTrainer,
+        args,
+        inputs,
+        hooks,
+        splits,
+        adapter=config.adapter,
+        reward_funcs=str(inputs.reward_model),
     )
     result = fit(*trainer, inputs)
     result.metrics["train_prompts"] = float(len(train_rows))

@@ -45,7 +45,12 @@ def train(config: KtoRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         undesirable_weight=config.undesirable_weight,
         loss_type=config.loss_type,
     )
-    result = fit(*trl_trainer(KTOTrainer, args, inputs, hooks, (train_rows, eval_rows)), inputs)
+    result = fit(
+        *trl_trainer(
+            KTOTrainer, args, inputs, hooks, (train_rows, eval_rows), adapter=config.adapter
+        ),
+        inputs,
+    )
     desirable = sum(bool(label) for label in train_rows["label"])
     result.metrics |= {
         "train_rows": float(len(train_rows)),

@@ -56,6 +56,12 @@ from transformers import (
     GenerationConfig,
 )
 
+from training.algorithms.adapters import (
+    lora_config,
+    model_init_kwargs,
+    parameter_metrics,
+    peak_memory_metrics,
+)
 from training.algorithms.base import RunHooks, TrainInputs, TrainResult, latest_checkpoint
 from training.algorithms.configs import PpoRunConfig
 
@@ -414,23 +420,29 @@ def train(
 
     checkpoint = latest_checkpoint(inputs.checkpoint_dir)
     critic_init = inputs.reward_model if use_rm_critic else inputs.base_model
-    actor = AutoModelForCausalLM.from_pretrained(
-        checkpoint / "actor" if checkpoint else inputs.base_model, dtype=torch.float32
-    )
+    if config.adapter is None:
+        actor = AutoModelForCausalLM.from_pretrained(
+            checkpoint / "actor" if checkpoint else inputs.base_model, dtype=torch.float32
+        )
+        reference = AutoModelForCausalLM.from_pretrained(inputs.base_model, dtype=frozen_dtype)
+    else:  # a LoRA actor; the reference is the same weights with the adapter disabled
+        actor = _lora_actor(config, inputs.base_model, checkpoint)
+        reference = AdapterDisabled(actor)
     critic = AutoModelForSequenceClassification.from_pretrained(
         checkpoint / "critic" if checkpoint else critic_init, num_labels=1, dtype=torch.float32
     )
-    reference = AutoModelForCausalLM.from_pretrained(inputs.base_model, dtype=frozen_dtype)
     reward_model = None
     if reward_fn is None:
         reward_model = AutoModelForSequenceClassification.from_pretrained(
             inputs.reward_model, num_labels=1, dtype=frozen_dtype
         )
-    for model in filter(None, [actor, critic, reference, reward_model]):
+    for model in filter(None, [actor, critic, reward_model]):
         model.to(device).eval()  # eval: no dropout, so ρ = 1 before the first update
-    for model in filter(None, [reference, reward_model]):
-        model.requires_grad_(False)
-    params = [*actor.parameters(), *critic.parameters()]
+    if config.adapter is None:
+        reference.to(device).eval().requires_grad_(False)
+    if reward_model is not None:
+        reward_model.requires_grad_(False)
+    params = [p for p in (*actor.parameters(), *critic.parameters()) if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
     start = 0
     if checkpoint is not None:
@@ -535,6 +547,29 @@ def train(
             )
             hooks.on_checkpoint(step)
 
-    actor.save_pretrained(inputs.output_dir)
+    actor.save_pretrained(inputs.output_dir)  # with an adapter: the adapter alone
     tokenizer.save_pretrained(inputs.output_dir)
+    metrics |= parameter_metrics(actor) | peak_memory_metrics()
     return TrainResult(output_dir=inputs.output_dir, metrics=metrics)
+
+
+class AdapterDisabled:
+    """The frozen reference of a LoRA actor: the actor's own weights with its adapter off."""
+
+    def __init__(self, actor) -> None:
+        self.actor = actor
+
+    def __call__(self, *args, **kwargs):
+        with self.actor.disable_adapter():
+            return self.actor(*args, **kwargs)
+
+
+def _lora_actor(config: PpoRunConfig, base: Path, checkpoint: Path | None):
+    from peft import PeftModel, get_peft_model
+
+    model = AutoModelForCausalLM.from_pretrained(
+        base, dtype=torch.float32, **model_init_kwargs(config.adapter)
+    )
+    if checkpoint is not None:
+        return PeftModel.from_pretrained(model, checkpoint / "actor", is_trainable=True)
+    return get_peft_model(model, lora_config(config.adapter))

@@ -29,6 +29,7 @@ import random
 import torch
 import torch.nn.functional as F
 
+from training.algorithms.adapters import SEQ_CLS
 from training.algorithms.base import (
     RunHooks,
     TrainInputs,
@@ -70,7 +71,9 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
         train_sampling_strategy="sequential" if config.group_comparisons_by_set else "random",
     )
     # By path: TRL seeds before it loads the model, so the fresh scalar head is reproducible.
-    trainer, callback = trl_trainer(RewardTrainer, args, inputs, hooks, splits)
+    trainer, callback = trl_trainer(
+        RewardTrainer, args, inputs, hooks, splits, adapter=config.adapter, task_type=SEQ_CLS
+    )
     dropped = len(train_rows) - len(trainer.train_dataset)
     if dropped:
         logger.warning(

@@ -37,6 +37,8 @@ def train(config: SftRunConfig, inputs: TrainInputs, hooks: RunHooks) -> TrainRe
         assistant_only_loss=config.assistant_only_loss,
         packing=config.packing,
     )
-    result = fit(*trl_trainer(SFTTrainer, args, inputs, hooks, splits), inputs)
+    result = fit(
+        *trl_trainer(SFTTrainer, args, inputs, hooks, splits, adapter=config.adapter), inputs
+    )
     result.metrics["train_rows"] = float(len(train_rows))
     return result

@@ -11,7 +11,20 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from training.algorithms.base import RunHooks, TrainInputs, TrainResult, latest_checkpoint
+from training.algorithms.adapters import (
+    CAUSAL_LM,
+    lora_config,
+    model_init_kwargs,
+    parameter_metrics,
+    peak_memory_metrics,
+)
+from training.algorithms.base import (
+    AdapterConfig,
+    RunHooks,
+    TrainInputs,
+    TrainResult,
+    latest_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +69,29 @@ def load_splits(inputs: TrainInputs, prepare=None):
     return train_rows, eval_rows
 
 
-def trl_trainer(trainer_class, args, inputs: TrainInputs, hooks: RunHooks, splits, **extra):
-    """A TRL trainer on the base model by path (TRL loads the frozen reference, if any, from
-    the same directory), reporting to ``hooks``; returns it with its callback for ``fit``."""
+def trl_trainer(
+    trainer_class,
+    args,
+    inputs: TrainInputs,
+    hooks: RunHooks,
+    splits,
+    *,
+    adapter: AdapterConfig | None = None,
+    task_type: str = CAUSAL_LM,
+    **extra,
+):
+    """A TRL trainer on the base model by path, reporting to ``hooks``; returns it with its
+    callback for ``fit``. Full fine-tuning: TRL loads the frozen reference, if any, from the
+    same directory. With an ``adapter`` block: TRL wraps the base in a PEFT LoRA model (the
+    base loaded in 4 bits for QLoRA), and the reference is that model with its adapter
+    disabled, not a second copy."""
     callback = HooksCallback(hooks)
     train_rows, eval_rows = splits
+    if adapter is not None:
+        extra["peft_config"] = lora_config(adapter, task_type)
+        quantized = model_init_kwargs(adapter)
+        if quantized:
+            args.model_init_kwargs = (args.model_init_kwargs or {}) | quantized
     trainer = trainer_class(
         model=str(inputs.base_model),
         args=args,
@@ -88,6 +119,7 @@ def fit(
         logger.info("resuming from %s", checkpoint)
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     metrics = _latest_logged(trainer.state.log_history) | _finite(output.metrics)
+    metrics |= parameter_metrics(trainer.model) | peak_memory_metrics()
     if callback.cancelled:
         return TrainResult(inputs.output_dir, metrics, cancelled=True)
     if evaluate and trainer.eval_dataset is not None:

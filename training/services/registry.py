@@ -69,20 +69,50 @@ def model_version_register(
     )
 
 
+def check_adapter_dir(path: Path) -> dict:
+    """A PEFT adapter directory as a run saves it: adapter_config.json, the adapter's weights
+    and the tokenizer. Returns what the registry records about the adapter."""
+    config_file = path / "adapter_config.json"
+    if not config_file.is_file():
+        raise ApplicationError(f"No PEFT adapter at {path}.", field="path")
+    if not any(path.glob("adapter_model.*")):
+        raise ApplicationError(f"No adapter weights in {path}.", field="path")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise ApplicationError(f"No tokenizer files in {path}.", field="path")
+    config = json.loads(config_file.read_text())
+    keys = ("peft_type", "task_type", "r", "lora_alpha", "lora_dropout", "target_modules")
+    adapter = {key: config.get(key) for key in keys}
+    if isinstance(adapter["target_modules"], set | tuple):
+        adapter["target_modules"] = sorted(adapter["target_modules"])
+    return adapter
+
+
 def model_version_from_run(*, run: TrainingRun, path: Path, metrics: dict) -> ModelVersion:
-    """The output of a finished run, linked to its base model and to the run."""
-    found = check_model_dir(path)
+    """The output of a finished run, linked to its base model and to the run. A run with an
+    ``adapter`` block leaves an adapter: registered as one over the run's base model, which
+    whatever loads it loads first."""
+    metadata = {"dataset": run.dataset_id, "metrics": metrics}
+    if (path / "adapter_config.json").is_file():
+        metadata["adapter"] = check_adapter_dir(path)
+        base = run.base_model
+        found = {
+            "architectures": base.metadata.get("architectures", []),
+            "model_type": base.metadata.get("model_type", ""),
+            "chat_template": base.chat_template,
+        }
+    else:
+        base, found = None, check_model_dir(path)
     return ModelVersion.objects.create(
         name=f"{run.kind}-run-{run.pk}",
         kind=algorithm(run.kind).output_kind,
         storage_path=str(path),
         parent=run.base_model,
+        adapter_base=base,
         produced_by=run,
         chat_template=found["chat_template"],
         metadata={
             "architectures": found["architectures"],
             "model_type": found["model_type"],
-            "dataset": run.dataset_id,
-            "metrics": metrics,
+            **metadata,
         },
     )
