@@ -25,7 +25,7 @@ class LoopOutput(ModelOutput):
     class Meta:
         model = Loop
         fields = (
-            "project auto trigger min_new_rankings policy_kind reward_config policy_config "
+            "project auto trigger min_new_rankings policy_kind reward_config policy_config adapter "
             "sampling prompt_selection prompts_per_round snapshot_scope compare_with_previous "
             "test_fraction eval_prompts eval_samples_per_prompt eval_max_new_tokens oracle "
             "ai_feedback seed current_policy"
@@ -41,6 +41,12 @@ class LoopInput(serializers.Serializer):
     )
     reward_config = serializers.JSONField(required=False)
     policy_config = serializers.JSONField(required=False)
+    adapter = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="A LoRA adapter block for the rounds' runs (r, alpha, dropout, "
+        "target_modules, quantization); null: full fine-tuning.",
+    )
     sampling = serializers.JSONField(required=False)
     prompt_selection = serializers.ChoiceField(choices=PromptSelection.choices, required=False)
     prompts_per_round = serializers.IntegerField(

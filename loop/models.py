@@ -56,6 +56,14 @@ class Loop(models.Model):
         help_text="The policy step's algorithm: a registered one whose loop role is policy.",
     )
     reward_config = models.JSONField(default=dict, blank=True)
+    adapter = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="A PEFT adapter block (a run config's `adapter`) for every round's reward and "
+        "policy runs: each round trains new adapters on the previous round's policy; null: full "
+        "fine-tuning.",
+    )
     policy_config = models.JSONField(default=dict, blank=True)
     sampling = models.JSONField(default=dict, blank=True, help_text="Generation sampling.")
     prompt_selection = models.CharField(

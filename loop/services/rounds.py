@@ -203,7 +203,7 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
                 kind=spec.kind,
                 dataset=loop_round.snapshot,
                 base_model=loop_round.base_policy,
-                config=spec.loop_preset | loop.reward_config,
+                config=spec.loop_preset | _adapter(loop) | loop.reward_config,
                 created_by=loop_round.started_by,
             )
             return
@@ -223,7 +223,9 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
                 dataset=loop_round.snapshot,
                 base_model=loop_round.base_policy,
                 reward_model=loop_round.reward_model if spec.needs_reward_model else None,
-                config=spec.loop_preset | (loop.policy_config if same_kind else {}),
+                config=spec.loop_preset
+                | _adapter(loop)
+                | (loop.policy_config if same_kind else {}),
                 created_by=loop_round.started_by,
             )
             return
@@ -369,3 +371,8 @@ def rounds_sweep() -> int:
     for loop_round in running:
         round_advance(round_id=loop_round.pk)
     return len(running)
+
+
+def _adapter(loop) -> dict:
+    """The loop's adapter block for a round's runs (none: full fine-tuning)."""
+    return {"adapter": loop.adapter} if loop.adapter else {}

@@ -85,6 +85,8 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
                 raise ApplicationError(exc.message, errors=exc.errors) from exc
         elif name == "compare_with_previous" and value >= loop.project.k:
             raise ApplicationError(f"Must be below the project's K ({loop.project.k}).", field=name)
+        elif name == "adapter" and value is not None:
+            value = _check_adapter(value)
         elif name == "test_fraction" and not 0 < value < 1:
             raise ApplicationError("Must be above 0 and below 1.", field=name)
         clean[name] = value
@@ -99,3 +101,15 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
             setattr(loop, name, value)
         loop.save()
     return loop
+
+
+def _check_adapter(value: Any) -> dict:
+    """A run config's adapter block, checked as a run checks it (errors name adapter.<key>)."""
+    from training.algorithms.base import AdapterConfig, config_from_dict
+
+    try:
+        config_from_dict(AdapterConfig, value, prefix="adapter.")
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise ApplicationError(reason.capitalize() + ".", field=field) from exc
+    return value

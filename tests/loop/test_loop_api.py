@@ -66,6 +66,9 @@ def test_loop_settings_defaults_and_roles(client_for, tinyworld_project):
         ({"test_fraction": 1.5}, "test_fraction"),
         ({"prompts_per_round": 0}, "prompts_per_round"),
         ({"telepathy": True}, "telepathy"),
+        ({"adapter": {"r": 0}}, "adapter.r"),
+        ({"adapter": {"rank": 8}}, "adapter.rank"),
+        ({"adapter": "lora"}, "adapter"),
     ],
 )
 def test_loop_settings_refuse_bad_input_and_write_nothing(
@@ -140,6 +143,7 @@ def test_a_round_takes_a_snapshot_then_queues_the_reward_run(
     run = loop_round.reward_run
     assert (run.kind, run.status, run.dataset_id) == ("reward", "queued", loop_round.snapshot_id)
     assert run.base_model_id == project.current_policy_id
+    assert run.config["adapter"] is None  # full fine-tuning unless the loop says otherwise
     # advancing again while the run is queued changes nothing and creates no second run
     assert round_advance(round_id=body["id"]) == RoundStep.REWARD
     assert TrainingRun.objects.count() == 1
@@ -275,3 +279,24 @@ def test_ai_suggestion_is_shown_only_where_the_project_shows_it(
     assert response.status_code == 200 and response.json()["show_ai_suggestion"] is True
     task = annotator.post(f"/api/v1/projects/{project.pk}/next-task/").json()
     assert task["suggestion"] == {"ranking": [[i] for i in ids[::-1]]}
+
+
+def test_a_loop_with_an_adapter_gives_its_rounds_runs_the_adapter_block(
+    admin_client, client_for, tinyworld_project, tinyworld
+):
+    project = tinyworld_project(n=0)
+    templated_sets(project, tinyworld, 6)
+    rank_all(client_for(Role.ANNOTATOR), project)
+    adapter = {"r": 8, "alpha": 16}
+    response = admin_client.patch(
+        f"/api/v1/projects/{project.pk}/loop/", {"adapter": adapter}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["adapter"] == adapter
+    round_id = admin_client.post(f"/api/v1/projects/{project.pk}/rounds/").json()["id"]
+    round_advance(round_id=round_id)
+    stored = LoopRound.objects.get(pk=round_id).reward_run.config["adapter"]
+    assert stored == stored | adapter and stored["target_modules"] == "all-linear"
+    response = admin_client.patch(
+        f"/api/v1/projects/{project.pk}/loop/", {"adapter": None}, format="json"
+    )
+    assert response.json()["adapter"] is None
