@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .apis import generation, models, runs
+from .apis import endpoints, generation, models, runs
 
 urlpatterns = [
     path("models/", models.ModelListRegisterApi.as_view(), name="models"),
+    path("models/endpoints/", endpoints.EndpointRegisterApi.as_view(), name="model-endpoints"),
     path("run-kinds/", runs.RunKindListApi.as_view(), name="run-kinds"),
     path("training-runs/", runs.TrainingRunListCreateApi.as_view(), name="training-runs"),
     path("training-runs/<int:run_id>/", runs.TrainingRunDetailApi.as_view(), name="training-run"),

@@ -15,6 +15,7 @@ from training.engine.executors import executor_names
 from training.engine.lifecycle import job_cancel, job_dispatch_on_commit
 
 from ..models import ModelKind, ModelVersion, TrainingRun
+from .endpoints import check_trainable
 
 POLICY_BASES = {ModelKind.BASE, ModelKind.SFT, ModelKind.POLICY}
 
@@ -57,6 +58,7 @@ def training_run_create(
     except KeyError:
         raise ApplicationError(f"Must be one of {', '.join(kinds())}.", field="kind") from None
     _check_models(spec, base_model, reward_model)
+    check_trainable(base_model, field="base_model")
     check_executor(executor)
     try:
         parsed = spec.parse_config(config or {})

@@ -309,6 +309,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/endpoints/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Register a model that an OpenAI-compatible server serves. Generation jobs can use it;
+         *     training runs cannot start from it.
+         */
+        post: operations["models_endpoints_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/": {
         parameters: {
             query?: never;
@@ -834,6 +854,55 @@ export interface components {
             username: string;
             password: string;
         };
+        EndpointInputRequest: {
+            /** @description The server's OpenAI API root, e.g. http://vllm:8000/v1; requests go to {base_url}/chat/completions. */
+            base_url: string;
+            /** @description The model name the server serves. */
+            model: string;
+            /**
+             * @description The environment variable that holds the API key on the generation workers (sent as a bearer token); empty: the server needs no key. The key itself is never sent to Flywheel.
+             * @default
+             */
+            api_key_env: string;
+        };
+        /** @description A model version with the endpoint that serves it. */
+        EndpointModelOutput: {
+            readonly id: number;
+            readonly name: string;
+            readonly kind: components["schemas"]["KindEnum"];
+            /** @description A Hugging Face model directory. */
+            readonly storage_path: string;
+            readonly parent: number | null;
+            readonly children: number[];
+            /** @description The run that trained it. */
+            readonly produced_by: number | null;
+            /** @description The snapshot it was trained on. */
+            readonly dataset: number | null;
+            /** @description Runs that start from it. */
+            readonly used_by_runs: number[];
+            readonly generation_jobs: number[];
+            candidates_generated: number;
+            readonly metadata: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description An OpenAI-compatible server that serves this model: {"base_url", "model", "api_key_env"} (the key is read from that environment variable, never stored); empty for a model in storage_path. */
+            readonly endpoint: unknown;
+        };
+        EndpointRegisterInputRequest: {
+            name: string;
+            endpoint: components["schemas"]["EndpointInputRequest"];
+            /**
+             * @description Not reward.
+             *
+             *     * `base` - Base
+             *     * `sft` - SFT
+             *     * `reward` - Reward model
+             *     * `policy` - Policy
+             * @default base
+             */
+            kind: components["schemas"]["KindEnum"];
+            parent?: number;
+        };
         FilterInputRequest: {
             /**
              * Format: date-time
@@ -1008,6 +1077,8 @@ export interface components {
             readonly policy_kind: string;
             readonly reward_config: unknown;
             readonly policy_config: unknown;
+            /** @description A PEFT adapter block (a run config's `adapter`) for every round's reward and policy runs: each round trains new adapters on the previous round's policy; null: full fine-tuning. */
+            readonly adapter: unknown;
             /** @description Generation sampling. */
             readonly sampling: unknown;
             readonly prompt_selection: components["schemas"]["PromptSelectionEnum"];
@@ -1234,6 +1305,8 @@ export interface components {
             policy_kind?: string;
             reward_config?: unknown;
             policy_config?: unknown;
+            /** @description A LoRA adapter block for the rounds' runs (r, alpha, dropout, target_modules, quantization); null: full fine-tuning. */
+            adapter?: unknown;
             sampling?: unknown;
             prompt_selection?: components["schemas"]["PromptSelectionEnum"];
             prompts_per_round?: number | null;
@@ -2940,6 +3013,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelVersionOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    models_endpoints_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointRegisterInputRequest"];
+                "multipart/form-data": components["schemas"]["EndpointRegisterInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointModelOutput"];
                 };
             };
             /** @description Invalid input; `errors` names the fields to blame. */
