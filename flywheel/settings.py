@@ -328,6 +328,19 @@ FLYWHEEL_WARM_IMPORTS += [
 ]
 FLYWHEEL_TORCH_THREADS = env_int("FLYWHEEL_TORCH_THREADS", 0)
 FLYWHEEL_GPU_GENERATION_BYTES = env_int("FLYWHEEL_GPU_GENERATION_BYTES", 2 * 1024**3)
+# The ray executor (training/engine/executors/ray.py): listed when a cluster is named, so
+# `executor: "ray"` on a run or generation job picks it. Address: the head's host:port when this
+# worker is a Ray node, ray://head:10001 (Ray Client) when it is not. Resources: one job
+# process's (one TorchTrainer worker's when a run has processes: N).
+FLYWHEEL_RAY_ADDRESS = env("FLYWHEEL_RAY_ADDRESS", "")
+FLYWHEEL_RAY_RESOURCES = {  # e.g. CPU=8,GPU=1
+    name: float(amount)
+    for name, _, amount in (
+        item.partition("=") for item in (env("FLYWHEEL_RAY_RESOURCES", "") or "CPU=1").split(",")
+    )
+}
+if FLYWHEEL_RAY_ADDRESS:
+    FLYWHEEL_EXECUTORS.append("training.engine.executors.ray")
 
 # Security headers; production turns on the HTTPS-only ones via env (FLYWHEEL_HTTPS=1 behind a
 # TLS-terminating proxy that sets X-Forwarded-Proto, plus FLYWHEEL_HSTS_SECONDS). The test
