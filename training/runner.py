@@ -15,7 +15,7 @@ from pathlib import Path
 
 from training.algorithms.base import TrainInputs, latest_checkpoint
 from training.algorithms.registry import Algorithm, algorithm
-from training.engine.reporting import JobReporter, RunHooksAdapter
+from training.engine.reporting import JobReporter, RunHooksAdapter, main_process_first
 from training.engine.storage import run_dir, storage_failure
 from training.models import JobStatus, TrainingRun
 from training.weights import weights_path
@@ -23,9 +23,12 @@ from training.weights import weights_path
 logger = logging.getLogger(__name__)
 
 
-def prepare_inputs(run: TrainingRun, spec: Algorithm, directory: Path) -> TrainInputs:
+def prepare_inputs(
+    run: TrainingRun, spec: Algorithm, directory: Path, *, export: bool = True
+) -> TrainInputs:
     """Export the snapshot's splits in the algorithm's view (prompts for those that sample
-    their own responses)."""
+    their own responses); ``export=False`` (a multi-process launch's other ranks) reads the
+    main process's export instead."""
     from annotation.exports.rows import ExportOptions
     from annotation.exports.stream import export_rows, snapshot_rankings
     from annotation.exports.writers import jsonl_chunks
@@ -36,6 +39,8 @@ def prepare_inputs(run: TrainingRun, spec: Algorithm, directory: Path) -> TrainI
 
     def write(split: str) -> Path | None:
         path = data / f"{split}.jsonl"
+        if not export:
+            return path if path.stat().st_size else None
         rankings = snapshot_rankings(snapshot=snapshot, split=split)
         if spec.view == "prompts":
             rows = _prompt_rows(rankings)
@@ -85,7 +90,8 @@ def run_process(run_id: int, reporter: JobReporter) -> int:
     directory = run_dir(run_id)
     try:
         spec = algorithm(run.kind)
-        inputs = prepare_inputs(run, spec, directory)
+        with main_process_first(directory / "data" / "exported"):
+            inputs = prepare_inputs(run, spec, directory, export=reporter.main)
         checkpoint = latest_checkpoint(inputs.checkpoint_dir)
         if checkpoint is not None:
             reporter.checkpoint_resumed(int(checkpoint.name.split("-")[-1]))

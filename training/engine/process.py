@@ -1,6 +1,7 @@
 """The job's process: ``python -m training.engine.process <job_type> <job_id>``, a child forked
 from the warm process, or the worker itself (``inline``). Builds the reporter and calls the job
-type's process function, which records the job's outcome through it."""
+type's process function, which records the job's outcome through it. In a multi-process launch
+(``executors.local``) each rank is one of these, with torchrun's ``RANK`` / ``WORLD_SIZE``."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def set_torch_threads() -> None:
 def main() -> None:
     prepare_process()
     set_torch_threads()
+    if "FLYWHEEL_LAUNCH_ID" in os.environ:  # a rank of a multi-process launch (executors.local)
+        logging.getLogger(__name__).info(
+            "rank %s of %s", os.environ["RANK"], os.environ["WORLD_SIZE"]
+        )
     sys.exit(run_job(sys.argv[1], int(sys.argv[2])))
 
 

@@ -4,7 +4,9 @@
 worker, another GPU node, a Ray worker with the same settings). It keeps the lease alive from a
 thread, so a process busy in one long step never looks dead to the recovery sweep, and it tells
 the process when cancellation was asked for. In a multi-process launch only the main process
-(``RANK`` 0) writes: metrics, progress and the result are recorded once.
+(``RANK`` 0) writes: metrics, progress, the heartbeat and the result are recorded once; the
+other ranks only read the cancel request. The main process does not record a failure that a
+lost peer caused (``peers_alive``): the launcher decides what the attempt was.
 
 A training step's metrics and progress are written by that thread too, at most a second
 later, in one transaction: the training loop never waits on the database (a remote one costs
@@ -14,11 +16,13 @@ first, so a finished job's record is complete.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -37,10 +41,53 @@ from .lifecycle import (
 logger = logging.getLogger(__name__)
 CANCEL_CHECK_SECONDS = 1.0
 FLUSH_SECONDS = 1.0  # how long a training step's metrics and progress may wait to be written
+MAIN_FIRST_SECONDS = 1800  # how long a rank waits for the main process's part of the work
 
 
 def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def peers_alive(wait: float = 1.0) -> bool:
+    """Whether the other processes of this multi-process launch (``FLYWHEEL_PEER_PIDS``, given
+    to the main process by the local executor) are all still running, and still are ``wait``
+    seconds later. A peer killed mid-step makes the main process's collective fail at once; that
+    error is not the run's, so it must not be recorded as its failure."""
+    import psutil
+
+    pids = [int(p) for p in os.environ.get("FLYWHEEL_PEER_PIDS", "").split(",") if p]
+    deadline = time.monotonic() + wait
+    while True:
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    return False
+            except psutil.NoSuchProcess:
+                return False
+        if not pids or time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def main_process_first(marker: Path) -> Iterator[None]:
+    """In a multi-process launch (``FLYWHEEL_LAUNCH_ID``), the main process runs the block
+    first and then writes ``marker`` (the launch's id); the other ranks wait for it before
+    running the block, whose part for them must only read what the main process wrote (the
+    run's export: ranks must train on the same rows in the same order). A single process just
+    runs it."""
+    launch = os.environ.get("FLYWHEEL_LAUNCH_ID")
+    if launch and not is_main_process():
+        deadline = time.monotonic() + MAIN_FIRST_SECONDS
+        while not (marker.is_file() and marker.read_text() == launch):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"The main process did not write {marker} in time.")
+            time.sleep(0.2)
+    yield
+    if launch and is_main_process():
+        partial = marker.with_name(marker.name + ".partial")
+        partial.write_text(launch)
+        partial.replace(marker)
 
 
 class JobReporter:
@@ -78,7 +125,8 @@ class JobReporter:
                 self.flush()
                 if time.monotonic() >= beat_at:
                     beat_at = time.monotonic() + interval
-                    self.cancelled = job_heartbeat(self.job_type, self.job_id) or self.cancelled
+                    beat = job_heartbeat if self.main else job_cancel_requested
+                    self.cancelled = beat(self.job_type, self.job_id) or self.cancelled
             except Exception:  # noqa: BLE001 — a missed beat or write is retried; the job goes on
                 logger.exception("heartbeat failed")
                 # Django does not replace a broken connection by itself: without this every
@@ -155,6 +203,9 @@ class JobReporter:
 
     def finish(self, status: JobStatus, *, error: str = "", **fields) -> bool:
         if not self.main:
+            return False
+        if status == JobStatus.FAILED and not peers_alive():
+            logger.error("a process of this launch ended first; its outcome decides the attempt")
             return False
         self.flush()
         return job_finish(self.job_type, self.job_id, status, error=error, **fields)
