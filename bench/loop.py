@@ -48,6 +48,11 @@ def main() -> None:
     parser.add_argument("--policy", choices=["dpo", "ppo", "grpo"], default="dpo")
     parser.add_argument("--annotators", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
+    parser.add_argument(
+        "--adapter",
+        action="store_true",
+        help="Train LoRA adapters (tinyworld.presets.TINYWORLD_ADAPTER) instead of every weight.",
+    )
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
@@ -114,7 +119,7 @@ def main() -> None:
             json={
                 "auto": False,
                 "policy_kind": args.policy,
-                "policy_config": _policy_config(args.policy),
+                **_loop_configs(args.policy, args.adapter),
             },
         )
         patch.raise_for_status()
@@ -138,11 +143,12 @@ def main() -> None:
             admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
-def _policy_config(kind: str) -> dict:
+def _loop_configs(kind: str, adapter: bool) -> dict:
     sys.path.insert(0, str(ROOT))
-    from tinyworld.presets import TINYWORLD_POLICY_CONFIGS
+    from tinyworld.presets import tinyworld_loop_settings
 
-    return TINYWORLD_POLICY_CONFIGS[kind]
+    settings = tinyworld_loop_settings(policy_kind=kind, adapter=adapter)
+    return {k: settings[k] for k in ("policy_config", "reward_config", "adapter")}
 
 
 def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: float) -> None:
@@ -160,6 +166,9 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
     print(f"| **total** | **{wall:.1f}** |")
     compute = 0.0
     for name, run in runs.items():
+        share, rss = (run["final_metrics"].get(k) for k in ("trainable_share", "peak_rss_mib"))
+        if share is not None:
+            print(f"{name} run: trainable share {share:.4f}, peak RSS {rss:.0f} MiB")
         runtime = run["final_metrics"].get("train_runtime")
         if runtime:
             compute += runtime

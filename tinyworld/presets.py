@@ -59,14 +59,29 @@ TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
 TINYWORLD_SAMPLING: dict[str, Any] = {"max_new_tokens": 64, "batch_size": 64}
 
 
+# LoRA on the tiny world: rank 16 of a 64-wide model, and learning rates ×ADAPTER_LR_SCALE (an
+# adapter's updates start from zero and are scaled by alpha / r; LoRA papers use ~10× the full
+# fine-tuning rate).
+TINYWORLD_ADAPTER: dict[str, Any] = {"r": 16, "alpha": 32, "dropout": 0.0}
+ADAPTER_LR_SCALE = 10.0
+
+
 def tinyworld_loop_settings(
-    *, policy_kind: str = "dpo", eval_prompts: list | None = None
+    *, policy_kind: str = "dpo", eval_prompts: list | None = None, adapter: bool = False
 ) -> dict[str, Any]:
-    """`loop_update` changes for a tiny-world project."""
+    """`loop_update` changes for a tiny-world project (``adapter``: rounds train LoRA
+    adapters)."""
+    reward, policy = TINYWORLD_REWARD_CONFIG, TINYWORLD_POLICY_CONFIGS[policy_kind]
+    if adapter:
+        reward, policy = (
+            config | {"learning_rate": config["learning_rate"] * ADAPTER_LR_SCALE}
+            for config in (reward, policy)
+        )
     return {
         "policy_kind": policy_kind,
-        "reward_config": TINYWORLD_REWARD_CONFIG,
-        "policy_config": TINYWORLD_POLICY_CONFIGS[policy_kind],
+        "adapter": TINYWORLD_ADAPTER if adapter else None,
+        "reward_config": reward,
+        "policy_config": policy,
         "sampling": TINYWORLD_SAMPLING,
         "oracle": "tinyworld",
         "eval_prompts": eval_prompts or [],

@@ -29,6 +29,10 @@ def registered(monkeypatch):
     from training.algorithms import registry
     from training.engine import executors
 
+    # Load the built-ins first: loaded into the copy, they would be gone with it, and their
+    # modules, already imported, would never register again in this process.
+    registry.algorithms()
+    executors.executor_names()
     monkeypatch.setattr(registry, "_ALGORITHMS", dict(registry._ALGORITHMS))
     monkeypatch.setattr(executors, "_EXECUTORS", dict(executors._EXECUTORS))
 

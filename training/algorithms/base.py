@@ -31,9 +31,9 @@ class RunHooks(Protocol):
         """Progress in optimizer steps."""
 
     def on_checkpoint(self, step: int) -> None:
-        """A resumable checkpoint of ``step`` is complete on disk: what was reported up to it
-        is recorded before training goes on (a resumed run starts from a step its record
-        reached)."""
+        """A resumable checkpoint of ``step`` is about to be saved: what was reported up to it
+        is recorded first, so the record is never behind a checkpoint (a resumed run starts
+        from a step its record reached); if that cannot be written, the run stops here."""
 
     def should_stop(self) -> bool:
         """True when the run was cancelled; the algorithm stops at the next step boundary."""

@@ -542,10 +542,10 @@ def train(
             logger.info("PPO cancelled after step %d", step)
             return TrainResult(output_dir=inputs.output_dir, metrics=metrics, cancelled=True)
         if step % config.save_steps == 0:
+            hooks.on_checkpoint(step)
             _save_checkpoint(
                 inputs.checkpoint_dir, step, actor, critic, optimizer, config.save_total_limit
             )
-            hooks.on_checkpoint(step)
 
     actor.save_pretrained(inputs.output_dir)  # with an adapter: the adapter alone
     tokenizer.save_pretrained(inputs.output_dir)

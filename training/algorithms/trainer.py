@@ -46,11 +46,10 @@ class HooksCallback(TrainerCallback):
         if numeric:
             self.hooks.on_log(state.global_step, numeric)
 
-    def on_save(self, args, state, control, **kwargs):
-        self.hooks.on_checkpoint(state.global_step)
-
     def on_step_end(self, args, state, control, **kwargs):
         self.hooks.on_progress(state.global_step, state.max_steps)
+        if args.save_strategy == "steps" and state.global_step % args.save_steps == 0:
+            self.hooks.on_checkpoint(state.global_step)  # before the Trainer saves it
         if self.hooks.should_stop():
             self.cancelled = True
             control.should_training_stop = True
