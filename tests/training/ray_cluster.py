@@ -8,6 +8,7 @@ are killed at the end (``ray stop`` would stop every Ray process on the machine)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -36,10 +37,18 @@ class RayNode:
     log: Path
 
     def kill(self) -> None:
-        """Kill the node and every process it started (raylet, its workers): a lost node."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        """Kill the node and every process it started at once (raylet and its Ray workers,
+        which have process groups of their own): a lost node."""
+        import psutil
+
+        if self.process.poll() is not None:
+            return
+        descendants = psutil.Process(self.process.pid).children(recursive=True)
+        os.killpg(self.process.pid, signal.SIGKILL)
+        for process in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        self.process.wait()
 
 
 @dataclass

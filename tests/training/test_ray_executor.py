@@ -20,8 +20,9 @@ from django.db import connection
 
 from annotation.enums import Role
 from training.engine.execution import job_execute
+from training.engine.executors import Launch, executor
 from training.engine.executors.ray import RayAttemptLost
-from training.engine.lifecycle import jobs_to_redispatch
+from training.engine.lifecycle import job_acquire, jobs_to_redispatch
 from training.jobs import TRAINING_RUN
 from training.models import GenerationJob, JobStatus, ModelVersion, RunMetric, TrainingRun
 
@@ -150,13 +151,38 @@ def test_cancelling_a_run_on_ray_stops_it(on_ray, client_for, world):
     assert not ModelVersion.objects.filter(produced_by=run).exists()
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_ray_executor_stops_the_job_on_the_cluster(on_ray, client_for, world):
+    """The worker side raising mid-job (here ``on_output``) must not leave the job's process
+    working on the cluster beside the next attempt."""
+    admin = client_for(Role.ADMIN)
+    run_id = start_ray_run(admin, world, "dpo", max_steps=500, save_steps=1000)
+    assert job_acquire(TRAINING_RUN, run_id)
+
+    def on_output(line: str) -> None:
+        if TrainingRun.objects.get(pk=run_id).step >= 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        executor("ray").run(Launch("training_run", run_id), on_output)
+
+    time.sleep(2)  # a flush already under way may land
+    step = TrainingRun.objects.get(pk=run_id).step
+    time.sleep(5)
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.step == step < 500 and run.status == JobStatus.RUNNING  # no one works on it
+
+
 def test_a_worker_node_lost_mid_run_is_sent_again_and_resumes_from_its_checkpoint(
     on_ray, ray_cluster: RayCluster, client_for, world
 ):
     on_ray.FLYWHEEL_RAY_RESOURCES = {"CPU": 1.0, "worker": 1.0}  # on the node to be killed
     on_ray.FLYWHEEL_STALL_SECONDS = 3
     admin = client_for(Role.ADMIN)
-    run_id = start_ray_run(admin, world, "dpo", max_steps=40, save_steps=2)
+    run_id = start_ray_run(admin, world, "dpo", max_steps=60, save_steps=2)
     thread, outcome = execute_in_thread("training_run", run_id)
     wait_for(run_id, {JobStatus.RUNNING}, condition=lambda r: r.step >= 3)
 
@@ -178,5 +204,5 @@ def test_a_worker_node_lost_mid_run_is_sent_again_and_resumes_from_its_checkpoin
 
     run = TrainingRun.objects.get(pk=run_id)
     assert run.attempts == 2 and run.resumed_from_step and run.resumed_from_step >= 2, run.log_tail
-    assert (run.step, run.total_steps) == (40, 40)
+    assert (run.step, run.total_steps) == (60, 60)
     assert ModelVersion.objects.filter(produced_by=run).count() == 1

@@ -4,8 +4,9 @@ of the cluster, ``ray://head:10001`` through Ray Client when it is not).
 
 - One process (``processes: 1``, every generation job): a Ray task on a node with
   ``FLYWHEEL_RAY_RESOURCES`` free calls ``training.engine.process.run_job``, the same entry the
-  local executor runs. A fresh Ray worker per job (``max_calls=1``), as the local executor
-  starts one process per job.
+  local executor runs. A GPU job gets a fresh Ray worker (``max_calls=1``: its CUDA state dies
+  with it); a CPU job may reuse a Ray worker that already imported torch / transformers / TRL
+  (bench/ray_executor.py: about 10 s a job on 2 cores).
 - ``processes: N`` in a training run's config: the task drives Ray Train's ``TorchTrainer``
   with N workers (one ``FLYWHEEL_RAY_RESOURCES`` bundle each); each calls ``run_job`` with the
   torch.distributed environment and process group Ray Train set up (RANK, WORLD_SIZE,
@@ -66,7 +67,10 @@ class RayExecutor(Executor):
         connect()
         resources = worker_resources()
         processes = job_processes(launch)
-        task = ray.remote(max_calls=1)(job_on_ray).options(
+        # A GPU job gets a fresh Ray worker (its CUDA state dies with it, as a local job's
+        # does); a CPU job may reuse one that already imported torch, transformers and TRL.
+        fresh = resources.get("GPU", 0) > 0
+        task = ray.remote(max_calls=1 if fresh else 0)(job_on_ray).options(
             num_returns="streaming",
             max_retries=0,  # a lost attempt is the engine's to retry, not Ray's
             runtime_env={"env_vars": job_environment()},
@@ -172,6 +176,7 @@ def job_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}
     env["DATABASE_URL"] = database_url()
     env["FLYWHEEL_VAR_DIR"] = str(settings.VAR_DIR)
+    env["FLYWHEEL_MODELS_DIR"] = str(settings.FLYWHEEL_MODELS_DIR)  # runs and weights: shared
     env.setdefault("DJANGO_SETTINGS_MODULE", "flywheel.settings")
     # Ray Train sends a worker's print() to logging, past the StringIO a library swaps in to
     # capture it (dill's dis output while datasets hashes a map function flooded the log).
@@ -327,7 +332,8 @@ def run_trainer(
         ),
         run_config=RunConfig(
             name=f"{job_type}-{job_id}-{uuid.uuid4().hex[:8]}",
-            storage_path=os.path.join(os.environ["FLYWHEEL_VAR_DIR"], "ray-train"),
+            # Ray Train's own run records (no checkpoints: the run keeps its own).
+            storage_path=os.path.join(os.environ["FLYWHEEL_MODELS_DIR"], "ray-train"),
             # A lost worker ends the attempt (the engine decides what comes next).
             failure_config=FailureConfig(max_failures=0),
         ),
