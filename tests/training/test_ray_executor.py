@@ -151,6 +151,16 @@ def test_cancelling_a_run_on_ray_stops_it(on_ray, client_for, world):
     assert not ModelVersion.objects.filter(produced_by=run).exists()
 
 
+def test_a_run_the_cluster_cannot_hold_fails_at_once_with_the_reason(on_ray, client_for, world):
+    on_ray.FLYWHEEL_RAY_RESOURCES = {"CPU": 1.0, "GPU": 1.0}  # the loopback nodes have none
+    run_id = start_ray_run(client_for(Role.ADMIN), world, "sft")
+
+    assert job_execute(job_type_name="training_run", job_id=run_id) == "failed: exit code 2"
+
+    run = TrainingRun.objects.get(pk=run_id)
+    assert "room for 0 job process(es)" in run.error and run.status == JobStatus.FAILED
+
+
 class Interrupted(Exception):
     pass
 

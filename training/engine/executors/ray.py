@@ -64,9 +64,19 @@ class RayExecutor(Executor):
     def run(self, launch: Launch, on_output: Callable[[str], None]) -> int:
         import ray
 
-        connect()
+        if not settings.FLYWHEEL_RAY_ADDRESS:  # a setting's mistake, not a lost attempt
+            on_output("FLYWHEEL_RAY_ADDRESS is not set: no Ray cluster to run the job on.\n")
+            return 2
+        connect()  # raises if the cluster is unreachable: the attempt is lost, sent again
         resources = worker_resources()
         processes = job_processes(launch)
+        if (slots := cluster_slots(resources)) < processes:
+            # Ray would keep an infeasible task pending forever, the job "running" meanwhile.
+            on_output(
+                f"The Ray cluster has room for {slots} job process(es) of {resources}, "
+                f"not the {processes} this job needs.\n"
+            )
+            return 2
         # A GPU job gets a fresh Ray worker (its CUDA state dies with it, as a local job's
         # does); a CPU job may reuse one that already imported torch, transformers and TRL.
         fresh = resources.get("GPU", 0) > 0
@@ -130,10 +140,24 @@ def connect() -> None:
 
     if ray.is_initialized():
         return
-    address = settings.FLYWHEEL_RAY_ADDRESS
-    if not address:
-        raise RuntimeError("FLYWHEEL_RAY_ADDRESS is not set: no Ray cluster to run the job on.")
-    ray.init(address=address, namespace="flywheel", log_to_driver=False, logging_level="WARNING")
+    ray.init(
+        address=settings.FLYWHEEL_RAY_ADDRESS,
+        namespace="flywheel",
+        log_to_driver=False,
+        logging_level="WARNING",
+    )
+
+
+def cluster_slots(resources: dict[str, float]) -> int:
+    """How many processes of ``resources`` the cluster's live nodes could hold at once."""
+    import ray
+
+    slots = 0
+    for node in ray.nodes():
+        if node["Alive"]:
+            offered = node["Resources"]
+            slots += min(int(offered.get(k, 0) // v) for k, v in resources.items() if v > 0)
+    return slots
 
 
 def worker_resources() -> dict[str, float]:
