@@ -216,3 +216,33 @@ def test_a_worker_node_lost_mid_run_is_sent_again_and_resumes_from_its_checkpoin
     assert run.attempts == 2 and run.resumed_from_step and run.resumed_from_step >= 2, run.log_tail
     assert (run.step, run.total_steps) == (60, 60)
     assert ModelVersion.objects.filter(produced_by=run).count() == 1
+
+
+def test_a_ray_train_worker_lost_mid_run_fails_the_run_with_the_reason(
+    on_ray, ray_cluster: RayCluster, client_for, world
+):
+    """processes: 2, one Ray Train worker per node; the worker node dies mid-run. Rank 0's
+    collective fails at once and it records the failure (the reporter cannot tell a lost Ray
+    peer from an error of the run), and Ray Train's reason names the lost rank: the run ends,
+    failed, never left running."""
+    admin = client_for(Role.ADMIN)
+    run_id = start_ray_run(admin, world, "dpo", processes=2, max_steps=500, save_steps=2)
+    thread, outcome = execute_in_thread("training_run", run_id)
+    wait_for(run_id, {JobStatus.RUNNING}, condition=lambda r: r.step >= 2)
+
+    (worker,) = [node for node in ray_cluster.nodes if node.ip == WORKER_IP]
+    worker.kill()
+    thread.join(180)
+    try:
+        assert not thread.is_alive()
+        run = TrainingRun.objects.get(pk=run_id)
+        # Rank 0 records it ("failed"), or the engine does after the launch ended ("failed:
+        # exit code 1"), whichever comes first.
+        assert run.status == JobStatus.FAILED and outcome["status"].startswith("failed")
+        assert "ray: the TorchTrainer failed" in run.log_tail
+        assert "[Rank 1 Error Snippet]" in run.log_tail, run.log_tail[-3000:]
+        assert run.step < 500 and not ModelVersion.objects.filter(produced_by=run).exists()
+    finally:
+        ray_cluster.nodes.remove(worker)
+        ray_cluster.start_node(WORKER_IP, head=False, resources='{"worker": 1}')
+        ray_cluster.wait_for_nodes(2)

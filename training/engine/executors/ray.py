@@ -339,8 +339,11 @@ def run_trainer(
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
     from ray.util.queue import Empty, Queue
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    output = Queue(actor_options={"num_cpus": 0})
+    # The workers' output queue lives on this task's node: a lost worker node must not take it.
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    output = Queue(actor_options={"num_cpus": 0, "scheduling_strategy": here})
     trainer = TorchTrainer(
         train_worker,
         train_loop_config={
@@ -380,6 +383,10 @@ def run_trainer(
                 emit(line)
         except Empty:
             pass
+        except ray.exceptions.RayError as exc:  # the trainer's failure says what happened
+            emit(f"ray: reading the workers' output failed: {type(exc).__name__}: {exc}\n")
+            fitting.join()
+            break
         if not alive:
             break
         time.sleep(OUTPUT_SECONDS)
