@@ -4,6 +4,7 @@ path (``job_execute``), with the run record checked. Nothing is mocked.
 
 - 2 processes give the same losses as 1 process with the same global batch (each of the 2 takes
   half of it), and the run is recorded once: one metrics point per step, one output model;
+- a cancel stops both processes at the same step;
 - killing one of the 2 processes mid-run loses the attempt (the other is stopped, nothing is
   recorded as the outcome); the job's next execution resumes from the latest checkpoint.
 """
@@ -116,6 +117,31 @@ def test_more_processes_than_gpus_fails_the_run_with_a_clear_error(
     assert run.status == JobStatus.FAILED
     assert "processes: 2 needs one GPU per process; this worker has 1 GPU(s)" in run.error
     assert not RunMetric.objects.filter(run=run).exists()
+
+
+def test_cancel_stops_every_process_at_the_same_step(client_for, world, job_processes):
+    """Rank 0's reading of the cancel request is every rank's (a per-step broadcast): a rank
+    that stopped alone would leave the other waiting in a collective."""
+    admin = client_for(Role.ADMIN)
+    run_id = start_run(
+        admin, world, "dpo", processes=2, per_device_train_batch_size=2, max_steps=500
+    )
+    ended: list[str] = []
+    attempt = threading.Thread(
+        target=lambda: ended.append(job_execute(job_type_name="training_run", job_id=run_id))
+    )
+    attempt.start()
+    deadline = time.monotonic() + 240
+    while TrainingRun.objects.get(pk=run_id).step < 2:
+        assert attempt.is_alive() and time.monotonic() < deadline, "no step 2 in 240 s"
+        time.sleep(0.2)
+    assert admin.post(f"/api/v1/training-runs/{run_id}/cancel/").status_code == 200
+    attempt.join(60)
+    assert not attempt.is_alive(), "the launch did not end within 60 s of the cancel"
+    run = TrainingRun.objects.get(pk=run_id)
+    assert ended == [JobStatus.CANCELLED] and run.status == JobStatus.CANCELLED, run.error
+    assert run.step < 500
+    assert not ModelVersion.objects.filter(produced_by=run).exists()
 
 
 def ranks_of(run_id: int) -> dict[int, psutil.Process]:

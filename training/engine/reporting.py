@@ -228,4 +228,24 @@ class RunHooksAdapter:
         self.reporter.flush()
 
     def should_stop(self) -> bool:
-        return self.reporter.should_stop()
+        return main_process_answer(self.reporter.should_stop())
+
+
+def main_process_answer(value: bool) -> bool:
+    """Rank 0's ``value`` on every rank of a multi-process launch: the ranks must stop at the
+    same step, or one would wait in a collective for a peer that left. Each rank reads the
+    cancel request at its own moments, so rank 0's is broadcast (once the Trainer has made the
+    process group: one tiny collective per step). Before that, the other ranks answer False; a
+    cancelled rank 0 ends, and the launcher stops them."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return value and is_main_process()
+    from accelerate import PartialState
+
+    flag = torch.tensor([int(value)], device=PartialState().device)
+    dist.broadcast(flag, src=0)
+    return bool(flag.item())

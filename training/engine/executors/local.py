@@ -9,9 +9,10 @@ is a fresh interpreter per rank and a fresh ``torch.distributed`` group): N ``py
 training.engine.process`` children with torchrun's environment (``RANK``, ``WORLD_SIZE``,
 ``LOCAL_RANK``, ``MASTER_ADDR=127.0.0.1`` and a free port), so the Trainer's accelerate state
 makes them one data-parallel group: gloo on a CPU worker, one rank per GPU (NCCL) on a GPU
-worker, where N must not exceed the GPUs. torchrun itself is not used: its agent would leave
-the ranks orphaned when the worker dies (they are not its ``PR_SET_PDEATHSIG`` children), and
-it reports a rank killed and a rank that failed alike (exit 1).
+worker, where N must not exceed the GPUs. Not torchrun: it starts the ranks in a new session
+without ``PR_SET_PDEATHSIG``, so a killed worker (and agent) would leave them training, and it
+reports a rank killed and a rank that failed alike (exit 1). Not ``accelerate launch --cpu``:
+it starts one process (its multi-CPU path is ``mpirun``); on GPUs it is torchrun underneath.
 
 The job's log is rank 0's output; the other ranks' output is dropped unless the launch fails,
 when the last lines of each rank that ended badly are added, prefixed ``[rank N]``. The first
@@ -217,20 +218,28 @@ def run_process_group(
 
 
 def _watch(ranks: dict[int, subprocess.Popen], stopped: set[int], done: threading.Event) -> None:
-    """Until every rank has ended: at the first that ends badly, stop the others (SIGTERM,
-    then SIGKILL after ``STOP_GRACE_SECONDS``); those are recorded in ``stopped``."""
+    """Until every rank has ended: when one ends badly, stop the others at once; when rank 0
+    (which records the outcome) has ended well, stop those still running after
+    ``STOP_GRACE_SECONDS`` (a rank waiting for a peer that left). Stopping is SIGTERM, then
+    SIGKILL ``STOP_GRACE_SECONDS`` later; the ranks stopped are recorded in ``stopped``."""
     stop_at: float | None = None
+    kill_at: float | None = None
     while not done.is_set():
         codes = {rank: process.poll() for rank, process in ranks.items()}
         if all(code is not None for code in codes.values()):
             return
+        now = time.monotonic()
         if stop_at is None and any(code not in (None, 0) for code in codes.values()):
-            stop_at = time.monotonic() + STOP_GRACE_SECONDS
+            stop_at = now
+        elif stop_at is None and codes[0] == 0:
+            stop_at = now + STOP_GRACE_SECONDS
+        if kill_at is None and stop_at is not None and now >= stop_at:
+            kill_at = now + STOP_GRACE_SECONDS
             for rank, code in codes.items():
                 if code is None:
                     stopped.add(rank)
                     ranks[rank].terminate()
-        if stop_at is not None and time.monotonic() > stop_at:
+        if kill_at is not None and now >= kill_at:
             for process in ranks.values():
                 if process.poll() is None:
                     process.kill()
