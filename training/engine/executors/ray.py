@@ -21,6 +21,9 @@ worker or node lost mid-run makes the generator raise: Ray's reason goes to the 
 ``ProcessGroupLost`` does, so the recovery sweep sends the job again once its heartbeat is
 stale, and the rerun resumes from the checkpoints in the run's directory on shared storage (or
 the job fails after ``FLYWHEEL_MAX_ATTEMPTS``). An error of the job itself is its exit code.
+With ``processes: N``, a lost Ray Train worker fails the run with Ray Train's reason: rank 0's
+collective fails at once and it records that (``JobReporter`` has no way yet to tell a lost Ray
+peer from an error of the run; the local executor's ``FLYWHEEL_PEER_PIDS`` are local pids).
 
 Cancel is cooperative (the job's reporter sees ``cancel_requested``); if ``run`` itself is
 interrupted, the Ray task is force-cancelled, which kills its worker and, with it, the
