@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStateEnum": "annotation.enums.AssignmentState",
         "JobStatusEnum": "training.models.JobStatus",
         "RoundStatusEnum": "loop.models.RoundStatus",
+        "ModelKindEnum": "training.models.ModelKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

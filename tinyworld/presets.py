@@ -59,11 +59,11 @@ TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
 TINYWORLD_SAMPLING: dict[str, Any] = {"max_new_tokens": 64, "batch_size": 64}
 
 
-# LoRA on the tiny world: rank 16 of a 64-wide model, and learning rates ×ADAPTER_LR_SCALE (an
-# adapter's updates start from zero and are scaled by alpha / r; LoRA papers use ~10× the full
-# fine-tuning rate).
+# LoRA on the tiny world: rank 16 of a 64-wide model, and learning rates × ADAPTER_LR_SCALE
+# (an adapter's updates start from zero and are scaled by alpha / r; LoRA papers use ~10× the
+# full fine-tuning rate).
 TINYWORLD_ADAPTER: dict[str, Any] = {"r": 16, "alpha": 32, "dropout": 0.0}
-ADAPTER_LR_SCALE = 10.0
+ADAPTER_LR_SCALE = {"reward": 10.0, "policy": 4.0}
 
 
 def tinyworld_loop_settings(
@@ -74,8 +74,8 @@ def tinyworld_loop_settings(
     reward, policy = TINYWORLD_REWARD_CONFIG, TINYWORLD_POLICY_CONFIGS[policy_kind]
     if adapter:
         reward, policy = (
-            config | {"learning_rate": config["learning_rate"] * ADAPTER_LR_SCALE}
-            for config in (reward, policy)
+            config | {"learning_rate": config["learning_rate"] * ADAPTER_LR_SCALE[role]}
+            for role, config in (("reward", reward), ("policy", policy))
         )
     return {
         "policy_kind": policy_kind,

@@ -15,7 +15,7 @@ from annotation.models import Candidate, CandidateSet, DatasetSnapshotItem, Rank
 from loop.models import LoopRound, RoundStatus
 from loop.services.triggers import loop_tick
 from tinyworld.annotators import sim_accounts_ensure, sim_annotators, simulate
-from tinyworld.presets import tinyworld_loop_settings
+from tinyworld.presets import TINYWORLD_ADAPTER, tinyworld_loop_settings
 from training.models import GenerationJob, JobStatus
 
 ROUND_TIMEOUT = 20 * 60
@@ -56,9 +56,22 @@ def finished_round(number: int, project) -> LoopRound:
     return loop_round
 
 
-def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, sft_policy, **extra):
+def run_two_rounds(
+    policy_kind,
+    admin_client,
+    live_server,
+    project,
+    tinyworld,
+    sft_policy,
+    *,
+    rounds=2,
+    adapter=False,
+    **extra,
+):
     settings = (
-        tinyworld_loop_settings(policy_kind=policy_kind, eval_prompts=tinyworld.heldout_prompts())
+        tinyworld_loop_settings(
+            policy_kind=policy_kind, eval_prompts=tinyworld.heldout_prompts(), adapter=adapter
+        )
         | {"auto": True}
         | extra
     )
@@ -78,13 +91,13 @@ def run_two_rounds(policy_kind, admin_client, live_server, project, tinyworld, s
         timeout=600,
     )
     assert job.sets_created > 100
-    rounds = []
-    for number in (1, 2):
+    finished = []
+    for number in range(1, rounds + 1):
         assert annotate(live_server, project) >= 64
         started = loop_tick()  # what the beat's tick does: the round's sets are all ranked
         assert len(started) == 1
-        rounds.append(finished_round(number, project))
-    return rounds
+        finished.append(finished_round(number, project))
+    return finished
 
 
 def assert_lineage(project, first: LoopRound, second: LoopRound) -> None:
@@ -226,3 +239,34 @@ def test_two_ppo_rounds(
     assert selection["mean_margin_chosen"] < selection["mean_margin_pool"]
     job = first.generation_job
     assert len(first.selected_prompts) == 64 == job.sets_created + job.prompts_skipped
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_lora_dpo_round_learns_like_full_fine_tuning(
+    celery_worker, live_server, admin_client, tinyworld_project, tinyworld, sft_policy
+):
+    """The loop's adapter setting: the round's reward model and policy are LoRA adapters over
+    their bases (the reward model's over the SFT model), evaluated and used for the next
+    candidates by merging them on load, and the round teaches the trait. Measured here with
+    one simulated annotator (tinyworld.presets: r 16, the policy's learning rate ×4): SFT
+    0.337 → 0.80; ×2 0.68, ×10 0.64, ×20 0.33, r 32 0.76 — full fine-tuning reaches 0.94 on the
+    same data, a bar LoRA does not meet yet (issue 16's note)."""
+    project = tinyworld_project()
+    (first,) = run_two_rounds(
+        "dpo", admin_client, live_server, project, tinyworld, sft_policy, rounds=1, adapter=True
+    )
+    policy, reward = first.policy_model, first.reward_model
+    assert policy.adapter_base_id == sft_policy.pk and reward.adapter_base_id == sft_policy.pk
+    assert policy.metadata["adapter"]["r"] == TINYWORLD_ADAPTER["r"]
+    assert reward.metadata["adapter"]["task_type"] == "SEQ_CLS"
+    metrics = first.policy_run.final_metrics
+    assert 0 < metrics["trainable_share"] < 0.2 and metrics["peak_rss_mib"] > 0, metrics
+    job = first.generation_job  # the next round's candidates come from base + adapter
+    assert job.model_version_id == policy.pk and job.sets_created > 100
+    evaluation = first.evaluation
+    sft_rate = evaluation["base_policy"]["trait_rate"]
+    rate = evaluation["policy"]["trait_rate"]
+    print(f"LoRA DPO: SFT {sft_rate:.3f} → round 1 {rate:.3f}")
+    assert rate >= sft_rate + 0.3, evaluation
+    assert evaluation["policy"]["well_formed_rate"] >= 0.8, evaluation

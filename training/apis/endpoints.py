@@ -44,20 +44,13 @@ class EndpointRegisterInput(serializers.Serializer):
     parent = serializers.IntegerField(required=False)
 
 
-class EndpointModelOutput(ModelVersionOutput):
-    """A model version with the endpoint that serves it."""
-
-    class Meta(ModelVersionOutput.Meta):
-        fields = ModelVersionOutput.Meta.fields + ["endpoint"]
-
-
 class EndpointRegisterApi(APIView):
     """Register a model that an OpenAI-compatible server serves. Generation jobs can use it;
     training runs cannot start from it."""
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=EndpointRegisterInput, responses={201: EndpointModelOutput})
+    @extend_schema(request=EndpointRegisterInput, responses={201: ModelVersionOutput})
     def post(self, request: Request) -> Response:
         data = EndpointRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -68,4 +61,4 @@ class EndpointRegisterApi(APIView):
             parent=related_or_400(ModelVersion, v.get("parent"), "parent"),
             **v["endpoint"],
         )
-        return Response(EndpointModelOutput(model_list().get(pk=model.pk)).data, status=201)
+        return Response(ModelVersionOutput(model_list().get(pk=model.pk)).data, status=201)

@@ -27,7 +27,8 @@ class ModelVersionOutput(ModelOutput):
     class Meta:
         model = ModelVersion
         fields = (
-            "id name kind storage_path parent children produced_by dataset used_by_runs "
+            "id name kind storage_path parent adapter_base endpoint children produced_by dataset "
+            "used_by_runs "
             "generation_jobs candidates_generated metadata created_at"
         ).split()
 

@@ -865,29 +865,6 @@ export interface components {
              */
             api_key_env: string;
         };
-        /** @description A model version with the endpoint that serves it. */
-        EndpointModelOutput: {
-            readonly id: number;
-            readonly name: string;
-            readonly kind: components["schemas"]["KindEnum"];
-            /** @description A Hugging Face model directory. */
-            readonly storage_path: string;
-            readonly parent: number | null;
-            readonly children: number[];
-            /** @description The run that trained it. */
-            readonly produced_by: number | null;
-            /** @description The snapshot it was trained on. */
-            readonly dataset: number | null;
-            /** @description Runs that start from it. */
-            readonly used_by_runs: number[];
-            readonly generation_jobs: number[];
-            candidates_generated: number;
-            readonly metadata: unknown;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** @description An OpenAI-compatible server that serves this model: {"base_url", "model", "api_key_env"} (the key is read from that environment variable, never stored); empty for a model in storage_path. */
-            readonly endpoint: unknown;
-        };
         EndpointRegisterInputRequest: {
             name: string;
             endpoint: components["schemas"]["EndpointInputRequest"];
@@ -900,7 +877,7 @@ export interface components {
              *     * `policy` - Policy
              * @default base
              */
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["ModelKindEnum"];
             parent?: number;
         };
         FilterInputRequest: {
@@ -1032,14 +1009,6 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-        /**
-         * @description * `base` - Base
-         *     * `sft` - SFT
-         *     * `reward` - Reward model
-         *     * `policy` - Policy
-         * @enum {string}
-         */
-        KindEnum: "base" | "sft" | "reward" | "policy";
         LeaderboardEntryOutput: {
             model_version: number;
             name: string;
@@ -1136,12 +1105,20 @@ export interface components {
             step: number;
             values: unknown;
         };
+        /**
+         * @description * `base` - Base
+         *     * `sft` - SFT
+         *     * `reward` - Reward model
+         *     * `policy` - Policy
+         * @enum {string}
+         */
+        ModelKindEnum: "base" | "sft" | "reward" | "policy";
         ModelRegisterInputRequest: {
             name: string;
             /** @description A local Hugging Face model dir. */
             path: string;
             /** @default base */
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["ModelKindEnum"];
             parent?: number;
         };
         /**
@@ -1154,10 +1131,14 @@ export interface components {
         ModelVersionOutput: {
             readonly id: number;
             readonly name: string;
-            readonly kind: components["schemas"]["KindEnum"];
+            readonly kind: components["schemas"]["ModelKindEnum"];
             /** @description A Hugging Face model directory. */
             readonly storage_path: string;
             readonly parent: number | null;
+            /** @description Set on a PEFT adapter (LoRA): the full model version it applies to. What loads this version loads that base, then the adapter in storage_path. */
+            readonly adapter_base: number | null;
+            /** @description An OpenAI-compatible server that serves this model: {"base_url", "model", "api_key_env"} (the key is read from that environment variable, never stored); empty for a model in storage_path. */
+            readonly endpoint: unknown;
             readonly children: number[];
             /** @description The run that trained it. */
             readonly produced_by: number | null;
@@ -3090,7 +3071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EndpointModelOutput"];
+                    "application/json": components["schemas"]["ModelVersionOutput"];
                 };
             };
             /** @description Invalid input; `errors` names the fields to blame. */
