@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -124,21 +123,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.training import sentence, write_preferences
-    from tinyworld.model import build_tiny_model
+    from bench.training import bench_model_and_data
 
     work = Path(tempfile.mkdtemp(prefix="flywheel-bench-data-parallel-"))
-    texts = [sentence(random.Random(i), 20) for i in range(300)]
-    model_dir = build_tiny_model(
-        work / "model",
-        texts=texts,
-        hidden_size=args.hidden,
-        layers=args.layers,
-        heads=args.heads,
-        vocab_size=512,
-    )
-    data = work / "preference.jsonl"
-    write_preferences(data, args.rows, seed=0)
+    model_dir, data = bench_model_and_data(work, args)
     print(
         f"reward run: hidden {args.hidden}, {args.layers} layers; {args.steps} steps × "
         f"{args.batch} pairs; {os.cpu_count()} CPU cores; threads per process "

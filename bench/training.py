@@ -72,6 +72,24 @@ def write_preferences(path: Path, rows: int, seed: int) -> None:
             )
 
 
+def bench_model_and_data(work: Path, args) -> tuple[Path, Path]:
+    """A tiny Llama of ``args.hidden`` × ``args.layers`` and ``args.rows`` preference rows."""
+    from tinyworld.model import build_tiny_model
+
+    texts = [sentence(random.Random(i), 20) for i in range(300)]
+    model_dir = build_tiny_model(
+        work / "model",
+        texts=texts,
+        hidden_size=args.hidden,
+        layers=args.layers,
+        heads=args.heads,
+        vocab_size=512,
+    )
+    data = work / "preference.jsonl"
+    write_preferences(data, args.rows, seed=0)
+    return model_dir, data
+
+
 def scratch_run():
     """A throwaway TrainingRun row so the job's real JobReporter can write metrics."""
     from annotation.models import DatasetSnapshot, Project
@@ -193,20 +211,9 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from tinyworld.model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="flywheel-bench-training-"))
-    texts = [sentence(random.Random(i), 20) for i in range(300)]
-    model_dir = build_tiny_model(
-        work / "model",
-        texts=texts,
-        hidden_size=args.hidden,
-        layers=args.layers,
-        heads=args.heads,
-        vocab_size=512,
-    )
-    data = work / "preference.jsonl"
-    write_preferences(data, args.rows, seed=0)
+    model_dir, data = bench_model_and_data(work, args)
     config = {
         "max_steps": args.steps,
         "per_device_train_batch_size": args.batch,

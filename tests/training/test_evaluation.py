@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification
 
 from annotation.preference.leaderboard import Comparison, bradley_terry_leaderboard
 from tests.training.test_algorithms import (
@@ -69,15 +69,9 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def random_rm_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def random_rm_dir(reward_model_dir: Path) -> Path:
     """The tiny model with a seeded random scalar head, saved as a reward run saves one."""
-    out = tmp_path_factory.mktemp("random-rm")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
-    return out
+    return reward_model_dir
 
 
 def marker_pairs(sentences: list[str], n: int, seed: int) -> list[dict]:
