@@ -293,18 +293,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "release-expired-leases": {
-        "task": "annotation.tasks.release_expired_leases",
-        "schedule": 60.0,
-    },
-    "recover-stalled-work": {
-        "task": "training.tasks.recover_stalled_work",
-        "schedule": 30.0,
-    },
-    "loop-tick": {
-        "task": "loop.tasks.tick",
-        "schedule": float(env("FLYWHEEL_LOOP_TICK_SECONDS", "15") or 15),
-    },
+    name: {"task": task, "schedule": seconds}
+    for name, task, seconds in [
+        ("release-expired-leases", "annotation.tasks.release_expired_leases", 60.0),
+        ("recover-stalled-work", "training.tasks.recover_stalled_work", 30.0),
+        ("loop-tick", "loop.tasks.tick", float(env("FLYWHEEL_LOOP_TICK_SECONDS", "15") or 15)),
+    ]
 }
 CELERY_TASK_ROUTES = {}
 
@@ -365,19 +359,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_SSL_REDI
 # is a Vite build with no inline script; Swagger UI is served in its split form (init script
 # as a file) and the Django admin has no inline script either. The docs page alone keeps its
 # one inline <style> block (flywheel/urls.py).
+_SELF_ONLY = ("default-src", "script-src", "style-src", "font-src", "connect-src", "base-uri")
 CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
+    "DIRECTIVES": {name: ["'self'"] for name in (*_SELF_ONLY, "form-action")}
+    | {"img-src": ["'self'", "data:"], "object-src": ["'none'"], "frame-ancestors": ["'none'"]}
 }
 
 # Sign-in rate limiting (django-axes) on the session login, the token endpoint and the admin
