@@ -60,6 +60,11 @@ def test_an_admin_starts_a_run_and_sees_its_status_change(live_server, page: Pag
         "type", "checkbox"
     )
     expect(page.get_by_label("max_steps", exact=True)).to_have_value("")  # None: no limit
+    # The adapter block is a switch, off (full fine-tuning); on, its own fields show.
+    expect(page.get_by_label("adapter.r", exact=True)).to_have_count(0)
+    page.get_by_label("adapter", exact=True).check()
+    expect(page.get_by_label("adapter.r", exact=True)).to_have_value("16")
+    page.get_by_label("adapter", exact=True).uncheck()
 
     # A bad β is refused by the API; its message shows next to the field.
     beta.fill("-1")

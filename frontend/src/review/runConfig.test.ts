@@ -6,6 +6,7 @@ import {
   parseRunKinds,
   readField,
   runPayload,
+  shownFields,
   unplacedErrors,
   withKind,
 } from "./runConfig";
@@ -115,5 +116,52 @@ describe("changedConfig and runPayload", () => {
       ["config.nope", "Unknown key."],
       ["non_field_errors", "Bad."],
     ]);
+  });
+});
+
+describe("a config block (the adapter)", () => {
+  const withBlock = parseRunKinds([
+    {
+      kind: "sft",
+      label: "SFT",
+      needs_reward_model: false,
+      config_fields: [
+        { name: "learning_rate", type: "float", choices: null, optional: false, default: 5e-5, help: "LR.", fields: null },
+        {
+          name: "adapter", type: "block", choices: null, optional: true, default: null, help: "Train a LoRA adapter.",
+          fields: [
+            { name: "r", type: "int", choices: null, optional: false, default: 16, help: "Rank.", fields: null },
+            { name: "quantization", type: "choice", choices: ["none", "4bit"], optional: false, default: "none", help: "QLoRA.", fields: null },
+          ],
+        },
+      ],
+    },
+  ])!;
+  const fields = withBlock[0]!.fields;
+
+  it("is a switch, off by default, then its own fields named block.field", () => {
+    expect(fields.map((f) => [f.name, f.type, f.block ?? null, f.toggle ?? false])).toEqual([
+      ["learning_rate", "float", null, false],
+      ["adapter", "bool", null, true],
+      ["adapter.r", "int", "adapter", false],
+      ["adapter.quantization", "choice", "adapter", false],
+    ]);
+    expect(shownFields(fields, {}).map((f) => f.name)).toEqual(["learning_rate", "adapter"]);
+    expect(shownFields(fields, { adapter: "true" }).map((f) => f.name)).toContain("adapter.r");
+  });
+
+  it("sends nothing while off, and an object of the changed fields while on", () => {
+    expect(changedConfig(fields, { "adapter.r": "8" }).config).toEqual({});
+    expect(changedConfig(fields, { adapter: "true" }).config).toEqual({ adapter: {} });
+    expect(changedConfig(fields, { adapter: "true", "adapter.r": "8", learning_rate: "0.001" }).config).toEqual({
+      learning_rate: 0.001,
+      adapter: { r: 8 },
+    });
+  });
+
+  it("names a block field's error as the API does", () => {
+    const { errors } = changedConfig(fields, { adapter: "true", "adapter.r": "eight" });
+    expect(errors).toEqual({ "config.adapter.r": "Must be a whole number." });
+    expect(unplacedErrors({ "config.adapter.r": "x", "config.adapter.rank": "y" }, fields)).toEqual([["config.adapter.rank", "y"]]);
   });
 });

@@ -19,6 +19,10 @@ export interface ConfigField {
   optional: boolean;
   default: Scalar;
   help: string;
+  /** A block's on/off switch (e.g. `adapter`): off sends nothing, on sends an object. */
+  toggle?: true;
+  /** The block a field belongs to: named `block.field`, sent inside the block's object. */
+  block?: string;
 }
 
 export interface RunKindInfo {
@@ -35,6 +39,23 @@ const TYPES: readonly string[] = ["float", "int", "bool", "str", "choice"];
 function scalar(value: unknown): Scalar | undefined {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** A block (type "block") becomes an off-by-default switch named after it, then its own
+ * fields named `block.field`; other fields are read as they are. */
+function parseFields(row: unknown): ConfigField[] {
+  const f = wire<Schemas["ConfigFieldOutput"]>(row);
+  if (!f || f.type !== "block" || typeof f.name !== "string") {
+    const one = parseField(row);
+    return one ? [one] : [];
+  }
+  const block = f.name;
+  const inner = Array.isArray(f.fields) ? f.fields.flatMap((sub: unknown) => {
+    const parsed = parseField(sub);
+    return parsed ? [{ ...parsed, name: `${block}.${parsed.name}`, block }] : [];
+  }) : [];
+  const toggle: ConfigField = { name: block, type: "bool", choices: [], optional: false, default: false, help: str(f.help), toggle: true };
+  return [toggle, ...inner];
 }
 
 function parseField(row: unknown): ConfigField | null {
@@ -60,7 +81,7 @@ export function parseRunKinds(body: unknown): RunKindInfo[] | null {
   for (const row of body) {
     const k = wire<Schemas["RunKindOutput"]>(row);
     if (!k || typeof k.kind !== "string") continue;
-    const fields = Array.isArray(k.config_fields) ? k.config_fields.map(parseField).filter((f): f is ConfigField => f !== null) : [];
+    const fields = Array.isArray(k.config_fields) ? k.config_fields.flatMap(parseFields) : [];
     const loopRole = typeof k.loop_role === "string" ? k.loop_role : null;
     kinds.push({ kind: k.kind, label: str(k.label, k.kind), needsRewardModel: k.needs_reward_model === true, loopRole, fields });
   }
@@ -117,12 +138,31 @@ export function changedConfig(fields: ConfigField[], edits: Record<string, strin
   const config: Obj = {};
   const errors: Record<string, string> = {};
   for (const field of fields) {
+    if (field.toggle) {
+      if (blockOn(field.name, fields, edits)) config[field.name] = {};
+      continue;
+    }
+    if (field.block !== undefined && !blockOn(field.block, fields, edits)) continue;
     if (!(field.name in edits)) continue;
     const read = readField(field, edits[field.name] ?? "");
     if (!read.ok) errors[`config.${field.name}`] = read.error;
-    else if (read.value !== field.default) config[field.name] = read.value;
+    else if (read.value !== field.default) {
+      if (field.block === undefined) config[field.name] = read.value;
+      else (config[field.block] as Obj)[field.name.slice(field.block.length + 1)] = read.value;
+    }
   }
   return { config, errors };
+}
+
+/** Whether a block's switch is on (its fields are shown and sent). */
+export function blockOn(block: string, fields: ConfigField[], edits: Record<string, string>): boolean {
+  const toggle = fields.find((f) => f.toggle && f.name === block);
+  return toggle !== undefined && fieldText(toggle, edits) === "true";
+}
+
+/** The fields a form shows: a block's own only while its switch is on. */
+export function shownFields(fields: ConfigField[], edits: Record<string, string>): ConfigField[] {
+  return fields.filter((f) => f.block === undefined || blockOn(f.block, fields, edits));
 }
 
 export interface RunForm {

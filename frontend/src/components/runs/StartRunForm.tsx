@@ -11,6 +11,7 @@ import {
   emptyRunForm,
   fieldText,
   runPayload,
+  shownFields,
   unplacedErrors,
   valueText,
   withKind,
@@ -160,7 +161,7 @@ export function StartRunForm({
         <legend>
           {info?.label ?? form.kind} config: {fields.length} settings, {changedCount} changed from the defaults
         </legend>
-        {fields.map((f) => (
+        {shownFields(fields, form.edits).map((f) => (
           <ConfigInput
             key={`${form.kind}-${f.name}`}
             field={f}
