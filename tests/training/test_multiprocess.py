@@ -191,6 +191,7 @@ def test_a_killed_process_loses_the_attempt_and_the_next_one_resumes_from_the_ch
     assert not ranks[0].is_running() or ranks[0].status() == psutil.STATUS_ZOMBIE
     lost = TrainingRun.objects.get(pk=run_id)
     assert lost.status == JobStatus.RUNNING and lost.attempts == 1, lost.error  # not failed
+    assert "the attempt is lost" in lost.log_tail  # the executor raised; its last lines stay
     killed_at = lost.step
     assert killed_at < 60, "killed too late"
 

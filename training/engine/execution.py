@@ -45,9 +45,11 @@ def job_execute(*, job_type_name: str, job_id: int) -> str:
             pending.clear()
 
     place = job.executor or kind.default_executor()
-    code = executor(place).run(Launch(kind.name, job_id), on_output)
-    if pending:
-        job_append_log(kind, job_id, "".join(pending))
+    try:
+        code = executor(place).run(Launch(kind.name, job_id), on_output)
+    finally:  # an attempt lost (the executor raised) keeps its last lines, and why
+        if pending:
+            job_append_log(kind, job_id, "".join(pending))
     if code != 0 and job_finish(
         kind,
         job_id,
