@@ -248,10 +248,10 @@ def test_a_lora_dpo_round_learns_like_full_fine_tuning(
 ):
     """The loop's adapter setting: the round's reward model and policy are LoRA adapters over
     their bases (the reward model's over the SFT model), evaluated and used for the next
-    candidates by merging them on load, and the round teaches the trait. Measured here with
-    one simulated annotator (tinyworld.presets: r 16, the policy's learning rate ×4): SFT
-    0.337 → 0.80; ×2 0.68, ×10 0.64, ×20 0.33, r 32 0.76 — full fine-tuning reaches 0.94 on the
-    same data, a bar LoRA does not meet yet (issue 16's note)."""
+    candidates by merging them on load, and the round reaches full fine-tuning's bar. Measured
+    here with one simulated annotator (tinyworld.presets: r 16 on every linear layer, the
+    output head trained in full, the policy's learning rate ×4): SFT 0.337 → 0.948, as full
+    fine-tuning's 0.94. Without the head: 0.80 (learning rate ×2 0.68, ×10 0.64, ×20 0.33)."""
     project = tinyworld_project()
     (first,) = run_two_rounds(
         "dpo", admin_client, live_server, project, tinyworld, sft_policy, rounds=1, adapter=True
@@ -268,5 +268,5 @@ def test_a_lora_dpo_round_learns_like_full_fine_tuning(
     sft_rate = evaluation["base_policy"]["trait_rate"]
     rate = evaluation["policy"]["trait_rate"]
     print(f"LoRA DPO: SFT {sft_rate:.3f} → round 1 {rate:.3f}")
-    assert rate >= sft_rate + 0.3, evaluation
+    assert rate >= 0.9, evaluation
     assert evaluation["policy"]["well_formed_rate"] >= 0.8, evaluation

@@ -63,15 +63,17 @@ def test_full_fine_tuning_trains_every_weight(tiny_model_dir: Path, tmp_path: Pa
     assert result.metrics["trainable_share"] == 1.0
 
 
+@pytest.mark.parametrize("train_head", [False, True])
 def test_dpo_reference_is_the_base_with_the_adapter_disabled(
-    tiny_model_dir: Path, tmp_path: Path
+    tiny_model_dir: Path, tmp_path: Path, train_head: bool
 ) -> None:
     """No second model: TRL's reference is None and the policy is a PEFT model whose
     adapter-disabled forward is exactly the base model's."""
     from trl import DPOConfig, DPOTrainer
 
     inputs = make_inputs(tiny_model_dir, tmp_path, preference_rows())
-    config = config_from_dict(configs.DpoRunConfig, QUICK | LORA)
+    adapter = LORA["adapter"] | {"train_head": train_head}
+    config = config_from_dict(configs.DpoRunConfig, QUICK | {"adapter": adapter})
     args = DPOConfig(**config.trainer_arguments(inputs, has_eval=False), max_length=64)
     trainer, _ = trl_trainer(
         DPOTrainer,
@@ -87,7 +89,7 @@ def test_dpo_reference_is_the_base_with_the_adapter_disabled(
     # Move the adapter off zero (LoRA's B starts at 0), then compare with the saved base.
     with torch.no_grad():
         for name, param in trainer.model.named_parameters():
-            if "lora_B" in name:
+            if "lora_B" in name or ("modules_to_save" in name and "lm_head" in name):
                 param.add_(0.1)
     ids = torch.tensor([[2, 10, 11, 12, 13]])
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()

@@ -32,7 +32,9 @@ def lora_config(adapter: AdapterConfig, task_type: str = CAUSAL_LM):
         target_modules=adapter.module_names(),
         task_type=task_type,
         # A reward model's head is new: it is trained in full and saved with the adapter.
-        modules_to_save=["score"] if task_type == SEQ_CLS else None,
+        modules_to_save=["score"]
+        if task_type == SEQ_CLS
+        else (["lm_head"] if adapter.train_head else None),
     )
 
 

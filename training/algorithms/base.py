@@ -215,6 +215,11 @@ class AdapterConfig:
         "Module names to adapt, comma separated (e.g. q_proj,v_proj), or all-linear: every "
         "linear layer but the output head (QLoRA's choice).",
     )
+    train_head: bool = config_field(
+        False,
+        "Also train the output head (lm_head) in full, saved with the adapter: it moves the "
+        "token distribution directly (PEFT's modules_to_save).",
+    )
     quantization: Literal["none", "4bit"] = config_field(
         "none", "4bit: QLoRA, the frozen base in 4-bit NF4 (needs CUDA and bitsandbytes)."
     )
