@@ -70,10 +70,12 @@ def filtered_rankings(*, project: Project, filters: ExportFilters) -> QuerySet[R
 
 
 def snapshot_rankings(*, snapshot: DatasetSnapshot, split: str | None = None) -> QuerySet[Ranking]:
+    """The snapshot's rankings (of one split), in a fixed order: two exports of a snapshot are
+    the same file, so runs on it (and the ranks of one run) read the same rows in turn."""
     items = {"snapshot_items__snapshot": snapshot}
     if split:
         items["snapshot_items__split"] = split
-    return Ranking.objects.filter(**items)
+    return Ranking.objects.filter(**items).order_by("id")
 
 
 def agreement_weights(project: Project) -> dict[str, float]:

@@ -192,6 +192,15 @@ MATRIX = [
         lambda ctx: {"name": f"m-{ctx['role']}", "path": "/nonexistent"},
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 400},
     ),
+    (
+        "post",
+        "/api/v1/models/endpoints/",
+        lambda ctx: {
+            "name": f"e-{ctx['role']}",
+            "endpoint": {"base_url": "http://127.0.0.1:9/v1", "model": "tiny"},
+        },
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
     ("get", "/api/v1/training-runs/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
     (
         "post",

@@ -387,13 +387,20 @@ def test_config_defaults_are_valid_documented_and_json_friendly(config_class: ty
     config.validate()
     assert config_from_dict(config_class, {}) == config
     json_types = {int, float, str, bool, type(None)}
-    for f in dataclasses.fields(config_class):
-        assert f.metadata.get("help"), f"{config_class.__name__}.{f.name} has no help text"
-        hint = typing.get_type_hints(config_class)[f.name]
-        leaves = typing.get_args(hint) or (hint,)
-        if typing.get_origin(hint) is typing.Literal:
-            leaves = tuple(type(v) for v in leaves)
-        assert set(leaves) <= json_types, (f.name, hint)
+
+    def check(cls: type) -> None:  # a block (e.g. the adapter) is an object of the same kind
+        for f in dataclasses.fields(cls):
+            assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help text"
+            hint = typing.get_type_hints(cls)[f.name]
+            leaves = typing.get_args(hint) or (hint,)
+            if typing.get_origin(hint) is typing.Literal:
+                leaves = tuple(type(v) for v in leaves)
+            for block in [leaf for leaf in leaves if dataclasses.is_dataclass(leaf)]:
+                check(block)
+            plain = {leaf for leaf in leaves if not dataclasses.is_dataclass(leaf)}
+            assert plain <= json_types, (f.name, hint)
+
+    check(config_class)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.learning_rate = 1.0
 

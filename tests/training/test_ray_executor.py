@@ -169,12 +169,16 @@ def test_an_interrupted_ray_executor_stops_the_job_on_the_cluster(on_ray, client
     """The worker side raising mid-job (here ``on_output``) must not leave the job's process
     working on the cluster beside the next attempt."""
     admin = client_for(Role.ADMIN)
-    run_id = start_ray_run(admin, world, "dpo", max_steps=500, save_steps=1000)
+    run_id = start_ray_run(admin, world, "dpo", max_steps=5000, save_steps=10_000)
     assert job_acquire(TRAINING_RUN, run_id)
 
     def on_output(line: str) -> None:
-        if TrainingRun.objects.get(pk=run_id).step >= 2:
-            raise Interrupted
+        # The job prints little while it trains: at its first line, wait here (the Ray task
+        # goes on) until it is mid-training, then interrupt.
+        deadline = time.monotonic() + 120
+        while TrainingRun.objects.get(pk=run_id).step < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        raise Interrupted
 
     with pytest.raises(Interrupted):
         executor("ray").run(Launch("training_run", run_id), on_output)
@@ -183,7 +187,7 @@ def test_an_interrupted_ray_executor_stops_the_job_on_the_cluster(on_ray, client
     step = TrainingRun.objects.get(pk=run_id).step
     time.sleep(5)
     run = TrainingRun.objects.get(pk=run_id)
-    assert run.step == step < 500 and run.status == JobStatus.RUNNING  # no one works on it
+    assert 2 <= run.step == step < 5000 and run.status == JobStatus.RUNNING  # no one works on it
 
 
 def test_a_worker_node_lost_mid_run_is_sent_again_and_resumes_from_its_checkpoint(
