@@ -5,6 +5,7 @@ many short-lived test workers do not each pay the imports); these tests turn it 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import psutil
@@ -81,13 +82,21 @@ def test_each_job_is_forked_from_one_warm_process(project_and_model, monkeypatch
     project, model = project_and_model
     warm = WarmProcess()
     forks: list[tuple[int, list[str]]] = []
+    running = threading.Event()
 
-    def seen(line: str) -> None:
-        if not forks:
-            child = next(iter(psutil.Process(warm.process.pid).children()), None)
-            if child is not None:
-                forks.append((child.ppid(), child.cmdline()))
+    def watch() -> None:  # a short job can end before its first line is read: poll instead
+        while running.is_set() and not forks:
+            try:
+                child = next(iter(psutil.Process(warm.process.pid).children()), None)
+                if child is not None:
+                    forks.append((child.ppid(), child.cmdline()))
+            except (psutil.NoSuchProcess, AttributeError):
+                pass
+            time.sleep(0.005)
 
+    running.set()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         pids = []
         for seed in (1, 2):
@@ -99,13 +108,15 @@ def test_each_job_is_forked_from_one_warm_process(project_and_model, monkeypatch
                 seed=seed,
             )
             GenerationJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
-            assert warm.run("generation_job", job.pk, seen) == 0
+            assert warm.run("generation_job", job.pk, lambda line: None) == 0
             job.refresh_from_db()
             assert job.status == JobStatus.SUCCEEDED, job.error
             assert job.done == 3
             pids.append(warm.process.pid)
         assert pids[0] == pids[1]
-        assert forks, "the job printed nothing to watch it by"
+        running.clear()
+        watcher.join()
+        assert forks, "no job process was seen under the warm process"
         parent, cmdline = forks[0]
         assert parent == warm.process.pid
         assert cmdline == psutil.Process(warm.process.pid).cmdline()
