@@ -8,8 +8,10 @@ and a worker's progress is simulated by updating a round's row, as the page poll
 
 from __future__ import annotations
 
+import os
 import random
 import re
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -27,6 +29,8 @@ from .support import PASSWORD, assert_tiers, board_tiers, display_order, sign_in
 from .test_accessibility import AXE, axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 EVAL_PROMPTS = [
@@ -514,6 +518,74 @@ def test_an_admin_changes_the_loop_settings_and_sees_each_refusal_at_its_field(
         assert axe_violations(reviewer) == []
     finally:
         context.close()
+
+
+def test_an_admin_turns_on_adapters_for_the_rounds_and_sees_a_bad_rank_refused_at_its_field(
+    live_server, page: Page
+):
+    user_create(username="root", password=PASSWORD, role="admin")
+    project = seed_loop()["project"]
+    loop_url = f"/api/v1/projects/{project.pk}/loop/"
+
+    open_loop_page(page, live_server.url, "root", project)
+    expect(page.locator(".loop-facts [data-adapter]")).to_have_text("full fine-tuning")
+    switch = page.get_by_label("Adapters (LoRA)")
+    expect(switch).not_to_be_checked()
+    rank = page.get_by_label("adapter.r", exact=True)
+    expect(rank).to_have_count(0)
+
+    # On: the block's fields show with the API's defaults and help.
+    switch.check()
+    expect(rank).to_have_value("16")
+    expect(rank).to_have_accessible_description(re.compile(r"^Default 16\. LoRA rank"))
+    expect(page.get_by_label("adapter.alpha", exact=True)).to_have_value("32")
+    expect(page.get_by_label("adapter.quantization", exact=True)).to_have_value("none")
+    expect(page.get_by_label("adapter.train_head", exact=True)).not_to_be_checked()
+    if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.locator(".loop-settings").screenshot(path=str(SCREENSHOTS / "loop-settings.png"))
+
+    # The adapter is the loop's own setting, not a key of the policy's config.
+    page.locator("summary").filter(has_text="Policy config (DPO)").click()
+    expect(
+        page.locator('[data-config="policy_config"] [data-config-field^="adapter"]')
+    ).to_have_count(0)
+
+    rank.fill("8")
+    with page.expect_request(lambda r: r.url.endswith(loop_url) and r.method == "PATCH") as sent:
+        page.get_by_role("button", name="Save settings").click()
+    block = {
+        "r": 8,
+        "alpha": 32,
+        "dropout": 0.05,
+        "target_modules": "all-linear",
+        "train_head": False,
+        "quantization": "none",
+    }
+    assert sent.value.post_data_json == {"adapter": block}
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_have_text("Saved: adapter.")
+    assert Loop.objects.get(project=project).adapter == block
+    expect(page.locator(".loop-facts [data-adapter]")).to_have_text("LoRA r=8, α=32")
+
+    # A rank the API refuses: its message next to the field, nothing saved.
+    rank.fill("0")
+    page.get_by_role("button", name="Save settings").click()
+    error = page.locator('[id="loop-adapter.r-err"]')
+    expect(error).to_have_text("Must be between 1 and 1024.")
+    expect(rank).to_have_attribute("aria-invalid", "true")
+    expect(rank).to_have_accessible_description(
+        re.compile(r"^Must be between 1 and 1024\. Default 16")
+    )
+    assert Loop.objects.get(project=project).adapter == block
+
+    # Off again: full fine-tuning (null).
+    switch.uncheck()
+    expect(rank).to_have_count(0)
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_have_text("Saved: adapter.")
+    assert Loop.objects.get(project=project).adapter is None
+    expect(page.locator(".loop-facts [data-adapter]")).to_have_text("full fine-tuning")
 
 
 def test_an_annotator_applies_the_ai_suggestion_and_the_ranking_records_it(

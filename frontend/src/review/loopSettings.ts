@@ -2,10 +2,12 @@
  * A project's loop settings (`GET/PATCH /api/v1/projects/{id}/loop/`): the body read, the form
  * the admin edits (every input as typed text), and the PATCH made of only what changed. The
  * reward and policy configs use the run-config builder (./runConfig.ts): one input per field of
- * the algorithm's config, only values that differ from the default stored. Pure.
+ * the algorithm's config, only values that differ from the default stored. The adapter block
+ * that every round's runs take is a setting of its own (./loopAdapter.ts). Pure.
  */
 
 import { type Refine, type Schemas, wire } from "../apiTypes";
+import { ADAPTER, adapterAsWritten, adapterEdits, adapterFields, adapterSummary, adapterValue, isAdapterField } from "./loopAdapter";
 import { type Obj, asObj, int, num, str } from "./resource";
 import { type ConfigField, type RunKindInfo, type Scalar, changedConfig, valueText } from "./runConfig";
 
@@ -17,6 +19,8 @@ export interface LoopSettings {
   policyKind: string;
   rewardConfig: Obj;
   policyConfig: Obj;
+  /** The LoRA block every round's reward and policy runs take; null: full fine-tuning. */
+  adapter: Obj | null;
   sampling: Obj;
   promptSelection: string;
   /** null: every pending prompt. */
@@ -45,6 +49,7 @@ export function parseLoopSettings(body: unknown): LoopSettings | null {
     policyKind: b.policy_kind,
     rewardConfig: asObj(b.reward_config) ?? {},
     policyConfig: asObj(b.policy_config) ?? {},
+    adapter: asObj(b.adapter),
     sampling: asObj(b.sampling) ?? {},
     promptSelection: str(b.prompt_selection),
     promptsPerRound: Number.isInteger(b.prompts_per_round) ? (b.prompts_per_round as number) : null,
@@ -96,6 +101,8 @@ export interface LoopForm {
   /** Config inputs as typed, by field name (a stored value counts as typed). */
   rewardEdits: Record<string, string>;
   policyEdits: Record<string, string>;
+  /** The adapter switch and block inputs, named as a run config's (`adapter`, `adapter.r`). */
+  adapterEdits: Record<string, string>;
   sampling: Record<SamplingKey, string>;
   promptSelection: string;
   /** "": all pending prompts. */
@@ -130,6 +137,7 @@ export function loopForm(s: LoopSettings): LoopForm {
     policyKind: s.policyKind,
     rewardEdits: configEdits(s.rewardConfig),
     policyEdits: configEdits(s.policyConfig),
+    adapterEdits: adapterEdits(s.adapter),
     sampling,
     promptSelection: s.promptSelection,
     promptsPerRound: s.promptsPerRound === null ? "" : String(s.promptsPerRound),
@@ -151,8 +159,10 @@ export function withPolicyKind(form: LoopForm, kind: string, saved: LoopSettings
   return { ...form, policyKind: kind, policyEdits: kind === saved.policyKind ? configEdits(saved.policyConfig) : {} };
 }
 
+/** An algorithm's config fields as the loop edits them: without the adapter block, which the
+ * loop sets once for both of a round's runs (`adapter`). */
 export function fieldsOf(kinds: RunKindInfo[], kind: string): ConfigField[] {
-  return kinds.find((k) => k.kind === kind)?.fields ?? [];
+  return (kinds.find((k) => k.kind === kind)?.fields ?? []).filter((f) => !isAdapterField(f));
 }
 
 /** Two flat JSON objects with the same keys and values, in any order. */
@@ -192,6 +202,7 @@ export type LoopPatch = Refine<
     policy_kind?: string;
     reward_config?: Obj;
     policy_config?: Obj;
+    adapter?: Obj | null;
     sampling?: Obj;
     prompt_selection?: string;
     snapshot_scope?: string;
@@ -267,6 +278,15 @@ export function loopPatch(
     patch.policy_config = policy.config;
   }
 
+  const adapterInputs = adapterFields(kinds);
+  if (adapterInputs.length > 0) {
+    const adapter = adapterValue(original.adapter, form.adapterEdits, adapterInputs);
+    Object.assign(errors, adapter.errors);
+    const before = adapterAsWritten(original.adapter, adapterInputs);
+    const same = adapter.value === null || before === null ? adapter.value === before : sameObject(adapter.value, before);
+    if (!same) patch.adapter = adapter.value;
+  }
+
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, patch };
 }
 
@@ -283,6 +303,7 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
     ["Policy algorithm", label(policyKinds(kinds), s.policyKind)],
     ["Policy config", config(s.policyConfig)],
     ["Reward-model config", config(s.rewardConfig)],
+    ["Rounds train", adapterSummary(s.adapter, adapterFields(kinds))],
     ["Sampling", config(s.sampling)],
     ["Prompt selection", label(PROMPT_SELECTIONS, s.promptSelection)],
     ["Prompts per round", s.promptsPerRound === null ? "all pending" : String(s.promptsPerRound)],
@@ -316,7 +337,8 @@ export const LOOP_INPUTS = [
   "oracle",
   "ai_feedback",
 ] as const;
-export type LoopInput = (typeof LOOP_INPUTS)[number] | `sampling.${SamplingKey}`;
+/** …and the adapter switch, shown when the run kinds list the block. */
+export type LoopInput = (typeof LOOP_INPUTS)[number] | `sampling.${SamplingKey}` | typeof ADAPTER;
 
 /** Errors with no input on the form (a key of a config the form has no field for, or the
  * whole body), shown together under the form. */
@@ -324,9 +346,11 @@ export function unplacedLoopErrors(
   errors: Record<string, string>,
   rewardFields: ConfigField[],
   policyFields: ConfigField[],
+  adapterInputs: ConfigField[] = [],
 ): [string, string][] {
   const placed = new Set<string>([
     ...LOOP_INPUTS,
+    ...adapterInputs.map((f) => f.name),
     ...SAMPLING_KEYS.map((k) => `sampling.${k}`),
     ...rewardFields.map((f) => `reward_config.${f.name}`),
     ...policyFields.map((f) => `policy_config.${f.name}`),

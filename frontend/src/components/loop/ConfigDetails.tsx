@@ -1,8 +1,9 @@
 /** An algorithm's config in the loop settings, folded: "Reward-model config: 6 settings, 1 changed
- * from the defaults", one input per field when opened (always open while a field is in error). */
+ * from the defaults", one input per field when opened (always open while a field is in error); a
+ * block's fields only while its switch is on, as in "Start a run". */
 
 import { useState } from "react";
-import { type ConfigField, fieldText, valueText } from "../../review/runConfig";
+import { type ConfigField, fieldText, shownFields, valueText } from "../../review/runConfig";
 import { ConfigInput } from "../runs/ConfigInput";
 
 export function ConfigDetails({
@@ -32,7 +33,7 @@ export function ConfigDetails({
       </summary>
       <fieldset className="config-grid" data-config={name}>
         <legend className="visually-hidden">{title}</legend>
-        {fields.map((f) => (
+        {shownFields(fields, edits).map((f) => (
           <ConfigInput
             key={f.name}
             field={f}

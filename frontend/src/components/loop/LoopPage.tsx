@@ -10,6 +10,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { ProjectSummary } from "../../projects";
 import type { LeaderboardSource } from "../../review/leaderboard";
 import { type LoopRound, ROUND_POLL_MS, anyRoundRunning, roundSeries } from "../../review/loop";
+import { adapterFields, adapterSummary } from "../../review/loopAdapter";
 import type { LoopSettings } from "../../review/loopSettings";
 import type { Loaded } from "../../review/resource";
 import {
@@ -124,7 +125,8 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
         {settings && (
           <>
             {" "}
-            · {settings.auto ? "rounds start automatically" : "rounds start by hand"} · policy step {settings.policyKind.toUpperCase()}
+            · {settings.auto ? "rounds start automatically" : "rounds start by hand"} · policy step {settings.policyKind.toUpperCase()} ·{" "}
+            <span data-adapter>{adapterSummary(settings.adapter, adapterFields(kinds?.kind === "loaded" ? kinds.value : []))}</span>
           </>
         )}
       </p>

@@ -1,12 +1,15 @@
 /** The admin's loop settings: when rounds start, which algorithm trains the policy (its config
- * and the reward model's built from `GET /api/v1/run-kinds/`), how the next prompts are chosen
- * and sampled, and how rounds are evaluated. Saving sends only what changed; the API's 400 shows
- * next to the field it names. Reviewers read the same settings as a list (LoopSettingsSummary). */
+ * and the reward model's built from `GET /api/v1/run-kinds/`), whether rounds train LoRA
+ * adapters, how the next prompts are chosen and sampled, and how rounds are evaluated. Saving
+ * sends only what changed; the API's 400 shows next to the field it names. Reviewers read the
+ * same settings as a list (LoopSettingsSummary). */
 
 import { useState } from "react";
+import { adapterFields } from "../../review/loopAdapter";
 import { type LoopForm, type LoopSettings, fieldsOf, loopForm, loopPatch, unplacedLoopErrors, withPolicyKind } from "../../review/loopSettings";
 import { updateLoop } from "../../review/reviewApi";
 import type { RunKindInfo } from "../../review/runConfig";
+import { AdapterFieldset } from "./AdapterFieldset";
 import { ConfigDetails } from "./ConfigDetails";
 import { CandidatesFieldset, EvaluationFieldset, RoundStartFieldset, TrainingFieldset } from "./LoopSettingsFieldsets";
 
@@ -31,6 +34,7 @@ export function LoopSettingsForm({
   const set = (patch: Partial<LoopForm>) => setForm({ ...form, ...patch });
   const policyFields = fieldsOf(kinds, form.policyKind);
   const rewardFields = fieldsOf(kinds, "reward");
+  const adapterInputs = adapterFields(kinds);
 
   const submit = async () => {
     const built = loopPatch(settings, form, kinds);
@@ -73,6 +77,7 @@ export function LoopSettingsForm({
       <h3 id="loop-settings-heading">Loop settings</h3>
       <RoundStartFieldset form={form} errors={errors} onChange={set} />
       <TrainingFieldset form={form} errors={errors} onChange={set} kinds={kinds} onPolicyKind={(v) => setForm(withPolicyKind(form, v, settings))} />
+      <AdapterFieldset fields={adapterInputs} edits={form.adapterEdits} errors={errors} onEdit={(adapterEdits) => set({ adapterEdits })} />
       <ConfigDetails
         title="Reward-model config"
         name="reward_config"
@@ -94,7 +99,7 @@ export function LoopSettingsForm({
       />
       <CandidatesFieldset form={form} errors={errors} onChange={set} k={k} />
       <EvaluationFieldset form={form} errors={errors} onChange={set} evalPromptCount={settings.evalPromptCount} />
-      {unplacedLoopErrors(errors, rewardFields, policyFields).map(([key, text]) => (
+      {unplacedLoopErrors(errors, rewardFields, policyFields, adapterInputs).map(([key, text]) => (
         <p key={key} className="field-error" role="alert">
           {key}: {text}
         </p>
