@@ -312,10 +312,11 @@ def sample_responses(
     **options: Any,
 ) -> list[str]:
     """Samples of the policy saved at ``policy_dir``, prompt-major (``samples_per_prompt`` per
-    prompt), by the sampler generation jobs use (``training.generation``: its Hugging Face
-    backend, ``sample_chat`` with ``SAMPLER_DEFAULTS`` overridden by ``sampling``), seeded on a
-    private RNG stream; ``options`` are ``sample_saved_model``'s (sampling, seed, cpu_threads,
-    batch_size). Never vLLM: an evaluation loads several policies in one process."""
+    prompt), by the sampler generation jobs use (``training.generation.sample_saved_model``:
+    ``sample_chat`` with ``SAMPLER_DEFAULTS`` overridden by ``sampling``, seeded on a private RNG
+    stream; on a worker with CUDA and vllm, a vLLM engine with the same parameters, closed before
+    the next policy loads); ``options`` are ``sample_saved_model``'s (sampling, seed,
+    cpu_threads, batch_size)."""
     from training.generation import sample_saved_model
 
     texts, _ = sample_saved_model(

@@ -3,7 +3,8 @@ sampler that evaluation (``training.evaluation.sample_responses``) and the tiny 
 (worker only: imports torch).
 
 Backends: Hugging Face ``generate`` (:func:`sample_chat`: batched, left-padded, the model's chat
-template), or vLLM when it is installed and a GPU is present (GPU nodes). Both sample with
+template), or vLLM when it is installed and a GPU is present (GPU nodes:
+``training.vllm_backend``, same parameters and seed semantics). Both sample with
 :data:`SAMPLER_DEFAULTS` unless told otherwise. Identical samples of one prompt are de-duplicated
 and re-drawn; a prompt that still lacks K distinct non-empty responses after ``MAX_REDRAWS`` is
 skipped and counted.
@@ -11,7 +12,6 @@ skipped and counted.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -163,33 +163,6 @@ class HFBackend:
         return texts
 
 
-@dataclass
-class VLLMBackend:  # pragma: no cover — needs a GPU and vllm, which CI does not have
-    llm: Any
-    name: str = "vllm"
-
-    @classmethod
-    def load(cls, path: str) -> VLLMBackend:
-        from vllm import LLM
-
-        return cls(LLM(model=path, seed=0))
-
-    def sample(self, prompts, n, sampling, seed):
-        from vllm import SamplingParams
-
-        chosen = SAMPLER_DEFAULTS | {k: sampling[k] for k in SAMPLER_DEFAULTS if k in sampling}
-        params = SamplingParams(
-            n=n,
-            temperature=chosen["temperature"],
-            top_p=chosen["top_p"],
-            top_k=int(chosen["top_k"]) or -1,  # -1: off in every vLLM version
-            max_tokens=sampling["max_new_tokens"],
-            seed=seed,
-        )
-        outputs = self.llm.chat(list(prompts), params, use_tqdm=False)
-        return [[c.text for c in output.outputs] for output in outputs]
-
-
 def sample_saved_model(
     model_dir: str,
     prompts: Sequence[Messages],
@@ -201,7 +174,17 @@ def sample_saved_model(
 ) -> tuple[list[list[str]], list[list[bool]]]:
     """:func:`sample_chat` (its other keyword ``options``: n, max_new_tokens, sampling) on the
     model saved at ``model_dir`` (the Hugging Face backend), with ``cpu_threads`` intra-op
-    threads (None leaves torch's setting)."""
+    threads (None leaves torch's setting). On a worker with CUDA and vllm, the same contract by
+    a vLLM engine (``training.vllm_backend``: its seeds), closed before returning, so that a
+    caller may sample several models in turn."""
+    from training.vllm_backend import ServingPlan, VLLMBackend, vllm_available
+
+    if vllm_available():
+        engine = VLLMBackend.load(ServingPlan(model=str(model_dir)))
+        try:
+            return engine.chat(prompts, seed=seed, **options)
+        finally:
+            engine.close()
     backend = HFBackend.load(model_dir)
     with torch_threads(cpu_threads) if cpu_threads else nullcontext():
         return sample_chat(
@@ -211,24 +194,28 @@ def sample_saved_model(
 
 def load_backend(model: Any) -> Backend:
     """The backend that samples from ``model``: a ``ModelVersion`` (its OpenAI-compatible
-    endpoint when it has one, else its ``storage_path``) or a model directory's path."""
+    endpoint when it has one, else its ``storage_path``) or a model directory's path. vLLM on a
+    worker with CUDA and vllm (an adapter version as its base plus the LoRA where vLLM can
+    apply it: ``training.vllm_backend.serving_plan``), else Hugging Face ``generate`` (an
+    adapter merged on its base)."""
     from django.conf import settings
+
+    from training.vllm_backend import VLLMBackend, serving_plan, vllm_available
 
     if getattr(model, "endpoint", None):
         from training.endpoint import EndpointBackend
 
         return EndpointBackend.load(model.endpoint)
+    threads = settings.FLYWHEEL_TORCH_THREADS
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if vllm_available():
+        return VLLMBackend.load(serving_plan(model))
     if hasattr(model, "adapter_base_id"):  # a ModelVersion: an adapter is merged on its base
         from training.weights import weights_path
 
         model = weights_path(model)
-    path = str(model)
-    threads = settings.FLYWHEEL_TORCH_THREADS
-    if threads > 0:
-        torch.set_num_threads(threads)
-    if torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None:
-        return VLLMBackend.load(path)
-    return HFBackend.load(path)
+    return HFBackend.load(str(model))
 
 
 def _distinct(samples: list[str], have: list[str]) -> list[str]:
