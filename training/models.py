@@ -200,3 +200,42 @@ class GenerationJob(Job):
 
     def __str__(self) -> str:
         return f"generation job {self.pk} ({self.status})"
+
+
+class MergeJob(Job):
+    """Merge a PEFT adapter version into full weights and register them as a new model version
+    (``training.services.merge``): a job, since loading and merging an 8 B model takes minutes
+    and the model's memory."""
+
+    adapter = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        related_name="merge_jobs",
+        help_text="The adapter version to merge (one with adapter_base).",
+    )
+    name = models.CharField(max_length=200, help_text="The new model version's name.")
+    merged_model = models.OneToOneField(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_by",
+        help_text="The full model version it registered; null until it has.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+                name="merge_name_unique_while_pending",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=JobStatus.SUCCEEDED) | Q(merged_model__isnull=False),
+                name="merge_succeeded_has_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge job {self.pk} ({self.status})"

@@ -14,7 +14,7 @@ from annotation.services.users import token_for
 from loop.models import LoopRound, RoundStatus, RoundStep
 from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import assignment_next
-from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
+from training.models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,13 @@ MATRIX = [
         },
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
     ),
+    (
+        "post",
+        "/api/v1/models/{adapter}/merge/",
+        lambda ctx: {"name": f"merged-{ctx['role']}"},
+        ADMIN_ONLY | {ADMIN: 202},
+    ),
+    ("get", "/api/v1/merge-jobs/{merge_job}/", None, ADMIN_ONLY),
     ("get", "/api/v1/training-runs/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
     (
         "post",
@@ -286,7 +293,18 @@ def world(make_user, make_project, make_sets):
     job = GenerationJob.objects.create(
         project=project, model_version=model, prompt_ids=[1], k=2, sampling={}
     )
-    ids = {"model": model.pk, "run": run.pk, "job": job.pk, "round": failed_round.pk}
+    adapter = ModelVersion.objects.create(
+        name="policy-lora", kind=ModelKind.POLICY, parent=model, adapter_base=model
+    )
+    merge_job = MergeJob.objects.create(adapter=adapter, name="merged")
+    ids = {
+        "model": model.pk,
+        "run": run.pk,
+        "job": job.pk,
+        "round": failed_round.pk,
+        "adapter": adapter.pk,
+        "merge_job": merge_job.pk,
+    }
     return project, users, snapshot, ids
 
 
@@ -347,6 +365,8 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{candidate_set}", "{set_id}")
             .replace("{job}", "{job_id}")
             .replace("{round}", "{round_id}")
+            .replace("{adapter}", "{model_id}")
+            .replace("{merge_job}", "{job_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}

@@ -11,7 +11,7 @@ from annotation.enums import AssignmentState
 from annotation.models import Assignment, Ranking
 from annotation.services.users import token_for
 from loop.models import LoopRound
-from training.models import GenerationJob, TrainingRun
+from training.models import GenerationJob, MergeJob, TrainingRun
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +79,7 @@ def test_idempotency_key_replay_never_returns_another_annotators_ranking(world):
         "/api/v1/training-runs/{run}/",
         "/api/v1/generation-jobs/",
         "/api/v1/generation-jobs/{job}/",
+        "/api/v1/merge-jobs/{job}/",
         "/api/v1/models/",
         "/api/v1/projects/{project}/loop/",
         "/api/v1/projects/{project}/rounds/",
@@ -142,6 +143,7 @@ def test_next_task_shows_no_other_annotators_ranking(world):
         ("post", "/api/v1/rounds/{round}/retry/", None),
         ("patch", "/api/v1/projects/{project}/loop/", "loop"),
         ("post", "/api/v1/models/", "model"),
+        ("post", "/api/v1/models/{model}/merge/", "merge"),
         ("post", "/api/v1/datasets/", "snapshot"),
     ],
 )
@@ -151,14 +153,21 @@ def test_reviewer_cannot_start_training_generation_or_rounds(world, method, path
         "generate": {"model": world.model.pk, "prompts": "all"},
         "loop": {"auto": True},
         "model": {"name": "m", "path": "/tmp"},
+        "merge": {"name": "merged"},
         "snapshot": {"project": world.project.pk},
     }
     counts = (
         TrainingRun.objects.count(),
         GenerationJob.objects.count(),
+        MergeJob.objects.count(),
         LoopRound.objects.count(),
     )
-    url = path.format(project=world.project.pk, run=world.run.pk, round=world.loop_round.pk)
+    url = path.format(
+        project=world.project.pk,
+        run=world.run.pk,
+        round=world.loop_round.pk,
+        model=world.model.pk,
+    )
     client = as_user(world.users["reviewer"])
     response = getattr(client, method)(url, bodies.get(body), format="json")
     assert response.status_code == 403
@@ -166,6 +175,7 @@ def test_reviewer_cannot_start_training_generation_or_rounds(world, method, path
     assert counts == (
         TrainingRun.objects.count(),
         GenerationJob.objects.count(),
+        MergeJob.objects.count(),
         LoopRound.objects.count(),
     )
     world.run.refresh_from_db()

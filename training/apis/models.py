@@ -1,18 +1,21 @@
-"""The model registry: model versions with lineage both ways, and registering a local model."""
+"""The model registry: model versions with lineage both ways, registering a local model, and
+merging an adapter version into a full one (a merge job)."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from annotation.permissions import IsAdmin
-from flywheel.errors import ApplicationError
+from flywheel.errors import ApplicationError, found_or_404
 from flywheel.serializers import ModelOutput
 
-from ..models import GenerationJob, ModelKind, ModelVersion, TrainingRun
+from ..models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
+from ..services.merge import merge_job_create
 from ..services.registry import model_version_register
 
 
@@ -81,7 +84,20 @@ class ModelListRegisterApi(generics.ListAPIView):
     serializer_class = ModelVersionOutput
 
     def get_queryset(self):
+        adapter = self.request.query_params.get("adapter", "")
+        if adapter in ("true", "false"):
+            return model_list().filter(adapter_base__isnull=adapter == "false")
         return model_list()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "adapter", bool, description="true: only adapters; false: only full models."
+            )
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ModelRegisterInput, responses={201: ModelVersionOutput})
     def post(self, request: Request) -> Response:
@@ -97,3 +113,49 @@ class ModelListRegisterApi(generics.ListAPIView):
             name=v["name"], path=v["path"], kind=v["kind"], parent=parent
         )
         return Response(ModelVersionOutput(model_list().get(pk=model.pk)).data, status=201)
+
+
+class MergeInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text="The new model version's name.")
+
+
+class MergeJobOutput(ModelOutput):
+    """A merge job: its state, and once it succeeded the full model version it registered."""
+
+    adapter_name = serializers.CharField(source="adapter.name")
+
+    class Meta:
+        model = MergeJob
+        fields = (
+            "id adapter adapter_name name status merged_model error attempts created_at "
+            "started_at finished_at"
+        ).split()
+
+
+def get_merge_job_or_404(job_id: int) -> MergeJob:
+    job = MergeJob.objects.select_related("adapter").filter(pk=job_id).first()
+    return found_or_404(job, "merge job")
+
+
+class ModelMergeApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=MergeInput, responses={202: MergeJobOutput})
+    def post(self, request: Request, model_id: int) -> Response:
+        """Merge an adapter version into full weights, registered by a worker as a new model
+        version whose parent is the adapter; ``GET /merge-jobs/{id}/`` follows the job."""
+        adapter = found_or_404(ModelVersion.objects.filter(pk=model_id).first(), "model")
+        data = MergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = merge_job_create(
+            adapter=adapter, name=data.validated_data["name"], created_by=request.user
+        )
+        return Response(MergeJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MergeJobDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: MergeJobOutput})
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(MergeJobOutput(get_merge_job_or_404(job_id)).data)

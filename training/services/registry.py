@@ -116,3 +116,29 @@ def model_version_from_run(*, run: TrainingRun, path: Path, metrics: dict) -> Mo
             **metadata,
         },
     )
+
+
+def model_version_from_merge(
+    *, adapter: ModelVersion, name: str, path: Path, job_id: int
+) -> ModelVersion:
+    """The full weights of a merged adapter: a model version of the adapter's kind, with no
+    adapter_base (it loads alone), whose parent is the adapter it was merged from."""
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ApplicationError(
+            f"A model named {name!r} was registered while the merge ran.", field="name"
+        )
+    found = check_model_dir(path)
+    return ModelVersion.objects.create(
+        name=name,
+        kind=adapter.kind,
+        storage_path=str(path),
+        parent=adapter,
+        chat_template=adapter.chat_template or found["chat_template"],
+        metadata={
+            "architectures": found["architectures"],
+            "model_type": found["model_type"],
+            "merged_from": adapter.pk,
+            "adapter_base": adapter.adapter_base_id,
+            "merge_job": job_id,
+        },
+    )

@@ -285,6 +285,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/merge-jobs/{job_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["merge_jobs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/": {
         parameters: {
             query?: never;
@@ -303,6 +319,26 @@ export interface paths {
          *     directory (how real deployments plug in Qwen / Llama checkpoints).
          */
         post: operations["models_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{model_id}/merge/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Merge an adapter version into full weights, registered by a worker as a new model
+         *     version whose parent is the adapter; ``GET /merge-jobs/{id}/`` follows the job.
+         */
+        post: operations["models_merge_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1085,6 +1121,31 @@ export interface components {
             id: number;
             username: string;
             role: string | null;
+        };
+        MergeInputRequest: {
+            /** @description The new model version's name. */
+            name: string;
+        };
+        /** @description A merge job: its state, and once it succeeded the full model version it registered. */
+        MergeJobOutput: {
+            readonly id: number;
+            /** @description The adapter version to merge (one with adapter_base). */
+            readonly adapter: number;
+            adapter_name: string;
+            /** @description The new model version's name. */
+            readonly name: string;
+            /** @default queued */
+            readonly status: components["schemas"]["JobStatusEnum"];
+            /** @description The full model version it registered; null until it has. */
+            readonly merged_model: number | null;
+            readonly error: string;
+            readonly attempts: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly started_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
         };
         MessageOutput: {
             role: string;
@@ -2923,9 +2984,68 @@ export interface operations {
             };
         };
     };
+    merge_jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeJobOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     models_list: {
         parameters: {
             query?: {
+                /** @description true: only adapters; false: only full models. */
+                adapter?: boolean;
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description The initial index from which to return the results. */
@@ -3016,6 +3136,95 @@ export interface operations {
             };
             /** @description The caller's role may not do this (or a CSRF refusal). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    models_merge_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeInputRequest"];
+                "multipart/form-data": components["schemas"]["MergeInputRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeJobOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 /** Admin: every model version in its lineage: the graph of datasets → runs → models →
- * generation jobs, and below it each model's facts (what produced it, what uses it).
- * `#/models/:id` picks a model out in both. */
+ * generation jobs, and below it each model's facts (what produced it, what uses it) and, on an
+ * adapter version, the "Merge" action. `#/models/:id` picks a model out in both. */
 
 import { useEffect, useMemo, useRef } from "react";
 import { lineageGraph } from "../../review/lineage";
@@ -8,6 +8,8 @@ import type { Loaded } from "../../review/resource";
 import { fetchAllDatasets, fetchAllGenerationJobs, fetchAllRuns, fetchModels } from "../../review/reviewApi";
 import { useLoaded } from "../../review/useLoaded";
 import { LineageGraph } from "./LineageGraph";
+import { MergeAction } from "./MergeAction";
+import { fetchAdapterIds } from "./merge";
 import { LoadNotice } from "../shared/LoadNotice";
 
 /** The rows of a list that loaded, or none (the graph is drawn from the models alone). */
@@ -16,7 +18,9 @@ function rows<T>(state: Loaded<{ results: T[] }> | null): T[] {
 }
 
 export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefined; onSignedOut: () => void }) {
-  const [models] = useLoaded(() => fetchModels(), "models", onSignedOut);
+  const [models, reloadModels] = useLoaded(() => fetchModels(), "models", onSignedOut);
+  const [adapters] = useLoaded(() => fetchAdapterIds(), "adapters", onSignedOut);
+  const adapterIds = new Set(adapters?.kind === "loaded" ? adapters.value : []);
   const [runs] = useLoaded(() => fetchAllRuns(), "all-runs", onSignedOut);
   const [jobs] = useLoaded(() => fetchAllGenerationJobs(), "all-jobs", onSignedOut);
   const [datasets] = useLoaded(() => fetchAllDatasets(), "all-datasets", onSignedOut);
@@ -109,6 +113,7 @@ export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefin
                       </>
                     )}
                   </p>
+                  {adapterIds.has(m.id) && <MergeAction model={m} onMerged={reloadModels} onSignedOut={onSignedOut} />}
                 </li>
               ))}
           </ul>
