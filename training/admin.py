@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import GenerationJob, ModelVersion, RunMetric, TrainingRun
+from .workers import WorkerNode
 
 
 @admin.register(ModelVersion)
@@ -65,3 +66,16 @@ class GenerationJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status",)
     raw_id_fields = ("project", "model_version", "created_by")
+
+
+@admin.register(WorkerNode)
+class WorkerNodeAdmin(admin.ModelAdmin):
+    """What each worker reported (read-only: workers write these rows themselves)."""
+
+    list_display = ("name", "queues", "gpus", "bitsandbytes", "vllm", "seen_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -239,3 +239,6 @@ class MergeJob(Job):
 
     def __str__(self) -> str:
         return f"merge job {self.pk} ({self.status})"
+
+
+from training.workers import WorkerNode  # noqa: E402, F401 — the worker registry's model

@@ -10,6 +10,7 @@ from celery.signals import worker_init, worker_process_init, worker_ready
 from .engine.execution import job_execute
 from .engine.executors.local import warm_up
 from .engine.lifecycle import redispatch_stalled_work
+from .workers import start_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,13 @@ def recover_on_worker_start(sender=None, **kwargs) -> None:
         redispatch_stalled_work()
     except Exception:  # noqa: BLE001 — start-up must not fail on a sweep
         logger.exception("recovery sweep at worker start failed")
+
+
+@worker_ready.connect
+def report_capabilities(sender=None, **kwargs) -> None:
+    # What this worker can run (GPUs, bitsandbytes, vLLM), for run creation's checks.
+    queues = list(sender.app.amqp.queues.consume_from) if sender is not None else []
+    start_reporting(getattr(sender, "hostname", "") or "worker", queues)
 
 
 @worker_process_init.connect

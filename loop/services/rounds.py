@@ -375,4 +375,4 @@ def rounds_sweep() -> int:
 
 def _adapter(loop) -> dict:
     """The loop's adapter block for a round's runs (none: full fine-tuning)."""
-    return {"adapter": loop.adapter} if loop.adapter else {}
+    return {"adapter": loop.adapter} if loop.adapter is not None else {}

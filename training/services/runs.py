@@ -12,7 +12,9 @@ from annotation.models import DatasetSnapshot
 from flywheel.errors import ApplicationError
 from training.algorithms.registry import algorithm, kinds
 from training.engine.executors import executor_names
+from training.engine.jobs import job_type
 from training.engine.lifecycle import job_cancel, job_dispatch_on_commit
+from training.workers import check_quantization
 
 from ..models import ModelKind, ModelVersion, TrainingRun
 from .endpoints import check_trainable
@@ -65,6 +67,10 @@ def training_run_create(
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise ApplicationError(reason or str(exc), field=f"config.{field}") from exc
+    if (executor or job_type("training_run").default_executor()) != "ray":
+        # On Ray the run lands on the cluster's nodes, which report no capabilities here: a
+        # QLoRA run without a GPU there fails at its start with the reason.
+        check_quantization(parsed.get("adapter"), queue="gpu", field="config.adapter.quantization")
     with transaction.atomic():
         run = TrainingRun.objects.create(
             kind=kind,

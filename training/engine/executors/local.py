@@ -40,6 +40,7 @@ from pathlib import Path
 from django.conf import settings
 
 from training.engine.warm import WarmProcess, die_with_parent, warm_imports
+from training.workers import gpu_count
 
 from . import Executor, Launch, register_executor
 
@@ -64,17 +65,6 @@ def warm_up() -> None:
     threading.Thread(
         target=warm_imports, args=(settings.FLYWHEEL_WARM_IMPORTS,), daemon=True
     ).start()
-
-
-def gpu_count() -> int:
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return len([d for d in visible.split(",") if d.strip()])
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return len([line for line in out.stdout.splitlines() if line.startswith("GPU ")])
 
 
 def requested_processes(launch: Launch) -> int:
