@@ -1,7 +1,10 @@
 from django.contrib import admin
 
-from .models import GenerationJob, ModelVersion, RunMetric, TrainingRun
+from .models import GenerationJob, MergeJob, ModelVersion, RunMetric, TrainingRun
 from .workers import WorkerNode
+
+# A job's lease: training.engine.lifecycle writes these, never a person.
+LEASE_FIELDS = ("heartbeat_at", "started_at", "finished_at", "worker", "attempts")
 
 
 @admin.register(ModelVersion)
@@ -9,7 +12,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "kind", "parent", "produced_by", "created_at")
     list_filter = ("kind",)
     search_fields = ("name", "storage_path")
-    raw_id_fields = ("parent", "produced_by")
+    raw_id_fields = ("parent", "produced_by", "adapter_base")
 
 
 class RunMetricInline(admin.TabularInline):
@@ -34,14 +37,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "status")
     raw_id_fields = ("dataset", "base_model", "reward_model", "created_by")
-    readonly_fields = (
-        "heartbeat_at",
-        "started_at",
-        "finished_at",
-        "worker",
-        "attempts",
-        "resumed_from_step",
-    )
+    readonly_fields = (*LEASE_FIELDS, "resumed_from_step")
     inlines = [RunMetricInline]
 
 
@@ -66,6 +62,15 @@ class GenerationJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status",)
     raw_id_fields = ("project", "model_version", "created_by")
+
+
+@admin.register(MergeJob)
+class MergeJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "adapter", "name", "status", "merged_model", "attempts", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name",)
+    raw_id_fields = ("adapter", "merged_model", "created_by")
+    readonly_fields = LEASE_FIELDS
 
 
 @admin.register(WorkerNode)

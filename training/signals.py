@@ -1,9 +1,11 @@
 """Signals other apps listen to, so that training knows nothing about them.
 
-``job_finished`` is sent once a training run or a generation job reaches a final state (after
-the state change commits), with ``kind`` ("training_run" | "generation_job") and ``job_id``.
-Receivers must be cheap and must not raise: the feedback loop uses it to advance a round at
-once instead of waiting for its periodic sweep."""
+``job_finished`` is sent once a job of the engine reaches a final state (after the state change
+commits), with ``kind``, the job type's name ("training_run", "generation_job", "merge_job",
+the loop's "round_step": ``training.engine.lifecycle`` sends it for every registered type), and
+``job_id``. Receivers must be cheap and must not raise, and ignore the kinds they do not wait on:
+the feedback loop uses it to advance a round at once instead of waiting for its periodic sweep
+(no round waits on a merge job)."""
 
 from __future__ import annotations
 

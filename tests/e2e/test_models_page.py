@@ -1,5 +1,6 @@
-"""The Models page in a real browser: an adapter version's "Merge" action asks the new name,
-shows the API's refusal next to the field, follows the merge job, and lists the new version.
+"""The Models page in a real browser: an adapter version names its base, and its "Merge" action
+asks the new name, shows the API's refusal next to the field, follows the merge job, and lists
+the new version.
 
 There is no Celery worker here: the test runs the queued job itself, inline, as a worker would
 (the job through a real worker is tests/training/test_merge.py's)."""
@@ -35,6 +36,7 @@ def test_an_admin_merges_an_adapter_into_a_new_model(
     expect(page.locator(f"#model-{base.pk}")).to_contain_text("tiny-base")
     expect(page.locator(f"#model-{base.pk}").get_by_role("button", name="Merge")).to_have_count(0)
     row = page.locator(f"#model-{adapter.pk}")
+    expect(row).to_contain_text("Adapter of tiny-base.")
     row.get_by_role("button", name="Merge").click()
 
     name = row.get_by_label("Name of the merged model")

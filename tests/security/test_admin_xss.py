@@ -24,7 +24,14 @@ from loop.models import LoopRound, RoundStatus
 from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import assignment_next
 from tests.conftest import PASSWORD
-from training.models import GenerationJob, ModelKind, ModelVersion, RunMetric, TrainingRun
+from training.models import (
+    GenerationJob,
+    MergeJob,
+    ModelKind,
+    ModelVersion,
+    RunMetric,
+    TrainingRun,
+)
 
 from .conftest import WatchedPage
 
@@ -126,6 +133,10 @@ def build_xss_world():
         sampling={"note": evil(4)},
         error=EVIL,
     )
+    lora = ModelVersion.objects.create(
+        name=evil(8), kind=ModelKind.POLICY, storage_path=evil(0), parent=model, adapter_base=model
+    )
+    MergeJob.objects.create(adapter=lora, name=evil(5), error=EVIL, log_tail=EVIL)
     LoopRound.objects.create(
         loop=loop_for(project),
         number=1,

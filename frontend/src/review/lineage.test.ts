@@ -51,6 +51,17 @@ describe("lineageGraph", () => {
     expect(edge("model-1", "model-3")).toBeUndefined();
   });
 
+  it("reads an adapter's base and an endpoint, and says adapter in the box", () => {
+    const lora = parseModel({ id: 7, name: "dpo-lora", kind: "policy", parent: 2, adapter_base: 2, endpoint: {} })!;
+    expect(lora).toMatchObject({ adapterBase: 2, endpoint: null });
+    expect(models.find((m) => m.id === 2)).toMatchObject({ adapterBase: null, endpoint: null });
+    const hosted = parseModel({ id: 8, name: "hosted", kind: "policy", endpoint: { base_url: "http://vllm:8000/v1", model: "qwen", api_key_env: "K" } });
+    expect(hosted?.endpoint).toEqual({ baseUrl: "http://vllm:8000/v1", model: "qwen" });
+    const withLora = lineageGraph({ models: [...models, lora] });
+    expect(withLora.nodes.find((n) => n.key === "model-7")?.detail).toBe("policy adapter #7");
+    expect(withLora.nodes.find((n) => n.key === "model-2")?.detail).toBe("sft model #2");
+  });
+
   it("works from the models alone (the other lists failed to load)", () => {
     const alone = lineageGraph({ models });
     expect(alone.edges.find((e) => e.from === "model-1" && e.to === "run-10")?.kind).toBe("base");

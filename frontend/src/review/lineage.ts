@@ -84,7 +84,8 @@ export function lineageGraph({ models, runs = [], jobs = [], datasets = [] }: Li
   };
 
   for (const m of models) {
-    addNode({ key: nodeKey("model", m.id), kind: "model", id: m.id, title: m.name, detail: `${m.kind} model #${m.id}`, href: `#/models/${m.id}`, status: "" });
+    const what = m.adapterBase === null ? "model" : "adapter";
+    addNode({ key: nodeKey("model", m.id), kind: "model", id: m.id, title: m.name, detail: `${m.kind} ${what} #${m.id}`, href: `#/models/${m.id}`, status: "" });
   }
   const model = (id: number) => (modelById.has(id) ? nodeKey("model", id) : null);
 

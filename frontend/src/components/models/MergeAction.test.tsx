@@ -17,6 +17,8 @@ const ADAPTER: ModelVersion = {
   name: "dpo-run-3",
   kind: "policy",
   parent: 1,
+  adapterBase: 1,
+  endpoint: null,
   children: [],
   producedBy: 3,
   dataset: 2,

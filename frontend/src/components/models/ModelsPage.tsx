@@ -1,6 +1,7 @@
 /** Admin: every model version in its lineage: the graph of datasets → runs → models →
- * generation jobs, and below it each model's facts (what produced it, what uses it) and, on an
- * adapter version, the "Merge" action. `#/models/:id` picks a model out in both. */
+ * generation jobs, and below it each model's facts (what produced it, which base an adapter
+ * applies to, what uses it) and, on an adapter version, the "Merge" action. `#/models/:id` picks
+ * a model out in both. */
 
 import { useEffect, useMemo, useRef } from "react";
 import { lineageGraph } from "../../review/lineage";
@@ -9,7 +10,6 @@ import { fetchAllDatasets, fetchAllGenerationJobs, fetchAllRuns, fetchModels } f
 import { useLoaded } from "../../review/useLoaded";
 import { LineageGraph } from "./LineageGraph";
 import { MergeAction } from "./MergeAction";
-import { fetchAdapterIds } from "./merge";
 import { LoadNotice } from "../shared/LoadNotice";
 
 /** The rows of a list that loaded, or none (the graph is drawn from the models alone). */
@@ -19,8 +19,6 @@ function rows<T>(state: Loaded<{ results: T[] }> | null): T[] {
 
 export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefined; onSignedOut: () => void }) {
   const [models, reloadModels] = useLoaded(() => fetchModels(), "models", onSignedOut);
-  const [adapters] = useLoaded(() => fetchAdapterIds(), "adapters", onSignedOut);
-  const adapterIds = new Set(adapters?.kind === "loaded" ? adapters.value : []);
   const [runs] = useLoaded(() => fetchAllRuns(), "all-runs", onSignedOut);
   const [jobs] = useLoaded(() => fetchAllGenerationJobs(), "all-jobs", onSignedOut);
   const [datasets] = useLoaded(() => fetchAllDatasets(), "all-datasets", onSignedOut);
@@ -38,6 +36,7 @@ export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefin
     if (modelId !== undefined && graph) picked.current?.focus();
   }, [modelId, graph]);
   const missing = [runs, jobs, datasets].find((s) => s?.kind === "failed");
+  const modelName = new Map(rows(models).map((m) => [m.id, m.name]));
 
   return (
     <section aria-labelledby="models-heading">
@@ -70,6 +69,16 @@ export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefin
                     <span className="hint">#{m.id}</span>
                   </p>
                   <p className="lineage-facts">
+                    {m.adapterBase !== null && (
+                      <>
+                        Adapter of <a href={`#/models/${m.adapterBase}`}>{modelName.get(m.adapterBase) ?? `model #${m.adapterBase}`}</a>.{" "}
+                      </>
+                    )}
+                    {m.endpoint !== null && (
+                      <>
+                        Served by an OpenAI-compatible endpoint: {m.endpoint.model} at {m.endpoint.baseUrl}.{" "}
+                      </>
+                    )}
                     {m.producedBy !== null ? (
                       <>
                         Trained on dataset {m.dataset !== null ? <a href={`#/datasets/${m.dataset}`}>#{m.dataset}</a> : "?"} by{" "}
@@ -113,7 +122,7 @@ export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefin
                       </>
                     )}
                   </p>
-                  {adapterIds.has(m.id) && <MergeAction model={m} onMerged={reloadModels} onSignedOut={onSignedOut} />}
+                  {m.adapterBase !== null && <MergeAction model={m} onMerged={reloadModels} onSignedOut={onSignedOut} />}
                 </li>
               ))}
           </ul>

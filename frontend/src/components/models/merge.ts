@@ -6,8 +6,7 @@
 import { request } from "../../api";
 import { type Schemas, wire } from "../../apiTypes";
 import { errorMessage } from "../../apiErrors";
-import { parseModel } from "../../review/models";
-import { type Loaded, fieldErrors, loadedFrom, parsePage, str } from "../../review/resource";
+import { type Loaded, fieldErrors, loadedFrom, str } from "../../review/resource";
 import type { Posted } from "../../review/reviewApi";
 
 export interface MergeJob {
@@ -78,16 +77,6 @@ export async function fetchMergeJob(id: number): Promise<Loaded<MergeJob>> {
   try {
     const { status, body } = await request(`/api/v1/merge-jobs/${id}/`);
     return loadedFrom(status, body, parseMergeJob);
-  } catch {
-    return UNREACHABLE;
-  }
-}
-
-/** The ids of the adapter versions (the ones a merge applies to), up to the API's page cap. */
-export async function fetchAdapterIds(): Promise<Loaded<number[]>> {
-  try {
-    const { status, body } = await request("/api/v1/models/?adapter=true&limit=1000");
-    return loadedFrom(status, body, (b) => parsePage(b, (row) => parseModel(row)?.id ?? null)?.results ?? null);
   } catch {
     return UNREACHABLE;
   }
