@@ -25,7 +25,14 @@ ANNOTATION_MODELS = (
     "datasetsnapshot",
     "datasetsnapshotitem",
 )
-TRAINING_MODELS = ("modelversion", "trainingrun", "runmetric", "generationjob")
+TRAINING_MODELS = (
+    "modelversion",
+    "trainingrun",
+    "runmetric",
+    "generationjob",
+    "mergejob",
+    "workernode",
+)
 LOOP_MODELS = ("loop", "loopround", "roundstepjob")
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [

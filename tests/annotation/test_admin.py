@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from annotation.enums import Role
 from annotation.exports.stream import ExportFilters
@@ -14,11 +15,13 @@ from loop.models import Loop, LoopRound, RoundStepJob
 from tests.annotation.ranking_helpers import assignment_next
 from training.models import (
     GenerationJob,
+    MergeJob,
     ModelKind,
     ModelVersion,
     RunMetric,
     TrainingRun,
 )
+from training.workers import WorkerNode
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +52,9 @@ def populated(make_user, make_project, make_sets):
     loop = Loop.objects.create(project=project)
     loop_round = LoopRound.objects.create(loop=loop, number=1, policy_kind="dpo", base_policy=sft)
     RoundStepJob.objects.create(round=loop_round, step="evaluate")
+    adapter = ModelVersion.objects.create(name="sft-0-lora", kind=ModelKind.SFT, adapter_base=sft)
+    MergeJob.objects.create(adapter=adapter, name="sft-0-merged")
+    WorkerNode.objects.create(name="gpu@node", queues=["gpu"], gpus=1, seen_at=timezone.now())
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
