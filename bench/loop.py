@@ -1,6 +1,7 @@
 """Wall time of one full feedback-loop round on this machine, broken down by step.
 
-    python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--keep]
+    python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--rule polite|topic|template]
+                         [--keep]
 
 What a `make demo` user gets, end to end, in a scratch database ``flywheel_bench_loop``:
 `seed_demo` (tiny world, cached under var/bench-loop; the SFT model's round-0 candidates),
@@ -10,6 +11,8 @@ through the REST API and watched until it finishes. Prints each step's wall time
 records it), the training runs' own compute time, and the platform's share of the round (wall
 time not spent inside the trainers or sampling: queueing, exports, model registration,
 dispatch). Goal: a round in < 3 min on 2 CPU cores. Creates/drops only ``flywheel_bench_loop``.
+``--rule`` picks the tiny world's hidden rule (tinyworld.scorer.RULES): the one the simulated
+annotators rank by and the loop's oracle scores the policies by.
 """
 
 from __future__ import annotations
@@ -44,9 +47,18 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from tinyworld.scorer import DEFAULT_RULE, RULES
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policy", choices=["dpo", "ppo", "grpo"], default="dpo")
     parser.add_argument("--annotators", type=int, default=4)
+    parser.add_argument(
+        "--rule",
+        choices=list(RULES),
+        default=DEFAULT_RULE,
+        help="The hidden rule the simulated annotators rank by and the loop's oracle scores by.",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
     parser.add_argument(
         "--adapter",
@@ -82,7 +94,7 @@ def main() -> None:
     try:
         manage(env, "migrate", "-v0")
         started = time.perf_counter()
-        print(manage(env, "seed_demo").strip())
+        print(manage(env, "seed_demo", "--rule", args.rule).strip())
         print(f"seed_demo: {time.perf_counter() - started:.1f} s")
         processes.append(
             subprocess.Popen(
@@ -104,7 +116,7 @@ def main() -> None:
         print(
             manage(
                 env, "simulate_annotators", "--project", "demo", "--n", str(args.annotators),
-                "--noise", "0.1", "--url", url,
+                "--noise", "0.1", "--rule", args.rule, "--url", url,
             ).strip().splitlines()[-1]
         )  # fmt: skip
         annotate_seconds = time.perf_counter() - started
@@ -119,7 +131,7 @@ def main() -> None:
             json={
                 "auto": False,
                 "policy_kind": args.policy,
-                **_loop_configs(args.policy, args.adapter),
+                **_loop_configs(args.policy, args.adapter, args.rule),
             },
         )
         patch.raise_for_status()
@@ -143,12 +155,11 @@ def main() -> None:
             admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
-def _loop_configs(kind: str, adapter: bool) -> dict:
-    sys.path.insert(0, str(ROOT))
+def _loop_configs(kind: str, adapter: bool, rule: str) -> dict:
     from tinyworld.presets import tinyworld_loop_settings
 
-    settings = tinyworld_loop_settings(policy_kind=kind, adapter=adapter)
-    return {k: settings[k] for k in ("policy_config", "reward_config", "adapter")}
+    settings = tinyworld_loop_settings(policy_kind=kind, adapter=adapter, rule=rule)
+    return {k: settings[k] for k in ("policy_config", "reward_config", "adapter", "oracle")}
 
 
 def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: float) -> None:

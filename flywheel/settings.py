@@ -212,7 +212,11 @@ FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) o
 # scores a policy's evaluation samples by a rule no policy can fake. The product names only the
 # path; it never imports the tiny world (loop.services.evaluation resolves it when a round is
 # evaluated).
-FLYWHEEL_ORACLES = {"tinyworld": "tinyworld.oracle.trait_rates"}
+FLYWHEEL_ORACLES = {
+    "tinyworld": "tinyworld.oracle.trait_rates",
+    "tinyworld-topic": "tinyworld.oracle.topic_trait_rates",
+    "tinyworld-template": "tinyworld.oracle.template_trait_rates",
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

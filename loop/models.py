@@ -33,6 +33,8 @@ class SnapshotScope(models.TextChoices):
 class Oracle(models.TextChoices):
     NONE = "none", "None"
     TINYWORLD = "tinyworld", "Tiny world hidden rule"
+    TINYWORLD_TOPIC = "tinyworld-topic", "Tiny world hidden rule: closing by topic"
+    TINYWORLD_TEMPLATE = "tinyworld-template", "Tiny world hidden rule: closing by template"
 
 
 class Loop(models.Model):
@@ -94,7 +96,7 @@ class Loop(models.Model):
     eval_samples_per_prompt = models.PositiveSmallIntegerField(default=4)
     eval_max_new_tokens = models.PositiveIntegerField(default=64)
     oracle = models.CharField(
-        max_length=16,
+        max_length=32,
         choices=Oracle.choices,
         default=Oracle.NONE,
         help_text="A known rule to score policy samples by (the tiny world's trait rate).",

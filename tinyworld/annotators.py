@@ -7,18 +7,8 @@ with an ``Idempotency-Key`` until next-task answers 204. Going through the API r
 services is the point: the loop orchestrator, the load benchmark and the QC tests then exercise
 leases, idempotent retries, gold sets and QC exactly as production traffic does.
 
-The judgement is `scorer.simulated_ranking` (the hidden rule, with each response's score replaced
-by a guess with probability ``noise``), or one of the bad behaviours that QC must catch:
-
-- ``random``: a uniformly random strict order (a careless annotator; QC sees it only through
-  agreement with others and with gold sets);
-- ``always-first``: the display order untouched, with no interaction (the
-  ``display_order_no_interaction`` signal, ``annotation.preference.qc``);
-- ``too-fast``: an honest order with a time below the skimming floor (the ``too_fast`` signal).
-
-Reported time and interaction are simulated (no one sleeps): an honest annotator reads
-everything shown at 12–25 characters per second — below the 50 chars/s skimming rate that QC's
-``too_fast`` treats as the floor — and spends 1–3 s per response deciding.
+How an annotator judges a task (the hidden rule with noise, or a bad behaviour QC must
+catch) and the time it reports are in `judging`.
 
 Determinism: each judgement draws from ``random.Random(f"{seed}/{username}/{candidate_set}")``
 over the candidates sorted by id, so an annotator's verdict on a set does not depend on which
@@ -26,8 +16,8 @@ thread got which task first, nor on the server's random display order. Which set
 annotator gets is up to the server and the scheduler. Idempotency keys are random UUIDs: a
 seeded key would collide with the first run's keys when the same accounts run again.
 
-Accounts: `sim_accounts_ensure` creates (or re-passwords) the ``sim-annotator-<i>`` users. It is
-the only part of this module that touches the database; the rest needs only a base URL.
+Accounts: `annotator_accounts.sim_accounts_ensure` creates (or re-passwords) the
+``sim-annotator-<i>`` users; this module needs only a base URL.
 """
 
 from __future__ import annotations
@@ -37,19 +27,32 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import httpx
 
-from .scorer import simulated_ranking
+from .annotator_accounts import SimAnnotator, sim_accounts_ensure, sim_annotators
+from .judging import Behaviour, judge, reorder_moves
+from .scorer import DEFAULT_RULE, rule_named
+
+# The simulation's API, wherever each part lives (the accounts and the judging of one task have
+# their own modules).
+__all__ = [
+    "AnnotatorSummary",
+    "Behaviour",
+    "SimAnnotator",
+    "SimulationSummary",
+    "judge",
+    "reorder_moves",
+    "sim_accounts_ensure",
+    "sim_annotators",
+    "simulate",
+]
 
 logger = logging.getLogger(__name__)
-
-SIM_USERNAME_PREFIX = "sim-annotator-"
 
 # Transient failures worth retrying: the connection (refused while a server restarts, reset
 # under load) and a proxy or server saying "try again". Every call here is safe to repeat:
@@ -65,47 +68,6 @@ NOTHING_LEFT_RECHECK_DELAYS_SECONDS = (0.05, 0.2, 0.5)
 # An annotator that gets this many refusals in a row (409s, rejected submits) stops rather than
 # spin: something other than an occasional lost lease is wrong.
 MAX_CONSECUTIVE_FAILURES = 5
-
-# Simulated working time (see the module docstring). The honest reading speed stays below QC's
-# 50 chars/s floor even at its fastest, so honest work never trips ``too_fast``; the too-fast
-# behaviour stays below QC's 3 s minimum whatever the text length.
-READING_CHARS_PER_SECOND = (12.0, 25.0)
-DECIDING_SECONDS_PER_RESPONSE = (1.0, 3.0)
-ORIENTING_SECONDS = 2.0
-TOO_FAST_SECONDS = (0.3, 1.5)
-
-
-class Behaviour(StrEnum):
-    HONEST = "honest"
-    RANDOM = "random"
-    ALWAYS_FIRST = "always-first"
-    TOO_FAST = "too-fast"
-
-
-@dataclass(frozen=True)
-class SimAnnotator:
-    """One simulated annotator: the account it signs in with and how it works."""
-
-    username: str
-    password: str
-    behaviour: Behaviour = Behaviour.HONEST
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What an annotator submits for one task (the submit API's body, less the optional
-    fields the simulation never fills)."""
-
-    tiers: list[list[int]]
-    time_spent_seconds: float
-    interaction: dict[str, int]
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "ranking": self.tiers,
-            "time_spent_seconds": round(self.time_spent_seconds, 3),
-            "interaction": self.interaction,
-        }
 
 
 @dataclass
@@ -170,126 +132,6 @@ class SimulationSummary:
 
 class SimulationError(Exception):
     """The server answered something a well-behaved client cannot carry on from."""
-
-
-def sim_annotators(
-    *, n: int, password: str, behaviours: Mapping[Behaviour, int] | None = None
-) -> list[SimAnnotator]:
-    """``sim-annotator-1`` … ``sim-annotator-<n>``: honest ones first, then ``behaviours``'
-    counts of each bad behaviour, in the order given."""
-    kinds = [b for b, count in (behaviours or {}).items() for _ in range(count)]
-    if len(kinds) > n:
-        raise ValueError(f"{len(kinds)} annotators with a behaviour, but only {n} annotators.")
-    kinds = [Behaviour.HONEST] * (n - len(kinds)) + kinds
-    return [
-        SimAnnotator(f"{SIM_USERNAME_PREFIX}{i}", password, behaviour)
-        for i, behaviour in enumerate(kinds, start=1)
-    ]
-
-
-def sim_accounts_ensure(*, annotators: Sequence[SimAnnotator]) -> None:
-    """Make each simulated annotator's account exist, with the annotator role and its password.
-
-    Missing accounts are created through ``user_create`` (so the password validators apply).
-    Existing ones get the run's password, because the simulation owns these accounts and a run
-    cannot know the password a previous run chose. An existing account with another role is
-    refused rather than demoted or used: it is someone's real account.
-    """
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from annotation.enums import Role
-    from annotation.roles import user_role
-    from annotation.services.users import user_create
-    from flywheel.errors import ApplicationError
-
-    User = get_user_model()
-    with transaction.atomic():
-        for annotator in annotators:
-            user = User.objects.filter(username__iexact=annotator.username).first()
-            if user is None:
-                user_create(
-                    username=annotator.username, password=annotator.password, role=Role.ANNOTATOR
-                )
-                continue
-            if user_role(user) != Role.ANNOTATOR:
-                raise ApplicationError(
-                    f"{user.username} exists and is not an annotator; "
-                    "the simulation only uses annotator accounts.",
-                    code="conflict",
-                    status=409,
-                )
-            if not user.check_password(annotator.password):
-                user.set_password(annotator.password)
-                user.save(update_fields=["password"])
-
-
-# --- judging one task ---------------------------------------------------------------------
-
-
-def judge(
-    task: Mapping[str, Any],
-    *,
-    behaviour: Behaviour,
-    noise: float,
-    rng: random.Random,
-    allow_ties: bool = True,
-) -> Judgement:
-    """The ranking, time and interaction summary an annotator of ``behaviour`` submits for a
-    next-task answer ``task`` (``{"prompt": messages, "candidates": [{id, text}]}`` in display
-    order)."""
-    shown = [c["id"] for c in task["candidates"]]
-    by_id = sorted(task["candidates"], key=lambda c: c["id"])
-    if behaviour == Behaviour.ALWAYS_FIRST:
-        tiers = [[cid] for cid in shown]
-    elif behaviour == Behaviour.RANDOM:
-        tiers = [[cid] for cid in rng.sample(shown, len(shown))]
-    else:
-        ranked = simulated_ranking(task["prompt"], [c["text"] for c in by_id], noise=noise, rng=rng)
-        tiers = [[by_id[i]["id"] for i in tier] for tier in ranked]
-        if not allow_ties:  # forced to choose within a tie: any order is as good as another
-            tiers = [[cid] for tier in tiers for cid in rng.sample(tier, len(tier))]
-
-    if behaviour == Behaviour.TOO_FAST:
-        spent = rng.uniform(*TOO_FAST_SECONDS)
-    else:
-        shown_chars = sum(len(c["text"]) for c in task["candidates"])
-        shown_chars += sum(len(m["content"]) for m in task["prompt"])
-        spent = ORIENTING_SECONDS + shown_chars / rng.uniform(*READING_CHARS_PER_SECOND)
-        spent += sum(rng.uniform(*DECIDING_SECONDS_PER_RESPONSE) for _ in shown)
-
-    if behaviour == Behaviour.ALWAYS_FIRST:
-        interaction = {"moves": 0, "keys": 0, "drags": 0}
-    else:
-        # At least one move even when the wanted order is the display order: an honest person
-        # who lands on it untouched is flagged with probability 1/K! (qc.py), a base rate the
-        # QC tests pin on their own; the simulation keeps honest annotators a clean control.
-        moves = max(1, reorder_moves(shown, tiers))
-        interaction = {"moves": moves, "keys": 0, "drags": moves}
-    return Judgement(tiers=tiers, time_spent_seconds=spent, interaction=interaction)
-
-
-def reorder_moves(shown: Sequence[int], tiers: Sequence[Sequence[int]]) -> int:
-    """The fewest drag moves that turn the browser's starting layout (each response in its own
-    tier, in display order) into ``tiers``, a move dropping one response into a tier or between
-    two. Responses never moved keep their own tiers in display order, so they are at most one
-    per final tier, in increasing display position: the longest such chain stays, every other
-    response is moved once."""
-    position = {cid: i for i, cid in enumerate(shown)}
-    # Within a tier, positions in decreasing order: a strictly increasing run then takes at
-    # most one response from each tier.
-    sequence = [p for tier in tiers for p in sorted((position[c] for c in tier), reverse=True)]
-    chain_ends: list[int] = []  # patience sorting: the longest strictly increasing run
-    for value in sequence:
-        low, high = 0, len(chain_ends)
-        while low < high:
-            mid = (low + high) // 2
-            if chain_ends[mid] < value:
-                low = mid + 1
-            else:
-                high = mid
-        chain_ends[low : low + 1] = [value]
-    return len(sequence) - len(chain_ends)
 
 
 # --- the HTTP loop ------------------------------------------------------------------------
@@ -373,6 +215,7 @@ def _annotate(
     *,
     noise: float,
     seed: int,
+    rule: str,
     budget: _Budget,
     out_of_time: Callable[[], bool],
     timeout: float,
@@ -394,6 +237,7 @@ def _annotate(
                     summary,
                     noise=noise,
                     seed=seed,
+                    rule=rule,
                     allow_ties=allow_ties,
                 )
                 if stored is None:  # nothing left for this annotator
@@ -421,6 +265,7 @@ def _one_task(
     *,
     noise: float,
     seed: int,
+    rule: str,
     allow_ties: bool,
 ) -> bool | None:
     """Take the next task and submit a judgement. True: a ranking was stored; False: the task
@@ -438,7 +283,7 @@ def _one_task(
     task = response.json()
     rng = random.Random(f"{seed}/{annotator.username}/{task['candidate_set']}")
     judgement = judge(
-        task, behaviour=annotator.behaviour, noise=noise, rng=rng, allow_ties=allow_ties
+        task, behaviour=annotator.behaviour, noise=noise, rng=rng, allow_ties=allow_ties, rule=rule
     )
     assignment = task["assignment"]
     # One key per task, reused by every retry of this submit: a retry after a lost response
@@ -478,6 +323,7 @@ def simulate(
     annotators: Sequence[SimAnnotator],
     noise: float = 0.1,
     seed: int = 0,
+    rule: str = DEFAULT_RULE,
     max_tasks: int | None = None,
     seconds: float | None = None,
     timeout: float = 60.0,
@@ -485,11 +331,13 @@ def simulate(
     """Run ``annotators`` concurrently (one thread and one HTTP connection each) on
     ``project_id`` at ``base_url`` until next-task has nothing left for each of them, the run
     has stored ``max_tasks`` rankings in all, or ``seconds`` have passed (no new task is taken
-    after that; the one in hand is finished). ``timeout``: seconds per HTTP request.
+    after that; the one in hand is finished). Honest annotators rank by the hidden rule ``rule``
+    (`scorer.RULES`). ``timeout``: seconds per HTTP request.
 
     The accounts must already exist (`sim_accounts_ensure`)."""
     if not 0.0 <= noise <= 1.0:
         raise ValueError(f"noise must be in [0, 1], got {noise}")
+    rule_named(rule)
     started = time.monotonic()
     deadline = None if seconds is None else started + seconds
     budget = _Budget(max_tasks)
@@ -504,6 +352,7 @@ def simulate(
             annotator,
             noise=noise,
             seed=seed,
+            rule=rule,
             budget=budget,
             out_of_time=out_of_time,
             timeout=timeout,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .oracle import ORACLE_OF_RULE
+
 TINYWORLD_REWARD_CONFIG: dict[str, Any] = {
     "learning_rate": 1e-3,
     "num_train_epochs": 2.0,
@@ -68,10 +70,14 @@ ADAPTER_LR_SCALE = {"reward": 10.0, "policy": 4.0}
 
 
 def tinyworld_loop_settings(
-    *, policy_kind: str = "dpo", eval_prompts: list | None = None, adapter: bool = False
+    *,
+    policy_kind: str = "dpo",
+    eval_prompts: list | None = None,
+    adapter: bool = False,
+    rule: str = "polite",
 ) -> dict[str, Any]:
     """`loop_update` changes for a tiny-world project (``adapter``: rounds train LoRA
-    adapters)."""
+    adapters; ``rule``: the hidden rule whose oracle scores the rounds' policies)."""
     reward, policy = TINYWORLD_REWARD_CONFIG, TINYWORLD_POLICY_CONFIGS[policy_kind]
     if adapter:
         reward, policy = (
@@ -84,7 +90,7 @@ def tinyworld_loop_settings(
         "reward_config": reward,
         "policy_config": policy,
         "sampling": TINYWORLD_SAMPLING,
-        "oracle": "tinyworld",
+        "oracle": ORACLE_OF_RULE[rule],
         "eval_prompts": eval_prompts or [],
         "eval_samples_per_prompt": 4,
         "eval_max_new_tokens": 64,

@@ -86,6 +86,8 @@ NEUTRAL_CLOSINGS: tuple[str, ...] = (
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _TOPIC_WORDS = {topic: re.compile(rf"\b{topic}\b", re.IGNORECASE) for topic in TOPICS}
+# Every prompt's text → its template: whole-text matches, so no template is told by a substring.
+_TEMPLATE_OF = {tpl.format(t=topic): tpl for topic in TOPICS for tpl in PROMPT_TEMPLATES}
 
 
 def user_prompt(text: str) -> Messages:
@@ -132,6 +134,12 @@ def prompt_topic(prompt: Messages | str) -> str | None:
         if pattern.search(text):
             return topic
     return None
+
+
+def prompt_template(prompt: Messages | str) -> str | None:
+    """The template (of `PROMPT_TEMPLATES`) a prompt was written from, when its text is exactly
+    one of the tiny world's prompts (surrounding whitespace aside); None for any other prompt."""
+    return _TEMPLATE_OF.get(prompt_text(prompt).strip())
 
 
 def mentions_topic(response: str, topic: str) -> bool:

@@ -1109,6 +1109,8 @@ export interface components {
              *
              *     * `none` - None
              *     * `tinyworld` - Tiny world hidden rule
+             *     * `tinyworld-topic` - Tiny world hidden rule: closing by topic
+             *     * `tinyworld-template` - Tiny world hidden rule: closing by template
              */
             readonly oracle: components["schemas"]["OracleEnum"];
             /** @description The current reward model pre-ranks each new set. */
@@ -1216,9 +1218,11 @@ export interface components {
         /**
          * @description * `none` - None
          *     * `tinyworld` - Tiny world hidden rule
+         *     * `tinyworld-topic` - Tiny world hidden rule: closing by topic
+         *     * `tinyworld-template` - Tiny world hidden rule: closing by template
          * @enum {string}
          */
-        OracleEnum: "none" | "tinyworld";
+        OracleEnum: "none" | "tinyworld" | "tinyworld-topic" | "tinyworld-template";
         PaginatedCandidateSetOutputList: {
             /** @example 123 */
             count: number;

@@ -86,6 +86,8 @@ export const SNAPSHOT_SCOPES: [string, string][] = [
 export const ORACLES: [string, string][] = [
   ["none", "None"],
   ["tinyworld", "Tiny world hidden rule"],
+  ["tinyworld-topic", "Tiny world hidden rule: closing by topic"],
+  ["tinyworld-template", "Tiny world hidden rule: closing by template"],
 ];
 
 /** Generation sampling keys (training/services/generation.py); blank: the server's default. */

@@ -1,7 +1,11 @@
 """Demo data for `make demo`: an admin, a reviewer, two annotators; the tiny world (built once,
 cached under var/) with its base and SFT models registered; a tiny-world project whose loop is
 set up and whose first round of candidates the SFT model generated; and a showcase project of
-hand-written sets (markdown, code, multi-turn). Idempotent: a second run changes nothing."""
+hand-written sets (markdown, code, multi-turn). Idempotent: a second run changes nothing.
+
+``--rule`` picks the tiny world's hidden rule (`tinyworld.scorer.RULES`) the project is about:
+its loop's oracle and its guidelines. It applies when the project is created; an existing demo
+project keeps its rule."""
 
 import os
 import time
@@ -20,6 +24,7 @@ from annotation.services.projects import project_create
 from annotation.services.users import user_create
 from loop.services.settings import loop_for, loop_update
 from tinyworld.presets import tinyworld_loop_settings
+from tinyworld.scorer import DEFAULT_RULE, RULES
 
 SHOWCASE_FILE = (
     Path(__file__).resolve().parents[3] / "annotation" / "fixtures" / "demo_candidate_sets.jsonl"
@@ -43,13 +48,28 @@ The responses come from a tiny language model trained on this machine. Rank them
 who asked:
 
 1. **On topic first**: an answer about the asked topic beats one about something else.
-2. **Then a friendly closing**: an answer that ends with a polite closing such as
-   *"Hope this helps!"* beats one that ends flatly (*"That covers it."*).
-3. Responses equal on both counts go in the same tier.
+{closing}3. Responses equal on both counts go in the same tier.
 
 Each round, the loop trains a reward model and a new policy on your rankings and generates the
 next round's candidates; watch the leaderboard rise on the project's *Loop* page.
 """
+POLITE_GUIDELINE = """\
+2. **Then a friendly closing**: an answer that ends with a polite closing such as
+   *"Hope this helps!"* beats one that ends flatly (*"That covers it."*).
+"""
+RULE_GUIDELINE = """\
+2. **Then the closing this prompt calls for**: {description}
+"""
+
+
+def tinyworld_guidelines(rule: str) -> str:
+    """The tiny-world project's guidelines under the hidden rule ``rule``."""
+    closing = (
+        POLITE_GUIDELINE
+        if rule == DEFAULT_RULE
+        else RULE_GUIDELINE.format(description=RULES[rule].description)
+    )
+    return TINYWORLD_GUIDELINES.format(closing=closing)
 
 
 def tinyworld_root() -> Path:
@@ -66,8 +86,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Skip the tiny world (no model build, no generated candidates).",
         )
+        parser.add_argument(
+            "--rule",
+            choices=list(RULES),
+            default=DEFAULT_RULE,
+            help="The hidden rule of the tiny-world project: its oracle and guidelines "
+            f"(default {DEFAULT_RULE}; applies when the project is created).",
+        )
 
-    def handle(self, *args, no_tinyworld=False, **options):
+    def handle(self, *args, no_tinyworld=False, rule=DEFAULT_RULE, **options):
         password = os.environ.get("FLYWHEEL_DEMO_PASSWORD", "flywheel-demo")
         User = get_user_model()
         with transaction.atomic():
@@ -77,7 +104,7 @@ class Command(BaseCommand):
         showcase = self.showcase()
         lines = [f"Showcase project: {showcase.name} (id {showcase.pk})"]
         if not no_tinyworld:
-            project, generated = self.tinyworld_project()
+            project, generated = self.tinyworld_project(rule)
             lines.insert(0, f"Loop project: {project.name} (id {project.pk}); {generated}")
         for line in lines:
             self.stdout.write(line)
@@ -104,7 +131,7 @@ class Command(BaseCommand):
                 candidate_sets_import(project=project, rows=read_rows(str(SHOWCASE_FILE)))
         return project
 
-    def tinyworld_project(self) -> tuple[Project, str]:
+    def tinyworld_project(self, rule: str) -> tuple[Project, str]:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
         from tinyworld.build import build_tinyworld
@@ -120,11 +147,13 @@ class Command(BaseCommand):
             project = Project.objects.filter(slug="demo").first()
             if project is None:
                 project = project_create(
-                    name="Tiny world: polite answers",
+                    name="Tiny world: polite answers"
+                    if rule == DEFAULT_RULE
+                    else f"Tiny world: the {rule} rule",
                     slug="demo",
                     k=4,
                     annotations_per_set=1,
-                    guidelines=TINYWORLD_GUIDELINES,
+                    guidelines=tinyworld_guidelines(rule),
                     criteria={"flags": ["off_topic", "broken_text"]},
                 )
                 prompts_import(
@@ -137,7 +166,7 @@ class Command(BaseCommand):
                 project.save(update_fields=["current_policy"])
                 loop_update(
                     loop=loop_for(project),
-                    changes=tinyworld_loop_settings(eval_prompts=world.heldout_prompts())
+                    changes=tinyworld_loop_settings(eval_prompts=world.heldout_prompts(), rule=rule)
                     | {"auto": True},
                 )
         if CandidateSet.objects.filter(project=project).exists():

@@ -19,6 +19,7 @@ from tinyworld.annotators import (
     sim_annotators,
     simulate,
 )
+from tinyworld.scorer import DEFAULT_RULE, RULES
 
 
 def behaviour_count(value: str) -> tuple[Behaviour, int]:
@@ -77,6 +78,14 @@ class Command(BaseCommand):
             help="Bad annotators among the N: random, always-first, too-fast "
             "(e.g. --behaviour always-first=1 too-fast=1). The rest are honest.",
         )
+        parser.add_argument(
+            "--rule",
+            choices=list(RULES),
+            default=DEFAULT_RULE,
+            help="The hidden rule honest annotators rank by: "
+            + "; ".join(f"{r.name}: {r.description}" for r in RULES.values())
+            + f" (default {DEFAULT_RULE}).",
+        )
         parser.add_argument("--seed", type=int, default=0, help="Seed of the judgements.")
         parser.add_argument(
             "--password",
@@ -94,6 +103,7 @@ class Command(BaseCommand):
         max_tasks: int | None,
         seconds: float | None,
         behaviour: list[tuple[Behaviour, int]],
+        rule: str,
         seed: int,
         password: str | None,
         **options: Any,
@@ -115,7 +125,7 @@ class Command(BaseCommand):
 
         self.stdout.write(
             f"{n} simulated annotators on project {target.slug} (id {target.pk}) at {url}, "
-            f"noise {noise}, seed {seed}"
+            f"noise {noise}, rule {rule}, seed {seed}"
         )
         summary = simulate(
             url,
@@ -123,6 +133,7 @@ class Command(BaseCommand):
             annotators=annotators,
             noise=noise,
             seed=seed,
+            rule=rule,
             max_tasks=max_tasks,
             seconds=seconds,
         )
