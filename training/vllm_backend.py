@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from training.endpoint import prompt_seed
-from training.generation import SAMPLER_DEFAULTS, Messages
+from training.sampling import SAMPLER_DEFAULTS, Messages
 
 logger = logging.getLogger(__name__)
 
