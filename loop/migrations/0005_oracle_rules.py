@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('loop', '0004_loop_adapter'),
+        ("loop", "0004_loop_adapter"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='loop',
-            name='oracle',
-            field=models.CharField(choices=[('none', 'None'), ('tinyworld', 'Tiny world hidden rule'), ('tinyworld-topic', 'Tiny world hidden rule: closing by topic'), ('tinyworld-template', 'Tiny world hidden rule: closing by template')], default='none', help_text="A known rule to score policy samples by (the tiny world's trait rate).", max_length=32),
+            model_name="loop",
+            name="oracle",
+            field=models.CharField(
+                choices=[
+                    ("none", "None"),
+                    ("tinyworld", "Tiny world hidden rule"),
+                    ("tinyworld-topic", "Tiny world hidden rule: closing by topic"),
+                    ("tinyworld-template", "Tiny world hidden rule: closing by template"),
+                ],
+                default="none",
+                help_text="A known rule to score policy samples by (the tiny world's trait rate).",
+                max_length=32,
+            ),
         ),
     ]
