@@ -12,6 +12,7 @@ from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError, found_or_404
 from flywheel.serializers import ModelOutput
+from training.models import MAX_SETS_PER_PROMPT
 
 from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
@@ -26,7 +27,8 @@ class LoopOutput(ModelOutput):
         model = Loop
         fields = (
             "project auto trigger min_new_rankings policy_kind reward_config policy_config adapter "
-            "sampling prompt_selection prompts_per_round snapshot_scope compare_with_previous "
+            "sampling prompt_selection prompts_per_round sets_per_prompt snapshot_scope "
+            "compare_with_previous "
             "test_fraction eval_prompts eval_samples_per_prompt eval_max_new_tokens oracle "
             "ai_feedback seed current_policy"
         ).split()
@@ -51,6 +53,12 @@ class LoopInput(serializers.Serializer):
     prompt_selection = serializers.ChoiceField(choices=PromptSelection.choices, required=False)
     prompts_per_round = serializers.IntegerField(
         min_value=1, max_value=10**6, allow_null=True, required=False
+    )
+    sets_per_prompt = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_SETS_PER_PROMPT,
+        required=False,
+        help_text="Independent sets of K per prompt in each round's generation.",
     )
     snapshot_scope = serializers.ChoiceField(choices=SnapshotScope.choices, required=False)
     compare_with_previous = serializers.IntegerField(min_value=0, max_value=8, required=False)

@@ -87,6 +87,12 @@ class Loop(models.Model):
         help_text="Of each new set's K candidates, how many the previous policy writes, so "
         "annotators compare new and old side by side (the human leaderboard); 0: none.",
     )
+    sets_per_prompt = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Candidate sets of K per prompt in each round's generation, independent "
+        "draws: a preference that depends on the prompt needs several comparisons per prompt "
+        "group (issue 17).",
+    )
     test_fraction = models.FloatField(default=0.2)
     eval_prompts = models.JSONField(
         default=list,

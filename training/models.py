@@ -27,6 +27,10 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+# A generation job's independent candidate sets per prompt: three sets of 4 per prompt made
+# the tiny world's prompt-dependent rules learnable (bench/RESULTS.md, issue 17); 8 bounds a
+# job at 8 × the prompts.
+MAX_SETS_PER_PROMPT = 8
 
 
 class Job(Created):
@@ -168,6 +172,12 @@ class GenerationJob(Job):
     )
     prompt_ids = models.JSONField(help_text="The prompts to generate for, in order.")
     k = models.PositiveSmallIntegerField()
+    sets_per_prompt = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Candidate sets of K written per prompt, each an independent draw: a "
+        "preference that depends on the prompt needs several comparisons per prompt group "
+        "(issue 17; bench/RESULTS.md).",
+    )
     mix_model_version = models.ForeignKey(
         ModelVersion,
         null=True,
@@ -182,10 +192,12 @@ class GenerationJob(Job):
     sampling = models.JSONField(help_text="temperature, top_p, max_new_tokens, batch size")
     seed = models.BigIntegerField(default=0)
     backend = models.CharField(max_length=16, blank=True)
-    done = models.PositiveIntegerField(default=0, help_text="Prompts processed.")
+    done = models.PositiveIntegerField(
+        default=0, help_text="Sets processed (written or skipped), of prompts × sets_per_prompt."
+    )
     sets_created = models.PositiveIntegerField(default=0)
     prompts_skipped = models.PositiveIntegerField(
-        default=0, help_text="Prompts that did not yield K distinct candidates."
+        default=0, help_text="Draws (one set of a prompt) that did not yield K distinct candidates."
     )
 
     class Meta:
@@ -195,6 +207,10 @@ class GenerationJob(Job):
                 condition=(Q(mix_model_version__isnull=True) & Q(mix_count=0))
                 | (Q(mix_model_version__isnull=False) & Q(mix_count__gt=0)),
                 name="generation_mix_model_and_count_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(sets_per_prompt__gte=1) & Q(sets_per_prompt__lte=MAX_SETS_PER_PROMPT),
+                name="generation_sets_per_prompt_range",
             ),
         ]
 

@@ -348,6 +348,7 @@ def _next_generation_job(loop_round: LoopRound, fields: dict[str, Any]):
         round=loop_round.number,
         mix_model_version=loop_round.base_policy if loop.compare_with_previous else None,
         mix_count=loop.compare_with_previous,
+        sets_per_prompt=loop.sets_per_prompt,
         created_by=loop_round.started_by,
     )
 

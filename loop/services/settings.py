@@ -10,6 +10,7 @@ from annotation.models import Project
 from annotation.validation import check_messages
 from flywheel.errors import ApplicationError
 from training.algorithms.registry import algorithm, kinds
+from training.models import MAX_SETS_PER_PROMPT
 from training.services.generation import sampling_check
 
 from ..models import Loop, Oracle, PromptSelection, SnapshotScope, Trigger
@@ -87,6 +88,8 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
             raise ApplicationError(f"Must be below the project's K ({loop.project.k}).", field=name)
         elif name == "adapter" and value is not None:
             value = _check_adapter(value)
+        elif name == "sets_per_prompt" and not 1 <= value <= MAX_SETS_PER_PROMPT:
+            raise ApplicationError(f"Must be from 1 to {MAX_SETS_PER_PROMPT}.", field=name)
         elif name == "test_fraction" and not 0 < value < 1:
             raise ApplicationError("Must be above 0 and below 1.", field=name)
         clean[name] = value

@@ -65,6 +65,9 @@ def test_loop_settings_defaults_and_roles(client_for, tinyworld_project):
         ({"eval_prompts": "owls"}, "eval_prompts"),
         ({"test_fraction": 1.5}, "test_fraction"),
         ({"prompts_per_round": 0}, "prompts_per_round"),
+        ({"sets_per_prompt": 0}, "sets_per_prompt"),
+        ({"sets_per_prompt": 9}, "sets_per_prompt"),
+        ({"sets_per_prompt": "many"}, "sets_per_prompt"),
         ({"telepathy": True}, "telepathy"),
         ({"adapter": {"r": 0}}, "adapter.r"),
         ({"adapter": {"rank": 8}}, "adapter.rank"),
@@ -98,6 +101,7 @@ def test_loop_settings_update(admin_client, tinyworld_project, tinyworld):
             "eval_prompts": heldout,
             "oracle": "tinyworld",
             "ai_feedback": True,
+            "sets_per_prompt": 3,
         },
         format="json",
     )
@@ -105,6 +109,29 @@ def test_loop_settings_update(admin_client, tinyworld_project, tinyworld):
     loop = Loop.objects.get(project=project)
     assert (loop.auto, loop.policy_kind, loop.prompts_per_round) == (True, "grpo", 10)
     assert loop.eval_prompts == heldout and loop.ai_feedback
+    assert loop.sets_per_prompt == 3
+    assert admin_client.get(f"/api/v1/projects/{project.pk}/loop/").json()["sets_per_prompt"] == 3
+
+
+def test_a_rounds_generation_job_draws_the_loops_sets_per_prompt(admin_client, tinyworld_project):
+    from loop.services.rounds import _next_generation_job
+
+    project = tinyworld_project(n=3)
+    default = admin_client.get(f"/api/v1/projects/{project.pk}/loop/").json()
+    assert default["sets_per_prompt"] == 1
+    admin_client.patch(
+        f"/api/v1/projects/{project.pk}/loop/", {"sets_per_prompt": 3}, format="json"
+    )
+    loop = Loop.objects.get(project=project)
+    loop_round = LoopRound.objects.create(
+        loop=loop,
+        number=1,
+        policy_kind="dpo",
+        base_policy=project.current_policy,
+        policy_model=project.current_policy,
+    )
+    job = _next_generation_job(loop_round, {"selected_prompts": "all"})
+    assert (job.sets_per_prompt, len(job.prompt_ids), job.round) == (3, 3, 1)
 
 
 def test_round_start_needs_a_policy_and_rankings(admin_client, client_for, tinyworld_project):

@@ -14,7 +14,7 @@ from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
 from flywheel.serializers import ModelOutput
 
-from ..models import GenerationJob, ModelVersion
+from ..models import MAX_SETS_PER_PROMPT, GenerationJob, ModelVersion
 from ..services.generation import SAMPLING_DEFAULTS, generation_job_cancel, generation_job_create
 from . import related_or_400
 
@@ -36,6 +36,14 @@ class GenerateInput(serializers.Serializer):
         help_text="A second model version that writes mix_count of each set's K candidates.",
     )
     mix_count = serializers.IntegerField(required=False, default=0, min_value=0)
+    sets_per_prompt = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=MAX_SETS_PER_PROMPT,
+        help_text="Independent sets of K per prompt, each annotated on its own: a preference "
+        "that depends on the prompt needs several comparisons per prompt group.",
+    )
     executor = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Where it runs (e.g. inline)."
     )
@@ -44,18 +52,20 @@ class GenerateInput(serializers.Serializer):
 class GenerationJobOutput(ModelOutput):
     model_name = serializers.CharField(source="model_version.name")
     prompts = serializers.IntegerField(source="prompt_count")
+    sets_total = serializers.IntegerField(help_text="prompts × sets_per_prompt: done's total.")
 
     class Meta:
         model = GenerationJob
         fields = (
             "id project model_version model_name mix_model_version mix_count status executor "
-            "cancel_requested k round sampling seed backend prompts done sets_created "
-            "prompts_skipped error created_at finished_at"
+            "cancel_requested k sets_per_prompt round sampling seed backend prompts sets_total "
+            "done sets_created prompts_skipped error created_at finished_at"
         ).split()
 
 
 def _job_output(job: GenerationJob) -> dict:
     job.prompt_count = len(job.prompt_ids)
+    job.sets_total = job.prompt_count * job.sets_per_prompt
     return GenerationJobOutput(job).data
 
 
@@ -79,6 +89,7 @@ class GenerateApi(APIView):
             round=v.get("round"),
             mix_model_version=related_or_400(ModelVersion, v.get("mix_model"), "mix_model"),
             mix_count=v["mix_count"],
+            sets_per_prompt=v["sets_per_prompt"],
             executor=v["executor"],
             created_by=request.user,
         )
@@ -94,6 +105,7 @@ def generation_job_list(*, project_id: int | None = None):
                 F("prompt_ids"), function="jsonb_array_length", output_field=IntegerField()
             )
         )
+        .annotate(sets_total=F("prompt_count") * F("sets_per_prompt"))
         .defer("prompt_ids")
         .order_by("-id")
     )

@@ -1,13 +1,20 @@
 """Generation jobs: K candidates per prompt from a model version, written as candidate sets
 ready for annotation.
 
+A job writes ``sets_per_prompt`` (N) sets per prompt, each an independent draw: draw d of
+every prompt is sampled with the seeds ``seed + d × DRAW_SEED_STRIDE`` (+ the batch's first
+prompt id, ``training.generation.generate_sets``), so draw 0 is what a one-set job draws.
+
 Resumable and idempotent: a batch's sets are written in one transaction with the job's
-progress, and a prompt that already has a set from this job is skipped, so a redelivered job
-continues where the dead worker stopped and never writes a prompt twice.
+progress, and a prompt with c < N sets from this job gets draws c..N-1 only, so a redelivered
+job continues where the dead worker stopped with the samples it would have drawn. A set is
+written under a lock on its prompt's row after counting the job's sets of that prompt, so even
+two racing attempts never write more than N per prompt.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import traceback
 from pathlib import Path
@@ -24,7 +31,7 @@ from training.engine.execution import job_execute
 from training.engine.lifecycle import job_cancel, job_dispatch_on_commit
 from training.engine.reporting import JobReporter
 
-from ..models import GenerationJob, JobStatus, ModelKind, ModelVersion
+from ..models import MAX_SETS_PER_PROMPT, GenerationJob, JobStatus, ModelKind, ModelVersion
 from .runs import check_executor
 
 logger = logging.getLogger(__name__)
@@ -41,6 +48,9 @@ SAMPLING_BOUNDS = {
     "max_new_tokens": (1, 8192),
     "batch_size": (1, 1024),
 }
+# Seeds of draw d are offset by d × this (a prime above any batch's prompt-id offset in
+# practice), so the draws of one prompt are independent samples.
+DRAW_SEED_STRIDE = 2_147_483_647
 
 
 def sampling_check(sampling: dict[str, Any]) -> dict[str, Any]:
@@ -68,13 +78,21 @@ def generation_job_create(
     round: int | None = None,
     mix_model_version: ModelVersion | None = None,
     mix_count: int = 0,
+    sets_per_prompt: int = 1,
     executor: str = "",
     created_by: AbstractUser | None = None,
 ) -> GenerationJob:
     """Queue a job for the project's prompts: ``"pending"`` (no candidate set yet), ``"all"``
     or a list of prompt ids; the model defaults to the project's current policy. With
     ``mix_model_version``, ``mix_count`` of each set's K candidates come from that model (a
-    human comparison of the two: see the loop's leaderboard)."""
+    human comparison of the two: see the loop's leaderboard). ``sets_per_prompt`` independent
+    sets of K are written per prompt (1 to ``MAX_SETS_PER_PROMPT``)."""
+    if (
+        isinstance(sets_per_prompt, bool)
+        or not isinstance(sets_per_prompt, int)
+        or not 1 <= sets_per_prompt <= MAX_SETS_PER_PROMPT
+    ):
+        raise ApplicationError(f"Must be from 1 to {MAX_SETS_PER_PROMPT}.", field="sets_per_prompt")
     model_version = model_version or project.current_policy
     if model_version is None:
         raise ApplicationError(
@@ -124,6 +142,7 @@ def generation_job_create(
             model_version=model_version,
             prompt_ids=sorted(ids),
             k=project.k,
+            sets_per_prompt=sets_per_prompt,
             mix_model_version=mix_model_version,
             mix_count=mix_count,
             round=round,
@@ -151,11 +170,12 @@ def generation_queue(model_version: ModelVersion) -> str:
 def candidate_set_from_generation(
     *, job: GenerationJob, prompt_id: int, texts: list[str] | list[tuple[str, bool]], seed: int
 ) -> CandidateSet | None:
-    """Write one prompt's K candidates and their set; None if this job already wrote it.
-    ``texts`` of a mixed job are ``(text, from_mix_model)`` pairs."""
-    if CandidateSet.objects.filter(
-        prompt_id=prompt_id, members__candidate__generation_job=job
-    ).exists():
+    """Write one of a prompt's sets (K candidates); None if this job already wrote its
+    ``sets_per_prompt`` sets of the prompt. ``texts`` of a mixed job are
+    ``(text, from_mix_model)`` pairs."""
+    # The prompt's row lock serialises the count and the write across racing attempts.
+    list(Prompt.objects.select_for_update().filter(pk=prompt_id).values_list("pk", flat=True))
+    if job_sets_of_prompt(job=job, prompt_id=prompt_id) >= job.sets_per_prompt:
         return None
     sources = [t if isinstance(t, tuple) else (t, False) for t in texts]
     candidates = Candidate.objects.bulk_create(
@@ -181,6 +201,14 @@ def candidate_set_from_generation(
     return candidate_set
 
 
+def job_sets_of_prompt(*, job: GenerationJob, prompt_id: int) -> int:
+    return (
+        CandidateSet.objects.filter(prompt_id=prompt_id, members__candidate__generation_job=job)
+        .distinct()
+        .count()
+    )
+
+
 def generation_job_execute(*, job_id: int) -> str:
     """Worker side: execute the job with its executor (``inline`` by default: this process)."""
     return job_execute(job_type_name="generation_job", job_id=job_id)
@@ -193,54 +221,64 @@ def generation_job_cancel(*, job: GenerationJob) -> GenerationJob:
 
 
 def generation_process(job_id: int, reporter: JobReporter) -> int:
-    """The job's work: generate for every prompt of the job not yet written, batch by batch."""
+    """The job's work: draw by draw, generate for every prompt of the job that lacks that draw
+    (a prompt with c sets from this job lacks draws c..N-1), batch by batch."""
     job = GenerationJob.objects.select_related("model_version", "mix_model_version").get(pk=job_id)
     try:
         from training.generation import generate_mixed_sets, generate_sets, load_backend
 
-        written = set(
-            CandidateSet.objects.filter(members__candidate__generation_job=job).values_list(
-                "prompt_id", flat=True
-            )
+        written = collections.Counter(
+            prompt_id
+            for _, prompt_id in CandidateSet.objects.filter(members__candidate__generation_job=job)
+            .values_list("id", "prompt_id")
+            .distinct()
         )
-        todo = [pid for pid in job.prompt_ids if pid not in written]
+        n = job.sets_per_prompt
+        done = sum(min(written[pid], n) for pid in job.prompt_ids)
+        todo = [pid for pid in job.prompt_ids if written[pid] < n]
         messages = dict(Prompt.objects.filter(pk__in=todo).values_list("id", "messages"))
         backend = load_backend(job.model_version)
-        reporter.progress(backend=backend.name, done=len(written))
+        mix_backend = load_backend(job.mix_model_version) if job.mix_model_version else None
+        reporter.progress(backend=backend.name, done=done)
+        per_prompt = "" if n == 1 else f" ({len(job.prompt_ids) * n - done} sets, {n} each)"
         reporter.log(
-            f"{backend.name}: {len(todo)} prompts to generate, {len(written)} already written\n"
+            f"{backend.name}: {len(todo)} prompts to generate{per_prompt}, "
+            f"{len(job.prompt_ids) - len(todo)} already written\n"
         )
-        todo_prompts = [(pid, messages[pid]) for pid in todo]
-        if job.mix_model_version is not None:
-            batches = generate_mixed_sets(
-                backend,
-                load_backend(job.mix_model_version),
-                todo_prompts,
-                k=job.k,
-                mix=job.mix_count,
-                sampling=job.sampling,
-                seed=job.seed,
-            )
-        else:
-            batches = generate_sets(
-                backend, todo_prompts, k=job.k, sampling=job.sampling, seed=job.seed
-            )
-        for batch in batches:
-            skipped = 0
-            with transaction.atomic():  # a batch's sets and its progress land together
-                for prompt_id, texts, seed in batch:
-                    if texts is None:
-                        skipped += 1
-                        continue
-                    candidate_set_from_generation(
-                        job=job, prompt_id=prompt_id, texts=texts, seed=seed
-                    )
-                reporter.progress(
-                    done=F("done") + len(batch), prompts_skipped=F("prompts_skipped") + skipped
+        for draw in range(n):
+            prompts = [(pid, messages[pid]) for pid in todo if written[pid] <= draw]
+            if not prompts:
+                continue
+            seed = job.seed + draw * DRAW_SEED_STRIDE
+            if mix_backend is not None:
+                batches = generate_mixed_sets(
+                    backend,
+                    mix_backend,
+                    prompts,
+                    k=job.k,
+                    mix=job.mix_count,
+                    sampling=job.sampling,
+                    seed=seed,
                 )
-            if reporter.should_stop():
-                reporter.finish(JobStatus.CANCELLED)
-                return 0
+            else:
+                batches = generate_sets(backend, prompts, k=job.k, sampling=job.sampling, seed=seed)
+            for batch in batches:
+                skipped = 0
+                with transaction.atomic():  # a batch's sets and its progress land together
+                    for prompt_id, texts, batch_seed in batch:
+                        if texts is None:
+                            skipped += 1
+                            continue
+                        candidate_set_from_generation(
+                            job=job, prompt_id=prompt_id, texts=texts, seed=batch_seed
+                        )
+                    reporter.progress(
+                        done=F("done") + len(batch),
+                        prompts_skipped=F("prompts_skipped") + skipped,
+                    )
+                if reporter.should_stop():
+                    reporter.finish(JobStatus.CANCELLED)
+                    return 0
     except Exception as exc:  # noqa: BLE001 — recorded on the job
         logger.exception("generation job %s failed", job_id)
         reporter.finish(

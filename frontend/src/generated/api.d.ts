@@ -965,6 +965,11 @@ export interface components {
             /** @default 0 */
             mix_count: number;
             /**
+             * @description Independent sets of K per prompt, each annotated on its own: a preference that depends on the prompt needs several comparisons per prompt group.
+             * @default 1
+             */
+            sets_per_prompt: number;
+            /**
              * @description Where it runs (e.g. inline).
              * @default
              */
@@ -990,6 +995,8 @@ export interface components {
             readonly executor: string;
             readonly cancel_requested: boolean;
             readonly k: number;
+            /** @description Candidate sets of K written per prompt, each an independent draw: a preference that depends on the prompt needs several comparisons per prompt group (issue 17; bench/RESULTS.md). */
+            readonly sets_per_prompt: number;
             readonly round: number;
             /** @description temperature, top_p, max_new_tokens, batch size */
             readonly sampling: unknown;
@@ -997,10 +1004,12 @@ export interface components {
             readonly seed: number;
             readonly backend: string;
             prompts: number;
-            /** @description Prompts processed. */
+            /** @description prompts × sets_per_prompt: done's total. */
+            sets_total: number;
+            /** @description Sets processed (written or skipped), of prompts × sets_per_prompt. */
             readonly done: number;
             readonly sets_created: number;
-            /** @description Prompts that did not yield K distinct candidates. */
+            /** @description Draws (one set of a prompt) that did not yield K distinct candidates. */
             readonly prompts_skipped: number;
             readonly error: string;
             /** Format: date-time */
@@ -1089,6 +1098,8 @@ export interface components {
             readonly prompt_selection: components["schemas"]["PromptSelectionEnum"];
             /** @description Prompts to generate for per round; empty: all. */
             readonly prompts_per_round: number | null;
+            /** @description Candidate sets of K per prompt in each round's generation, independent draws: a preference that depends on the prompt needs several comparisons per prompt group (issue 17). */
+            readonly sets_per_prompt: number;
             /**
              * @description Which rankings a round trains on. new: those since the previous round's snapshot, i.e. preferences over the current policy's own samples (iterative DPO, Xu et al. 2023; Xiong et al. 2024); all: every ranking of the project.
              *
@@ -1356,6 +1367,8 @@ export interface components {
             sampling?: unknown;
             prompt_selection?: components["schemas"]["PromptSelectionEnum"];
             prompts_per_round?: number | null;
+            /** @description Independent sets of K per prompt in each round's generation. */
+            sets_per_prompt?: number;
             snapshot_scope?: components["schemas"]["SnapshotScopeEnum"];
             compare_with_previous?: number;
             /** Format: double */

@@ -25,6 +25,27 @@ describe("generation jobs", () => {
   });
 });
 
+describe("several sets per prompt", () => {
+  it("counts progress in sets when a job draws several per prompt", () => {
+    const job = parseJob({ id: 4, project: 1, status: "running", prompts: 6, sets_per_prompt: 3, done: 5 })!;
+    expect(job.setsPerPrompt).toBe(3);
+    expect(jobProgressText(job)).toBe("5 of 18 sets (3 per prompt)");
+    expect(parseJob({ id: 5, status: "queued" })!.setsPerPrompt).toBe(1);
+  });
+
+  it("sends sets_per_prompt only when it is not the default, and names a bad one", () => {
+    const form = { ...emptyGenerationForm(), setsPerPrompt: "3" };
+    const built = generationPayload(form);
+    expect(built.ok && built.payload.sets_per_prompt).toBe(3);
+    const one = generationPayload(emptyGenerationForm());
+    expect(one.ok && "sets_per_prompt" in one.payload).toBe(false);
+    for (const bad of ["0", "2.5", "many"]) {
+      const result = generationPayload({ ...emptyGenerationForm(), setsPerPrompt: bad });
+      expect(result.ok ? null : Object.keys(result.errors)).toEqual(["sets_per_prompt"]);
+    }
+  });
+});
+
 describe("generationPayload", () => {
   it("sends the pending prompts with the project's policy and the server's sampling defaults", () => {
     expect(generationPayload(emptyGenerationForm())).toEqual({

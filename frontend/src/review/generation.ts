@@ -18,6 +18,8 @@ export interface GenerationJob {
   seed: number;
   sampling: Record<string, unknown>;
   prompts: number;
+  /** Independent sets of K per prompt; `done` counts sets, of `prompts × setsPerPrompt`. */
+  setsPerPrompt: number;
   done: number;
   setsCreated: number;
   promptsSkipped: number;
@@ -40,6 +42,7 @@ export function parseJob(row: unknown): GenerationJob | null {
     seed: int(r.seed),
     sampling: asObj(r.sampling) ?? {},
     prompts: int(r.prompts),
+    setsPerPrompt: Number.isInteger(r.sets_per_prompt) ? (r.sets_per_prompt as number) : 1,
     done: int(r.done),
     setsCreated: int(r.sets_created),
     promptsSkipped: int(r.prompts_skipped),
@@ -49,11 +52,17 @@ export function parseJob(row: unknown): GenerationJob | null {
   };
 }
 
-/** "3 of 6 prompts" (and "waiting for a worker" before the first one). */
+/** "3 of 6 prompts", or "5 of 18 sets (3 per prompt)" (and "waiting for a worker" before the first one). */
 export function jobProgressText(job: GenerationJob): string {
-  if (job.status === "queued" && job.done === 0) return `0 of ${job.prompts} prompts · waiting for a worker`;
-  return `${job.done} of ${job.prompts} prompts`;
+  const n = job.setsPerPrompt;
+  const total = n > 1 ? `${job.prompts * n} sets (${n} per prompt)` : `${job.prompts} prompts`;
+  if (job.status === "queued" && job.done === 0) return `0 of ${total} · waiting for a worker`;
+  return `${job.done} of ${total}`;
 }
+
+/** The help text of both "Sets per prompt" inputs (generation form, loop settings). */
+export const SETS_PER_PROMPT_HINT =
+  "Independent draws of K per prompt; a preference that depends on the prompt needs several comparisons per prompt group.";
 
 /** The list polls while any job may still change. */
 export function anyJobActive(jobs: GenerationJob[]): boolean {
@@ -74,10 +83,12 @@ export interface GenerationForm {
   topP: string;
   maxNewTokens: string;
   seed: string;
+  /** Independent sets of K per prompt (1 to 8, the API's range). */
+  setsPerPrompt: string;
 }
 
 export function emptyGenerationForm(): GenerationForm {
-  return { model: "", prompts: "pending", count: "10", temperature: "", topP: "", maxNewTokens: "", seed: "0" };
+  return { model: "", prompts: "pending", count: "10", temperature: "", topP: "", maxNewTokens: "", seed: "0", setsPerPrompt: "1" };
 }
 
 /** The POST body: only what the form sets; the API's defaults fill the rest. */
@@ -128,5 +139,8 @@ export function generationPayload(
   const seed = Number(form.seed.trim() === "" ? "0" : form.seed.trim());
   if (!Number.isInteger(seed) || seed < 0) errors.seed = "A whole number, 0 or more.";
   else payload.seed = seed;
+  const sets = Number(form.setsPerPrompt.trim() === "" ? "1" : form.setsPerPrompt.trim());
+  if (!Number.isInteger(sets) || sets < 1) errors.sets_per_prompt = "A whole number, 1 or more.";
+  else if (sets !== 1) payload.sets_per_prompt = sets;
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, payload, first };
 }

@@ -96,6 +96,18 @@ describe("loopPatch", () => {
     expect(loopPatch({ ...settings(), promptsPerRound: 5 }, back, KINDS)).toEqual({ ok: true, patch: { prompts_per_round: null } });
   });
 
+  it("reads, sends and summarises sets per prompt (1 when the body lacks it)", () => {
+    expect(parseLoopSettings(BODY)!.setsPerPrompt).toBe(1);
+    const three = parseLoopSettings({ ...BODY, sets_per_prompt: 3 })!;
+    expect(three.setsPerPrompt).toBe(3);
+    expect(settingsSummary(three)).toContainEqual(["Sets per prompt", "3"]);
+    expect(loopPatch(settings(), { ...loopForm(settings()), setsPerPrompt: "3" }, KINDS)).toEqual({ ok: true, patch: { sets_per_prompt: 3 } });
+    expect(loopPatch(settings(), { ...loopForm(settings()), setsPerPrompt: "1.5" }, KINDS)).toEqual({
+      ok: false,
+      errors: { sets_per_prompt: "Must be a whole number." },
+    });
+  });
+
   it("sends a config with the changed values only, keeping keys the form has no input for", () => {
     const base = loopForm(settings());
     const form = { ...base, rewardEdits: { ...base.rewardEdits, num_epochs: "2" }, policyEdits: { beta: "0.1", loss_type: "ipo" } };

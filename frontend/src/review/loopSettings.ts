@@ -25,6 +25,8 @@ export interface LoopSettings {
   promptSelection: string;
   /** null: every pending prompt. */
   promptsPerRound: number | null;
+  /** Independent candidate sets of K per prompt in each round's generation. */
+  setsPerPrompt: number;
   snapshotScope: string;
   compareWithPrevious: number;
   testFraction: number;
@@ -53,6 +55,7 @@ export function parseLoopSettings(body: unknown): LoopSettings | null {
     sampling: asObj(b.sampling) ?? {},
     promptSelection: str(b.prompt_selection),
     promptsPerRound: Number.isInteger(b.prompts_per_round) ? (b.prompts_per_round as number) : null,
+    setsPerPrompt: Number.isInteger(b.sets_per_prompt) ? (b.sets_per_prompt as number) : 1,
     snapshotScope: str(b.snapshot_scope),
     compareWithPrevious: int(b.compare_with_previous),
     testFraction: num(b.test_fraction) ?? 0,
@@ -109,6 +112,7 @@ export interface LoopForm {
   promptSelection: string;
   /** "": all pending prompts. */
   promptsPerRound: string;
+  setsPerPrompt: string;
   snapshotScope: string;
   compareWithPrevious: string;
   testFraction: string;
@@ -143,6 +147,7 @@ export function loopForm(s: LoopSettings): LoopForm {
     sampling,
     promptSelection: s.promptSelection,
     promptsPerRound: s.promptsPerRound === null ? "" : String(s.promptsPerRound),
+    setsPerPrompt: String(s.setsPerPrompt),
     snapshotScope: s.snapshotScope,
     compareWithPrevious: String(s.compareWithPrevious),
     testFraction: String(s.testFraction),
@@ -242,6 +247,7 @@ export function loopPatch(
   } else {
     whole("prompts_per_round", perRound, original.promptsPerRound ?? Number.NaN, (n) => (patch.prompts_per_round = n));
   }
+  whole("sets_per_prompt", form.setsPerPrompt, original.setsPerPrompt, (n) => (patch.sets_per_prompt = n));
   if (form.snapshotScope !== original.snapshotScope) patch.snapshot_scope = form.snapshotScope;
   whole("compare_with_previous", form.compareWithPrevious, original.compareWithPrevious, (n) => (patch.compare_with_previous = n));
   const fraction = Number(form.testFraction.trim());
@@ -309,6 +315,7 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
     ["Sampling", config(s.sampling)],
     ["Prompt selection", label(PROMPT_SELECTIONS, s.promptSelection)],
     ["Prompts per round", s.promptsPerRound === null ? "all pending" : String(s.promptsPerRound)],
+    ["Sets per prompt", String(s.setsPerPrompt)],
     ["Training data", label(SNAPSHOT_SCOPES, s.snapshotScope)],
     ["Previous policy's candidates per set", String(s.compareWithPrevious)],
     ["Test fraction", String(s.testFraction)],
@@ -333,6 +340,7 @@ export const LOOP_INPUTS = [
   "seed",
   "prompt_selection",
   "prompts_per_round",
+  "sets_per_prompt",
   "compare_with_previous",
   "eval_samples_per_prompt",
   "eval_max_new_tokens",

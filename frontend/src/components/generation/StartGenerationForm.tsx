@@ -3,7 +3,7 @@
 
 import { useState } from "react";
 import type { ProjectSummary } from "../../projects";
-import { type GenerationForm, emptyGenerationForm, generationPayload } from "../../review/generation";
+import { type GenerationForm, SETS_PER_PROMPT_HINT, emptyGenerationForm, generationPayload } from "../../review/generation";
 import { type ModelVersion, baseModels, modelLabel } from "../../review/models";
 import { fetchFirstPromptIds, startGeneration } from "../../review/reviewApi";
 import { FieldError } from "../shared/LoadNotice";
@@ -52,7 +52,8 @@ export function StartGenerationForm({
     setBusy(false);
     if (result.kind === "signed-out") return onSignedOut();
     if (result.kind === "loaded") {
-      setMessage(`Generation job #${result.value.id} queued for ${result.value.prompts} prompts.`);
+      const sets = result.value.setsPerPrompt > 1 ? `, ${result.value.setsPerPrompt} sets each` : "";
+      setMessage(`Generation job #${result.value.id} queued for ${result.value.prompts} prompts${sets}.`);
       onStarted();
       return;
     }
@@ -65,15 +66,16 @@ export function StartGenerationForm({
     setMessage(result.message);
   };
 
-  const numberField = (key: "temperature" | "topP" | "maxNewTokens" | "seed", api: string, label: string, hint: string) => (
+  const numberField = (key: "temperature" | "topP" | "maxNewTokens" | "seed" | "setsPerPrompt", api: string, label: string, hint: string) => (
     <div className="field">
       <label htmlFor={`gen-${key}`}>{label}</label>
       <input
         id={`gen-${key}`}
         type="number"
-        step={key === "maxNewTokens" || key === "seed" ? 1 : "any"}
+        step={key === "maxNewTokens" || key === "seed" || key === "setsPerPrompt" ? 1 : "any"}
+        min={key === "setsPerPrompt" ? 1 : undefined}
         value={form[key]}
-        placeholder={key === "seed" ? undefined : "server default"}
+        placeholder={key === "seed" || key === "setsPerPrompt" ? undefined : "server default"}
         aria-invalid={errors[api] ? true : undefined}
         aria-describedby={describedBy(api, `gen-${key}-hint`)}
         onChange={(e) => set({ [key]: e.target.value })}
@@ -122,6 +124,7 @@ export function StartGenerationForm({
         {numberField("topP", "sampling.top_p", "Top-p", "Nucleus mass; blank: the server's default.")}
         {numberField("maxNewTokens", "sampling.max_new_tokens", "Max new tokens", "Longest response, in tokens.")}
         {numberField("seed", "seed", "Seed", "Same seed, same model, same prompts: the same candidates.")}
+        {numberField("setsPerPrompt", "sets_per_prompt", "Sets per prompt", SETS_PER_PROMPT_HINT)}
       </div>
       <PromptsFieldset
         choice={form.prompts}

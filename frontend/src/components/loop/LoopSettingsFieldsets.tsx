@@ -11,6 +11,7 @@ import {
   TRIGGERS,
   policyKinds,
 } from "../../review/loopSettings";
+import { SETS_PER_PROMPT_HINT } from "../../review/generation";
 import type { RunKindInfo } from "../../review/runConfig";
 import { CheckboxSetting, NumberSetting, SelectSetting } from "./LoopSettingField";
 
@@ -137,6 +138,14 @@ export function CandidatesFieldset({
         placeholder="all pending"
         value={form.promptsPerRound}
         onChange={(promptsPerRound) => onChange({ promptsPerRound })}
+      />
+      <NumberSetting
+        setting="sets_per_prompt"
+        label="Sets per prompt"
+        hint={SETS_PER_PROMPT_HINT}
+        error={errors.sets_per_prompt}
+        value={form.setsPerPrompt}
+        onChange={(setsPerPrompt) => onChange({ setsPerPrompt })}
       />
       <NumberSetting
         setting="compare_with_previous"
