@@ -12,6 +12,36 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+def in_process_django() -> None:
+    """For a benchmark that runs the product's code in its own process: the repository on
+    sys.path, the hub offline, the settings, the development key and the default database
+    (each unless the environment says otherwise)."""
+    import os
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flywheel.settings")
+    os.environ.setdefault("FLYWHEEL_ALLOW_INSECURE_KEY", "1")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
+
+
+class NoHooks:
+    """RunHooks that record nothing and never stop the run."""
+
+    def on_log(self, step, metrics) -> None:
+        pass
+
+    def on_progress(self, step, total_steps) -> None:
+        pass
+
+    def on_checkpoint(self, step) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+
 # Prompts, K candidates per prompt and one set per prompt in `%(state)s` ('open' for next-task,
 # 'complete' for exports), for project `%(project)s`.
 SETS_SQL = """

@@ -42,12 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flywheel.settings")
-os.environ.setdefault("FLYWHEEL_ALLOW_INSECURE_KEY", "1")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
+from common import ROOT, NoHooks, in_process_django
+
+in_process_django()
 
 FULL = {
     "hidden": 1024,
@@ -78,20 +75,6 @@ SMOKE = FULL | {
     "rank": 8,
 }
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
-
-
-class NoHooks:
-    def on_log(self, step, metrics) -> None:
-        pass
-
-    def on_progress(self, step, total_steps) -> None:
-        pass
-
-    def on_checkpoint(self, step) -> None:
-        pass
-
-    def should_stop(self) -> bool:
-        return False
 
 
 def build(work: Path, cfg: dict) -> tuple[Path, Path]:

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flywheel.settings")
-os.environ.setdefault("FLYWHEEL_ALLOW_INSECURE_KEY", "1")
-os.environ["HF_HUB_OFFLINE"] = "1"
+from common import ROOT, NoHooks, in_process_django
+
+in_process_django()
 
 NOISE = 0.1
 K = 4
@@ -44,14 +40,6 @@ VARIANTS = {
     "3sets-preset": (3, {}),
     "3sets-lr3e-4": (3, {"learning_rate": 3e-4, "num_train_epochs": 4.0}),
 }
-
-
-class QuietHooks:
-    def on_log(self, step, metrics) -> None: ...
-    def on_progress(self, step, total_steps) -> None: ...
-    def on_checkpoint(self, step) -> None: ...
-    def should_stop(self) -> bool:
-        return False
 
 
 def samples(world, work: Path, seed: int) -> dict:
@@ -148,7 +136,7 @@ def measure(world, data, work: Path, rule: str, variant: str, seed: int) -> dict
     )
     started = time.monotonic()
     result = spec.train_function()(
-        spec.build_config(TINYWORLD_REWARD_CONFIG | overrides), inputs, QuietHooks()
+        spec.build_config(TINYWORLD_REWARD_CONFIG | overrides), inputs, NoHooks()
     )
     seconds = time.monotonic() - started
     longer = sum(len(r["chosen"][0]["content"]) > len(r["rejected"][0]["content"]) for r in heldout)

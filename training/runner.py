@@ -10,7 +10,6 @@ checkpoint in the run's directory.
 from __future__ import annotations
 
 import logging
-import traceback
 from pathlib import Path
 
 from training.algorithms.base import TrainInputs, latest_checkpoint
@@ -108,9 +107,5 @@ def run_process(run_id: int, reporter: JobReporter) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 — every failure is recorded on the run
         logger.exception("training run %s failed", run_id)
-        reporter.finish(
-            JobStatus.FAILED,
-            error=storage_failure(exc, directory)
-            + f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
-        )
+        reporter.fail(exc, reason=storage_failure(exc, directory))
         return 1

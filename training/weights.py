@@ -32,12 +32,16 @@ def weights_path(version: ModelVersion) -> Path:
     """A directory with the version's full weights and tokenizer."""
     if version.adapter_base_id is None:
         return Path(version.storage_path)
-    target = merged_dir(version)
+    return merged_into(version, merged_dir(version))
+
+
+def merged_into(adapter: ModelVersion, target: Path) -> Path:
+    """The adapter version merged on its base's full weights in ``target``: merged now unless
+    a complete merge is already there (an earlier load, or an attempt whose worker died)."""
     if (target / COMPLETE).is_file():
         return target
-    base = weights_path(version.adapter_base)
-    merge_adapter(base, Path(version.storage_path), target)
-    return target
+    base = weights_path(adapter.adapter_base)
+    return merge_adapter(base, Path(adapter.storage_path), target)
 
 
 def merge_adapter(base: Path, adapter: Path, target: Path) -> Path:

@@ -14,6 +14,7 @@ import logging
 import os
 import subprocess
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -75,7 +76,6 @@ def start_reporting(name: str, queues: list[str]) -> threading.Thread:
     capabilities = local_capabilities()
 
     def beat() -> None:
-        stop = threading.Event()
         while True:
             try:
                 worker_report(name, queues, capabilities)
@@ -83,7 +83,7 @@ def start_reporting(name: str, queues: list[str]) -> threading.Thread:
                 logger.exception("worker report failed")
             finally:
                 close_old_connections()
-            stop.wait(settings.FLYWHEEL_WORKER_REPORT_SECONDS)
+            time.sleep(settings.FLYWHEEL_WORKER_REPORT_SECONDS)
 
     thread = threading.Thread(target=beat, name="worker-report", daemon=True)
     thread.start()

@@ -109,14 +109,12 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
 def _check_adapter(value: Any) -> dict:
     """A run config's adapter block, checked as a run checks it (errors name adapter.<key>)."""
     from training.algorithms.base import AdapterConfig, config_from_dict
-    from training.engine.jobs import job_type
-    from training.workers import check_quantization
+    from training.services.runs import check_adapter_runnable
 
     try:
         config_from_dict(AdapterConfig, value, prefix="adapter.")
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise ApplicationError(reason.capitalize() + ".", field=field) from exc
-    if job_type("training_run").default_executor() != "ray":
-        check_quantization(value, queue="gpu", field="adapter.quantization")
+    check_adapter_runnable(value, executor="", field="adapter")
     return value

@@ -188,7 +188,7 @@ def test_a_job_redelivered_after_its_merge_was_written_registers_it_without_merg
     def no_second_merge(*args, **kwargs):
         raise AssertionError("merged again")
 
-    monkeypatch.setattr("training.services.merge.merge_adapter", no_second_merge)
+    monkeypatch.setattr("training.weights.merge_adapter", no_second_merge)
     assert redeliver(job) == "succeeded"
     job.refresh_from_db()
     assert job.attempts == 2

@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -209,6 +210,14 @@ class JobReporter:
             return False
         self.flush()
         return job_finish(self.job_type, self.job_id, status, error=error, **fields)
+
+    def fail(self, exc: BaseException, *, reason: str = "") -> bool:
+        """Finish as failed with ``reason`` (e.g. what the storage said), the exception and its
+        traceback: call it from the ``except`` block."""
+        return self.finish(
+            JobStatus.FAILED,
+            error=f"{reason}{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
+        )
 
 
 class RunHooksAdapter:

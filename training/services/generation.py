@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -281,9 +280,7 @@ def generation_process(job_id: int, reporter: JobReporter) -> int:
                     return 0
     except Exception as exc:  # noqa: BLE001 — recorded on the job
         logger.exception("generation job %s failed", job_id)
-        reporter.finish(
-            JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
-        )
+        reporter.fail(exc)
         return 0
     reporter.finish(JobStatus.SUCCEEDED)
     return 0

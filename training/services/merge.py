@@ -15,7 +15,6 @@ never registers two versions.
 from __future__ import annotations
 
 import logging
-import traceback
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from flywheel.errors import ApplicationError
 from training.engine.lifecycle import job_dispatch_on_commit
 from training.engine.reporting import JobReporter
 from training.engine.storage import storage_failure
-from training.weights import COMPLETE, merge_adapter, weights_path
+from training.weights import merged_into
 
 from ..models import JobStatus, MergeJob, ModelVersion
 from .registry import model_version_from_merge
@@ -76,11 +75,7 @@ def merge_job_create(
 
 def merged_weights(job: MergeJob) -> Path:
     """The adapter merged into its base's full weights, in the job's directory."""
-    target = merge_dir(job)
-    if (target / COMPLETE).is_file():  # an earlier attempt wrote it before its worker died
-        return target
-    base = weights_path(job.adapter.adapter_base)
-    return merge_adapter(base, Path(job.adapter.storage_path), target)
+    return merged_into(job.adapter, merge_dir(job))
 
 
 @transaction.atomic
@@ -105,10 +100,7 @@ def merge_process(job_id: int, reporter: JobReporter) -> int:
             reporter.log(f"registered model version {version.name} (#{version.pk})\n")
     except Exception as exc:  # noqa: BLE001 — recorded on the job
         logger.exception("merge job %s failed", job_id)
-        reporter.finish(
-            JobStatus.FAILED,
-            error=storage_failure(exc) + f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
-        )
+        reporter.fail(exc, reason=storage_failure(exc))
         return 0
     reporter.finish(JobStatus.SUCCEEDED)
     return 0

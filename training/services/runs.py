@@ -44,6 +44,14 @@ def check_executor(executor: str) -> None:
         raise ApplicationError(f"Must be one of {', '.join(executor_names())}.", field="executor")
 
 
+def check_adapter_runnable(adapter: dict | None, *, executor: str, field: str) -> None:
+    """A 4-bit adapter needs a live GPU worker with bitsandbytes on the training queue. On Ray
+    the run lands on the cluster's nodes, which report no capabilities here: a QLoRA run
+    without a GPU there fails at its start with the reason."""
+    if (executor or job_type("training_run").default_executor()) != "ray":
+        check_quantization(adapter, queue="gpu", field=f"{field}.quantization")
+
+
 def training_run_create(
     *,
     kind: str,
@@ -67,10 +75,7 @@ def training_run_create(
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise ApplicationError(reason or str(exc), field=f"config.{field}") from exc
-    if (executor or job_type("training_run").default_executor()) != "ray":
-        # On Ray the run lands on the cluster's nodes, which report no capabilities here: a
-        # QLoRA run without a GPU there fails at its start with the reason.
-        check_quantization(parsed.get("adapter"), queue="gpu", field="config.adapter.quantization")
+    check_adapter_runnable(parsed.get("adapter"), executor=executor, field="config.adapter")
     with transaction.atomic():
         run = TrainingRun.objects.create(
             kind=kind,
