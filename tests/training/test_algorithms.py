@@ -290,8 +290,10 @@ def test_run_cancelled_before_it_starts_does_nothing(tiny_model_dir: Path, tmp_p
 def test_rerun_resumes_from_the_latest_checkpoint(tiny_model_dir: Path, tmp_path: Path) -> None:
     """A redelivered job calls ``train`` again with the same checkpoint directory: the global
     step, optimizer and scheduler continue from the newest complete ``checkpoint-<step>``. A
-    newer one that a killed worker left half written (weights saved, trainer state not yet) is
-    passed over: resuming from it failed with "Can't find a valid checkpoint"."""
+    newer one that a killed worker left half written is passed over: one with weights and no
+    trainer state (resuming from it failed with "Can't find a valid checkpoint"), and one whose
+    trainer state the main process wrote while another process was still writing its RNG file
+    (its resume died on the truncated file: ``EOFError``)."""
     case = CASES["reward"]
     inputs = make_inputs(tiny_model_dir, tmp_path, preference_rows(24))
     first = RecordingHooks()
@@ -302,6 +304,9 @@ def test_rerun_resumes_from_the_latest_checkpoint(tiny_model_dir: Path, tmp_path
     half_written = inputs.checkpoint_dir / "checkpoint-3"
     half_written.mkdir()
     (half_written / "config.json").write_text("{}")
+    assert latest_checkpoint(inputs.checkpoint_dir).name == "checkpoint-2"
+    (half_written / "trainer_state.json").write_text("{}")
+    (half_written / "rng_state_1.pth").write_bytes(b"")
     assert latest_checkpoint(inputs.checkpoint_dir).name == "checkpoint-2"
 
     second = RecordingHooks()

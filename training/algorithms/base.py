@@ -165,10 +165,12 @@ def config_fields(config_class: type) -> list[ConfigFieldSpec]:
     return specs
 
 
-# Written last into a checkpoint, by transformers' Trainer (after the weights, the optimizer and
-# the RNG states) and by PPO's own checkpoints: a directory without it is one a killed worker left
-# half written.
-CHECKPOINT_COMPLETE_MARKER = "trainer_state.json"
+# Written last into a checkpoint: by ``HooksCallback.on_save`` once every process of the run has
+# saved its part (transformers' Trainer writes trainer_state.json on the main process while the
+# other processes may still be writing their RNG state files: a worker killed then leaves a
+# checkpoint whose state file exists and whose rank-1 RNG file is truncated), and by PPO's own
+# checkpoints before their rename. A directory without it is one a killed worker left half written.
+CHECKPOINT_COMPLETE_MARKER = "checkpoint-complete"
 
 
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:

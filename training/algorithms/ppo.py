@@ -62,7 +62,13 @@ from training.algorithms.adapters import (
     parameter_metrics,
     peak_memory_metrics,
 )
-from training.algorithms.base import RunHooks, TrainInputs, TrainResult, latest_checkpoint
+from training.algorithms.base import (
+    CHECKPOINT_COMPLETE_MARKER,
+    RunHooks,
+    TrainInputs,
+    TrainResult,
+    latest_checkpoint,
+)
 from training.algorithms.configs import PpoRunConfig
 
 logger = logging.getLogger(__name__)
@@ -284,6 +290,7 @@ def _save_checkpoint(root: Path, step: int, actor, critic, optimizer, keep: int 
         rng["cuda"] = torch.cuda.get_rng_state_all()
     torch.save(rng, tmp / "rng.pt")
     (tmp / "trainer_state.json").write_text(json.dumps({"step": step}))
+    (tmp / CHECKPOINT_COMPLETE_MARKER).touch()
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     if keep is not None:

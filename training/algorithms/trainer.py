@@ -19,6 +19,7 @@ from training.algorithms.adapters import (
     peak_memory_metrics,
 )
 from training.algorithms.base import (
+    CHECKPOINT_COMPLETE_MARKER,
     AdapterConfig,
     RunHooks,
     TrainInputs,
@@ -45,6 +46,20 @@ class HooksCallback(TrainerCallback):
         }
         if numeric:
             self.hooks.on_log(state.global_step, numeric)
+
+    def on_save(self, args, state, control, **kwargs):
+        """Mark the checkpoint complete once every process has written its part (the weights,
+        the optimizer, each process's RNG state): ``latest_checkpoint`` resumes only from a
+        marked one."""
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+        if state.is_world_process_zero:
+            directory = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if directory.is_dir():
+                (directory / CHECKPOINT_COMPLETE_MARKER).touch()
+        return control
 
     def on_step_end(self, args, state, control, **kwargs):
         self.hooks.on_progress(state.global_step, state.max_steps)
