@@ -128,6 +128,13 @@ class TrainingRun(Job):
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     final_metrics = models.JSONField(default=dict, blank=True)
+    diagnostics = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What the final metrics mean, for the algorithms that measure it (a reward "
+        "run: beside the length baseline, the annotators' ceiling, calibration, per prompt "
+        "group; training/apis/diagnostics.py has the shape); null for the others.",
+    )
     resumed_from_step = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:

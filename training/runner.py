@@ -9,14 +9,17 @@ checkpoint in the run's directory.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from training.algorithms.base import TrainInputs, latest_checkpoint
+from training.algorithms.diagnostics import PROMPT_METADATA_FILE
 from training.algorithms.registry import Algorithm, algorithm
 from training.engine.reporting import JobReporter, RunHooksAdapter, main_process_first
 from training.engine.storage import run_dir, storage_failure
 from training.models import JobStatus, TrainingRun
+from training.services.diagnostics import snapshot_prompt_metadata, training_run_diagnostics
 from training.weights import weights_path
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,9 @@ def prepare_inputs(
         return path if path.stat().st_size else None
 
     train_file = write("train")
+    if export:  # what the algorithm may group its pairs by (``PROMPT_METADATA_FILE``)
+        metadata = snapshot_prompt_metadata(snapshot=snapshot)
+        (data / PROMPT_METADATA_FILE).write_text(json.dumps(metadata))
     if train_file is None:
         raise RuntimeError("The snapshot's train split has no rows for this kind of run.")
     import torch
@@ -102,8 +108,9 @@ def run_process(run_id: int, reporter: JobReporter) -> int:
         if result.cancelled:
             reporter.finish(JobStatus.CANCELLED, final_metrics=result.metrics)
             return 0
+        diagnostics = training_run_diagnostics(snapshot=run.dataset, output_dir=result.output_dir)
         model_version_from_run(run=run, path=result.output_dir, metrics=result.metrics)
-        reporter.finish(JobStatus.SUCCEEDED, final_metrics=result.metrics)
+        reporter.finish(JobStatus.SUCCEEDED, final_metrics=result.metrics, diagnostics=diagnostics)
         return 0
     except Exception as exc:  # noqa: BLE001 — every failure is recorded on the run
         logger.exception("training run %s failed", run_id)

@@ -9,8 +9,10 @@ pair of a K-way ranking with
 where the margin ``m`` (Llama 2, Touvron et al. 2023, §3.2.2) is the export's ``margin`` column,
 ``(j − i)/(T − 1)`` for tiers i < j of T; ``use_margin=False`` gives InstructGPT's loss (m = 0).
 TRL's ``RewardTrainer`` does the work; this module picks the paper's defaults, keeps a set's
-comparisons together and reports what TRL does not: how many rows it dropped for length, and
-the exact held-out pairwise accuracy.
+comparisons together and reports what TRL does not: how many rows it dropped for length, the
+exact held-out pairwise accuracy, and the diagnostics that say what that accuracy means (beside
+the length baseline, the train accuracy, calibration, per prompt group:
+``training.algorithms.diagnostics``), written beside the model as ``reward_diagnostics.json``.
 
 Departures from the paper:
 - InstructGPT puts all C(K, 2) comparisons of a prompt in one batch element (one forward per
@@ -23,8 +25,10 @@ Departures from the paper:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +40,13 @@ from training.algorithms.base import (
     TrainResult,
 )
 from training.algorithms.configs import RewardRunConfig
+from training.algorithms.diagnostics import (
+    DIAGNOSTICS_FILE,
+    PROMPT_METADATA_FILE,
+    reward_diagnostics,
+    scored_pairs,
+    train_sample,
+)
 from training.algorithms.trainer import fit, load_splits, trl_trainer
 
 logger = logging.getLogger(__name__)
@@ -93,21 +104,23 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
         result.metrics["eval_rows_dropped_for_length"] = float(
             len(eval_rows) - len(trainer.eval_dataset)
         )
-        if not result.cancelled:
-            result.metrics |= heldout_metrics(trainer, config)
+    if result.cancelled:
+        return result
+    heldout = pair_rewards(trainer, trainer.eval_dataset) if eval_rows is not None else None
+    if heldout is not None:
+        result.metrics |= heldout_metrics(*heldout, config)
+    _write_diagnostics(trainer, inputs, heldout, seed)
     return result
 
 
-def heldout_metrics(trainer, config: RewardRunConfig) -> dict[str, float]:
-    """One pass over the eval pairs: ``eval_accuracy``, the share with r(chosen) > r(rejected)
-    over every pair (TRL's logged accuracy is a mean of per-batch means); ``eval_loss``, the
-    training loss (margin and centring included) over every pair; ``eval_margin``, the mean
-    r(chosen) − r(rejected). Empty without eval pairs."""
+def pair_rewards(trainer, dataset) -> tuple[torch.Tensor, ...] | None:
+    """One pass over ``dataset`` (tokenized pairs) in order: r(chosen), r(rejected) and the
+    margin of each pair (0 without a margin column), ``(N,)`` each; None when it is empty."""
     model = trainer.model
     model.eval()
     chosen_all, rejected_all, margins = [], [], []
     with torch.no_grad():
-        for batch in trainer.get_eval_dataloader():
+        for batch in trainer.get_test_dataloader(dataset):
             rewards = model(
                 input_ids=batch["input_ids"].to(model.device),
                 attention_mask=batch["attention_mask"].to(model.device),
@@ -122,9 +135,17 @@ def heldout_metrics(trainer, config: RewardRunConfig) -> dict[str, float]:
                 else trainer.accelerator.gather_for_metrics(margin.to(model.device)).float()
             )
     if not chosen_all:
-        return {}
-    chosen, rejected = torch.cat(chosen_all), torch.cat(rejected_all)
-    loss = pairwise_rm_loss(chosen, rejected, torch.cat(margins))
+        return None
+    return torch.cat(chosen_all), torch.cat(rejected_all), torch.cat(margins)
+
+
+def heldout_metrics(
+    chosen: torch.Tensor, rejected: torch.Tensor, margins: torch.Tensor, config: RewardRunConfig
+) -> dict[str, float]:
+    """Over every eval pair: ``eval_accuracy``, the share with r(chosen) > r(rejected) (TRL's
+    logged accuracy is a mean of per-batch means); ``eval_loss``, the training loss (margin and
+    centring included); ``eval_margin``, the mean r(chosen) − r(rejected)."""
+    loss = pairwise_rm_loss(chosen, rejected, margins)
     if config.center_rewards_coefficient:
         loss = loss + config.center_rewards_coefficient * torch.mean((chosen + rejected) ** 2)
     return {
@@ -132,6 +153,33 @@ def heldout_metrics(trainer, config: RewardRunConfig) -> dict[str, float]:
         "eval_loss": loss.item(),
         "eval_margin": (chosen - rejected).mean().item(),
     }
+
+
+def _write_diagnostics(trainer, inputs: TrainInputs, heldout, seed: int) -> None:
+    """Score a seeded sample of the train pairs too, and write the diagnostics beside the
+    model (the main process; every process scores, as each holds a shard of the batches)."""
+    dataset = trainer.train_dataset
+    sample = dataset.select(train_sample(len(dataset), seed))
+    train = pair_rewards(trainer, sample)
+    if not trainer.is_world_process_zero():
+        return
+    metadata_file = Path(inputs.train_file).parent / PROMPT_METADATA_FILE
+    metadata = json.loads(metadata_file.read_text()) if metadata_file.exists() else {}
+    diagnostics = reward_diagnostics(
+        heldout=[] if heldout is None else _pairs(heldout, trainer.eval_dataset),
+        train=[] if train is None else _pairs(train, sample),
+        train_pairs=len(dataset),
+        metadata=metadata,
+    )
+    (Path(inputs.output_dir) / DIAGNOSTICS_FILE).write_text(json.dumps(diagnostics))
+
+
+def _pairs(rewards, dataset):
+    """The pairs' rewards with their rows' lengths and prompt ids. TRL's tokenizer prefixes
+    ``chosen`` and ``rejected`` with the same prompt, which does not change which is longer."""
+    chosen, rejected, _ = rewards
+    columns = [c for c in ("chosen", "rejected", "prompt_id") if c in dataset.column_names]
+    return scored_pairs(chosen.tolist(), rejected.tolist(), dataset.select_columns(columns))
 
 
 def _prepared(dataset, config: RewardRunConfig, seed: int):

@@ -21,6 +21,7 @@ from ..algorithms.registry import algorithms
 from ..models import ModelVersion, RunMetric, TrainingRun
 from ..services.runs import training_run_cancel, training_run_create
 from . import related_or_400
+from .diagnostics import RunDiagnosticsOutput
 
 
 class MetricOutput(serializers.Serializer):
@@ -49,6 +50,11 @@ class TrainingRunOutput(ModelOutput):
 class TrainingRunDetailOutput(TrainingRunOutput):
     metrics = MetricOutput(many=True, help_text="The metrics series, in logging order.")
     log_tail = serializers.CharField()
+    diagnostics = RunDiagnosticsOutput(
+        allow_null=True,
+        help_text="What the final metrics mean (a reward run's); null for other kinds and "
+        "until the run succeeds.",
+    )
 
 
 class TrainingRunInput(serializers.Serializer):
@@ -169,7 +175,7 @@ class TrainingRunDetailApi(APIView):
 
     @extend_schema(responses={200: TrainingRunDetailOutput})
     def get(self, request: Request, run_id: int) -> Response:
-        """Status, progress, the metrics series and the log tail."""
+        """Status, progress, the metrics series, the log tail and the diagnostics."""
         return Response(TrainingRunDetailOutput(get_run_or_404(run_id)).data)
 
 

@@ -754,7 +754,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Status, progress, the metrics series and the log tail. */
+        /** @description Status, progress, the metrics series, the log tail and the diagnostics. */
         get: operations["training_runs_retrieve"];
         put?: never;
         post?: never;
@@ -825,6 +825,43 @@ export interface components {
          * @enum {string}
          */
         AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired";
+        CalibrationBinOutput: {
+            /** Format: double */
+            lower: number;
+            /** Format: double */
+            upper: number;
+            count: number;
+            /**
+             * Format: double
+             * @description Mean max(p, 1 − p) of the bin's pairs; null when empty.
+             */
+            confidence: number | null;
+            /**
+             * Format: double
+             * @description Share of the bin's pairs with p > 0.5; null when empty.
+             */
+            accuracy: number | null;
+        };
+        CalibrationOutput: {
+            pairs: number;
+            /**
+             * Format: double
+             * @description Expected calibration error over the bins.
+             */
+            ece: number;
+            /**
+             * Format: double
+             * @description Mean (1 − p)², p = σ(r_chosen − r_rejected).
+             */
+            brier: number;
+            /**
+             * Format: double
+             * @description Mean −log p.
+             */
+            log_loss: number;
+            /** @description 10 bins of confidence over [0.5, 1]. */
+            bins: components["schemas"]["CalibrationBinOutput"][];
+        };
         CandidateOutput: {
             id: number;
             text: string;
@@ -874,6 +911,35 @@ export interface components {
          * @enum {string}
          */
         CandidateSetStateEnum: "open" | "complete" | "retired";
+        CeilingOutput: {
+            /**
+             * Format: double
+             * @description The best held-out accuracy the labels allow: q with agreement = q² + (1 − q)²; null (see reason) when no set was ranked twice.
+             */
+            accuracy: number | null;
+            /**
+             * Format: double
+             * @description Pooled share of (annotator pair, response pair) cases ordered the same way, over response pairs both annotators ordered strictly.
+             */
+            agreement: number | null;
+            /**
+             * Format: double
+             * @description Mean per-set pairwise agreement, ties counted as a relation.
+             */
+            agreement_with_ties: number | null;
+            /** @description Sets of the snapshot ranked by ≥ 2 annotators. */
+            sets: number;
+            /** @description Cases behind `agreement`. */
+            comparisons: number;
+            /** @description Why accuracy is null; or empty. */
+            reason: string;
+            /**
+             * Format: double
+             * @description The snapshot's annotators' mean accuracy on the project's gold sets.
+             */
+            gold_accuracy: number | null;
+            gold_rankings: number;
+        };
         ConfigFieldOutput: {
             name: string;
             type: components["schemas"]["TypeEnum"];
@@ -1032,6 +1098,34 @@ export interface components {
             round?: number;
             /** @description Tiers of 0-based indices into `candidates`, best first. */
             gold_ranking: number[][];
+        };
+        GroupKeyOutput: {
+            /** @description A prompt metadata key (untrusted text). */
+            key: string;
+            /** @description Distinct values among the held-out pairs. */
+            values: number;
+            /** @description One per value, most pairs first. */
+            groups: components["schemas"]["GroupOutput"][];
+        };
+        GroupKeySkippedOutput: {
+            key: string;
+            values: number;
+            reason: string;
+        };
+        GroupOutput: {
+            /** @description The metadata value (untrusted text). */
+            value: string;
+            pairs: number;
+            /**
+             * Format: double
+             * @description Held-out accuracy on this group's pairs.
+             */
+            accuracy: number | null;
+            /**
+             * Format: double
+             * @description The length baseline on this group's pairs.
+             */
+            length_baseline: number | null;
         };
         HealthOutput: {
             status: string;
@@ -1621,6 +1715,27 @@ export interface components {
          * @enum {string}
          */
         RoundStatusEnum: "running" | "succeeded" | "failed";
+        RunDiagnosticsOutput: {
+            /** @description What the length baseline counts. */
+            length_unit: string;
+            /** @description The test split; null without one. */
+            heldout: components["schemas"]["SplitAccuracyOutput"] | null;
+            /** @description A seeded sample of at most 2,000 train pairs. */
+            train: components["schemas"]["TrainAccuracyOutput"] | null;
+            /**
+             * Format: double
+             * @description Train accuracy − held-out accuracy: memorising shows as a large gap.
+             */
+            gap: number | null;
+            /** @description On the held-out pairs. */
+            calibration: components["schemas"]["CalibrationOutput"] | null;
+            /** @description Held-out accuracy per value of each prompt metadata key. */
+            groups: components["schemas"]["GroupKeyOutput"][];
+            /** @description Keys not shown, and why. */
+            groups_skipped: components["schemas"]["GroupKeySkippedOutput"][];
+            /** @description The annotators' own agreement. */
+            ceiling: components["schemas"]["CeilingOutput"];
+        };
         RunKindOutput: {
             /** @description The `kind` of POST /training-runs/. */
             kind: string;
@@ -1716,6 +1831,20 @@ export interface components {
          * @enum {string}
          */
         SnapshotScopeEnum: "new" | "all";
+        SplitAccuracyOutput: {
+            /** @description Pairs scored (after the length filter). */
+            pairs: number;
+            /**
+             * Format: double
+             * @description Share of pairs with r(chosen) > r(rejected).
+             */
+            accuracy: number | null;
+            /**
+             * Format: double
+             * @description Share of pairs whose chosen response is the longer (see length_unit); a tie counts half.
+             */
+            length_baseline: number | null;
+        };
         /**
          * @description * `snapshot` - Snapshot
          *     * `reward` - Reward model
@@ -1769,6 +1898,22 @@ export interface components {
         Token: {
             token: string;
         };
+        TrainAccuracyOutput: {
+            /** @description Pairs scored (after the length filter). */
+            pairs: number;
+            /**
+             * Format: double
+             * @description Share of pairs with r(chosen) > r(rejected).
+             */
+            accuracy: number | null;
+            /**
+             * Format: double
+             * @description Share of pairs whose chosen response is the longer (see length_unit); a tie counts half.
+             */
+            length_baseline: number | null;
+            /** @description Train pairs the sample was drawn from. */
+            of_pairs: number;
+        };
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -1807,6 +1952,8 @@ export interface components {
             /** @description The metrics series, in logging order. */
             metrics: components["schemas"]["MetricOutput"][];
             log_tail: string;
+            /** @description What the final metrics mean (a reward run's); null for other kinds and until the run succeeds. */
+            diagnostics: components["schemas"]["RunDiagnosticsOutput"] | null;
         };
         TrainingRunInputRequest: {
             /** @description An algorithm's kind (GET /run-kinds/). */
