@@ -1,7 +1,7 @@
 """Wall time of one full feedback-loop round on this machine, broken down by step.
 
     python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--rule polite|topic|template]
-                         [--keep]
+                         [--seed 0] [--sets-per-prompt N] [--keep]
 
 What a `make demo` user gets, end to end, in a scratch database ``flywheel_bench_loop``:
 `seed_demo` (tiny world, cached under var/bench-loop; the SFT model's round-0 candidates),
@@ -61,6 +61,15 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
     parser.add_argument(
+        "--seed", type=int, default=0, help="The loop's and the simulated annotators' seed."
+    )
+    parser.add_argument(
+        "--sets-per-prompt",
+        type=int,
+        default=None,
+        help="Candidate sets of K per prompt (default: the tiny world's preset).",
+    )
+    parser.add_argument(
         "--adapter",
         action="store_true",
         help="Train LoRA adapters (tinyworld.presets.TINYWORLD_ADAPTER) instead of every weight.",
@@ -94,7 +103,10 @@ def main() -> None:
     try:
         manage(env, "migrate", "-v0")
         started = time.perf_counter()
-        print(manage(env, "seed_demo", "--rule", args.rule).strip())
+        seed_args = ["--rule", args.rule, "--seed", str(args.seed)]
+        if args.sets_per_prompt:
+            seed_args += ["--sets-per-prompt", str(args.sets_per_prompt)]
+        print(manage(env, "seed_demo", *seed_args).strip())
         print(f"seed_demo: {time.perf_counter() - started:.1f} s")
         processes.append(
             subprocess.Popen(
@@ -116,7 +128,7 @@ def main() -> None:
         print(
             manage(
                 env, "simulate_annotators", "--project", "demo", "--n", str(args.annotators),
-                "--noise", "0.1", "--rule", args.rule, "--url", url,
+                "--noise", "0.1", "--rule", args.rule, "--url", url, "--seed", str(args.seed),
             ).strip().splitlines()[-1]
         )  # fmt: skip
         annotate_seconds = time.perf_counter() - started
@@ -191,7 +203,10 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
     print("\nevaluation:", {k: evaluation.get(k) for k in ("reward", "win_rate")})
     for key in ("base_policy", "policy"):
         row = evaluation.get(key, {})
-        print(f"  {key}: trait {row.get('trait_rate')}, mean reward {row.get('mean_reward')}")
+        print(
+            f"  {key}: trait {row.get('trait_rate')}, on-topic {row.get('relevance_rate')}, "
+            f"well-formed {row.get('well_formed_rate')}, mean reward {row.get('mean_reward')}"
+        )
     print("selection:", detail["selection"])
 
 

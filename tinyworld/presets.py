@@ -9,9 +9,13 @@ from typing import Any
 
 from .oracle import ORACLE_OF_RULE
 
+# 3e-4 × 4 epochs, not 1e-3 × 2: the higher rate learns a preference shared by every prompt
+# (the polite rule) and nothing that depends on the prompt; with three sets per prompt
+# (``TINYWORLD_SETS_PER_PROMPT``) this rate took the topic rule's held-out accuracy 0.56 → 0.79
+# and the template rule's 0.55 → 0.93, and kept the polite rule (0.85 → 0.88; bench/RESULTS.md).
 TINYWORLD_REWARD_CONFIG: dict[str, Any] = {
-    "learning_rate": 1e-3,
-    "num_train_epochs": 2.0,
+    "learning_rate": 3e-4,
+    "num_train_epochs": 4.0,
     "per_device_train_batch_size": 16,
     "gradient_accumulation_steps": 1,
     "warmup_steps": 0,
@@ -59,6 +63,10 @@ TINYWORLD_POLICY_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 TINYWORLD_SAMPLING: dict[str, Any] = {"max_new_tokens": 64, "batch_size": 64}
+# Independent sets of K per prompt each round: a topic has ~5 train prompts, and a preference
+# that depends on the topic needs several comparisons per prompt (one set memorised prompts:
+# train accuracy 0.84, held-out 0.56).
+TINYWORLD_SETS_PER_PROMPT = 3
 
 
 # LoRA on the tiny world: rank 16 of a 64-wide model with the output head trained in full (the
@@ -75,7 +83,7 @@ def tinyworld_loop_settings(
     eval_prompts: list | None = None,
     adapter: bool = False,
     rule: str = "polite",
-    sets_per_prompt: int = 1,
+    sets_per_prompt: int = TINYWORLD_SETS_PER_PROMPT,
 ) -> dict[str, Any]:
     """`loop_update` changes for a tiny-world project (``adapter``: rounds train LoRA
     adapters; ``rule``: the hidden rule whose oracle scores the rounds' policies;

@@ -142,6 +142,13 @@ def prompt_template(prompt: Messages | str) -> str | None:
     return _TEMPLATE_OF.get(prompt_text(prompt).strip())
 
 
+def prompt_metadata(prompt: Messages | str) -> dict[str, str]:
+    """What a project records of a tiny-world prompt (``Prompt.metadata``): its topic and the
+    template it was written from, the groups a prompt-dependent rule differs by."""
+    found = {"topic": prompt_topic(prompt), "template": prompt_template(prompt)}
+    return {key: value for key, value in found.items() if value is not None}
+
+
 def mentions_topic(response: str, topic: str) -> bool:
     pattern = _TOPIC_WORDS.get(topic) or re.compile(rf"\b{re.escape(topic)}\b", re.IGNORECASE)
     return pattern.search(response) is not None

@@ -4,8 +4,9 @@ set up and whose first round of candidates the SFT model generated; and a showca
 hand-written sets (markdown, code, multi-turn). Idempotent: a second run changes nothing.
 
 ``--rule`` picks the tiny world's hidden rule (`tinyworld.scorer.RULES`) the project is about:
-its loop's oracle and its guidelines. It applies when the project is created; an existing demo
-project keeps its rule."""
+its loop's oracle and its guidelines; ``--seed`` the loop's seed; ``--sets-per-prompt`` how many
+independent sets of K each prompt gets per round. They apply when the project is created; an
+existing demo project keeps its settings. Each prompt's metadata holds its topic and template."""
 
 import os
 import time
@@ -23,8 +24,9 @@ from annotation.services.imports import candidate_sets_import, prompts_import
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
 from loop.services.settings import loop_for, loop_update
-from tinyworld.presets import tinyworld_loop_settings
+from tinyworld.presets import TINYWORLD_SETS_PER_PROMPT, tinyworld_loop_settings
 from tinyworld.scorer import DEFAULT_RULE, RULES
+from tinyworld.world import prompt_metadata
 
 SHOWCASE_FILE = (
     Path(__file__).resolve().parents[3] / "annotation" / "fixtures" / "demo_candidate_sets.jsonl"
@@ -93,8 +95,31 @@ class Command(BaseCommand):
             help="The hidden rule of the tiny-world project: its oracle and guidelines "
             f"(default {DEFAULT_RULE}; applies when the project is created).",
         )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=0,
+            help="The tiny-world loop's seed: its round-0 candidates and every round's draws "
+            "(applies when the project is created).",
+        )
+        parser.add_argument(
+            "--sets-per-prompt",
+            type=int,
+            choices=range(1, 9),
+            default=TINYWORLD_SETS_PER_PROMPT,
+            help="Independent candidate sets of K per prompt, in round 0 and every round "
+            f"(default {TINYWORLD_SETS_PER_PROMPT}; applies when the project is created).",
+        )
 
-    def handle(self, *args, no_tinyworld=False, rule=DEFAULT_RULE, **options):
+    def handle(
+        self,
+        *args,
+        no_tinyworld=False,
+        rule=DEFAULT_RULE,
+        seed=0,
+        sets_per_prompt=TINYWORLD_SETS_PER_PROMPT,
+        **options,
+    ):
         password = os.environ.get("FLYWHEEL_DEMO_PASSWORD", "flywheel-demo")
         User = get_user_model()
         with transaction.atomic():
@@ -104,7 +129,7 @@ class Command(BaseCommand):
         showcase = self.showcase()
         lines = [f"Showcase project: {showcase.name} (id {showcase.pk})"]
         if not no_tinyworld:
-            project, generated = self.tinyworld_project(rule)
+            project, generated = self.tinyworld_project(rule, seed, sets_per_prompt)
             lines.insert(0, f"Loop project: {project.name} (id {project.pk}); {generated}")
         for line in lines:
             self.stdout.write(line)
@@ -131,7 +156,7 @@ class Command(BaseCommand):
                 candidate_sets_import(project=project, rows=read_rows(str(SHOWCASE_FILE)))
         return project
 
-    def tinyworld_project(self, rule: str) -> tuple[Project, str]:
+    def tinyworld_project(self, rule: str, seed: int, sets_per_prompt: int) -> tuple[Project, str]:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
         from tinyworld.build import build_tinyworld
@@ -159,25 +184,33 @@ class Command(BaseCommand):
                 prompts_import(
                     project=project,
                     rows=[
-                        (i, {"messages": p}) for i, p in enumerate(world.train_prompts(), start=1)
+                        (i, {"messages": p, "metadata": prompt_metadata(p)})
+                        for i, p in enumerate(world.train_prompts(), start=1)
                     ],
                 )
                 project.current_policy = sft
                 project.save(update_fields=["current_policy"])
                 loop_update(
                     loop=loop_for(project),
-                    changes=tinyworld_loop_settings(eval_prompts=world.heldout_prompts(), rule=rule)
-                    | {"auto": True},
+                    changes=tinyworld_loop_settings(
+                        eval_prompts=world.heldout_prompts(),
+                        rule=rule,
+                        sets_per_prompt=sets_per_prompt,
+                    )
+                    | {"auto": True, "seed": seed},
                 )
         if CandidateSet.objects.filter(project=project).exists():
             return project, "candidates ready"
         started = time.perf_counter()
+        loop = loop_for(project)
         job = generation_job_create(
             project=project,
             model_version=sft,
             prompts="pending",
-            sampling=loop_for(project).sampling,
+            sampling=loop.sampling,
+            seed=loop.seed,
             round=0,
+            sets_per_prompt=loop.sets_per_prompt,
         )
         generation_job_execute(job_id=job.pk)  # now, so the first round is ready to rank
         job.refresh_from_db()
