@@ -363,3 +363,54 @@ def test_long_lists_of_runs_and_snapshots_load_more_on_request(live_server, page
     page.get_by_role("button", name="Show 3 more snapshots").click()
     expect(page.locator("[data-dataset-id]")).to_have_count(103)
     expect(page.get_by_text("Showing 100 of 103")).to_have_count(0)
+
+
+def test_a_reward_runs_page_shows_its_diagnostics(live_server, page: Page, tiny_model_dir):
+    """A finished reward run's diagnostics, in the shape the training process and the runner
+    write them (``reward_diagnostics`` + ``annotator_ceiling``): held-out accuracy beside the
+    length baseline and the ceiling, the reliability table, the accuracy per topic; a metadata
+    value that is markup shows as text and runs nothing."""
+    from training.algorithms.diagnostics import ScoredPair, reward_diagnostics
+    from training.services.diagnostics import annotator_ceiling
+    from training.services.runs import training_run_create
+
+    user_create(username="root", password=PASSWORD, role="admin")
+    project, _, _ = seeded_project()
+    snapshot = snapshot_create(project=project, name="helpful-v1", filters=ExportFilters())
+    base = model_version_register(name="tiny-base", path=str(tiny_model_dir), kind="base")
+    run = training_run_create(kind="reward", dataset=snapshot, base_model=base, config={})
+    markup = '<img src=x onerror="window.__xss=1">'
+    heldout = [  # 3 of 4 right; the longer response was chosen in 1 of 4
+        ScoredPair(2.0, 0.0, 5, 9, prompt_id=1),
+        ScoredPair(1.0, 0.0, 5, 9, prompt_id=1),
+        ScoredPair(3.0, 0.0, 9, 5, prompt_id=2),
+        ScoredPair(0.0, 1.0, 5, 9, prompt_id=2),
+    ]
+    diagnostics = reward_diagnostics(
+        heldout=heldout,
+        train=heldout * 2,
+        train_pairs=8,
+        metadata={"1": {"topic": "cats"}, "2": {"topic": markup}},
+    ) | {"ceiling": annotator_ceiling(snapshot=snapshot)}
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status="succeeded", finished_at=timezone.now(), diagnostics=diagnostics
+    )
+
+    sign_in(page, live_server.url, "root")
+    page.goto(f"{live_server.url}/#/runs/{run.pk}")
+    panel = page.locator("section.reward-diagnostics")
+    expect(panel.get_by_role("heading", name="Reward model diagnostics")).to_be_visible()
+    expect(panel.locator('[data-stat="heldout"] dd').first).to_have_text("75%")
+    expect(panel.locator('[data-stat="length"] dd').first).to_have_text("25%")
+    expect(panel.locator('[data-stat="ceiling"] dd').first).to_have_text("100%")
+    expect(panel.locator('[data-stat="ceiling"]')).to_contain_text("agreement 100% on 2 sets")
+    expect(panel.locator(".diagnostics-verdict")).to_have_text(
+        "Held-out accuracy beats the length baseline."
+    )
+    reliability = panel.get_by_role("table", name=re.compile("Reliability"))
+    expect(reliability.locator("tbody tr")).to_have_count(10)
+    topics = panel.get_by_role("table", name="Held-out accuracy per topic")
+    expect(topics.locator("tbody tr")).to_have_count(2)
+    expect(topics.get_by_role("rowheader", name=markup, exact=True)).to_be_visible()
+    expect(topics.locator("img")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None

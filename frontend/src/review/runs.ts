@@ -35,6 +35,8 @@ export interface MetricPoint {
 export interface RunDetail extends Run {
   metrics: MetricPoint[];
   logTail: string;
+  /** As the API sent it: components/runs/rewardDiagnostics.ts parses a reward run's. */
+  diagnostics: unknown;
 }
 
 export function parseRun(row: unknown): Run | null {
@@ -77,7 +79,7 @@ export function parseRunDetail(body: unknown): RunDetail | null {
       metrics.push({ step: mo.step as number, values: numeric });
     }
   }
-  return { ...run, metrics, logTail: str(o.log_tail) };
+  return { ...run, metrics, logTail: str(o.log_tail), diagnostics: o.diagnostics ?? null };
 }
 
 export function isActive(status: string): boolean {

@@ -1,6 +1,7 @@
 /** Admin: one training run, live. Polls every 2 s while the run is queued or running: status,
- * progress bar, metric charts (whichever of loss, accuracy, reward margin, KL … it logs), the
- * log tail; Cancel; and where it sits in the lineage (dataset → run → model). */
+ * progress bar, metric charts (whichever of loss, accuracy, reward margin, KL … it logs), a
+ * reward run's diagnostics, the log tail; Cancel; and where it sits in the lineage (dataset →
+ * run → model). */
 
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { Loaded } from "../../review/resource";
@@ -9,6 +10,8 @@ import { cancelRun, fetchRun } from "../../review/reviewApi";
 import { type RunDetail, isActive, metricSeries, nextPollDelay, progressText } from "../../review/runs";
 import { LineChart } from "../shared/LineChart";
 import { LoadNotice } from "../shared/LoadNotice";
+import { RewardDiagnosticsPanel } from "./RewardDiagnosticsPanel";
+import { parseRewardDiagnostics } from "./rewardDiagnostics";
 
 function useLiveRun(runId: number, onSignedOut: () => void) {
   const [state, setState] = useState<Loaded<RunDetail> | null>(null);
@@ -44,6 +47,7 @@ export function RunDetailPage({ runId, onSignedOut }: { runId: number; onSignedO
   const [cancelling, setCancelling] = useState(false);
   const run = state?.kind === "loaded" ? state.value : null;
   const series = useMemo(() => (run ? metricSeries(run.metrics) : []), [run]);
+  const diagnostics = useMemo(() => (run?.kind === "reward" ? parseRewardDiagnostics(run.diagnostics) : null), [run]);
 
   useEffect(() => {
     document.title = `Run #${runId} · Flywheel`;
@@ -126,6 +130,8 @@ export function RunDetailPage({ runId, onSignedOut }: { runId: number; onSignedO
               ))}
             </div>
           )}
+
+          {diagnostics && <RewardDiagnosticsPanel diagnostics={diagnostics} />}
 
           <h2>Lineage</h2>
           <ol className="lineage-chain" aria-label="Lineage of this run">
