@@ -1,4 +1,5 @@
-"""REST for the feedback loop: settings, rounds (start, watch, retry) and the leaderboard."""
+"""REST for the feedback loop: settings, rounds (start, watch, retry, decide) and the
+leaderboard."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from training.models import MAX_SETS_PER_PROMPT
 
 from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
+from .services.decisions import round_decide
 from .services.rounds import round_retry, round_start
 from .services.settings import loop_for, loop_update
 
@@ -30,7 +32,7 @@ class LoopOutput(ModelOutput):
             "sampling prompt_selection prompts_per_round sets_per_prompt snapshot_scope "
             "compare_with_previous "
             "test_fraction eval_prompts eval_samples_per_prompt eval_max_new_tokens oracle "
-            "ai_feedback seed current_policy"
+            "ai_feedback require_confirmation seed current_policy"
         ).split()
 
 
@@ -68,6 +70,10 @@ class LoopInput(serializers.Serializer):
     eval_max_new_tokens = serializers.IntegerField(min_value=1, max_value=8192, required=False)
     oracle = serializers.ChoiceField(choices=Oracle.choices, required=False)
     ai_feedback = serializers.BooleanField(required=False)
+    require_confirmation = serializers.BooleanField(
+        required=False,
+        help_text="Promote a round's policy only when its verdict is confirmed; off: always.",
+    )
     seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
 
 
@@ -103,16 +109,18 @@ class RoundOutput(ModelOutput):
     generation_job_status = serializers.CharField(source="generation_job.status", allow_null=True)
     evaluation = serializers.SerializerMethodField(
         help_text="Reward-model accuracy vs the length baseline, the policies' scores, the "
-        "win-rate; without the stored samples and comparisons."
+        "self-judged win-rate, the judge and its independent and length-controlled win-rates; "
+        "without the stored samples and comparisons."
     )
+    verdict_reasons = serializers.ListField(child=serializers.CharField())
 
     class Meta:
         model = LoopRound
         fields = (
             "id project number status step error policy_kind base_policy snapshot reward_run "
-            "reward_run_status policy_run policy_run_status reward_model policy_model "
-            "generation_job generation_job_status selection evaluation step_seconds created_at "
-            "finished_at"
+            "reward_run_status judge_run judge_model policy_run policy_run_status reward_model "
+            "policy_model generation_job generation_job_status selection evaluation verdict "
+            "verdict_reasons decision decided_by decided_at step_seconds created_at finished_at"
         ).split()
 
     def get_evaluation(self, loop_round) -> dict:
@@ -179,6 +187,36 @@ class RoundRetryApi(APIView):
     def post(self, request: Request, round_id: int) -> Response:
         loop_round = round_retry(loop_round=_get_round(round_id))
         return Response(RoundDetailOutput(_get_round(loop_round.pk)).data)
+
+
+class DecisionInput(serializers.Serializer):
+    promote = serializers.BooleanField(
+        help_text="true: make the round's policy the current policy and generate from it; "
+        "false: reject it (nothing is promoted)."
+    )
+
+
+class RoundDecisionApi(APIView):
+    """POST: decide an unconfirmed round waiting for a decision (admin); 409 when it waits for
+    none."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=DecisionInput, responses={200: RoundDetailOutput})
+    def post(self, request: Request, round_id: int) -> Response:
+        loop_round = _get_round(round_id)
+        if isinstance(request.data, dict):
+            unknown = sorted(set(request.data) - {"promote"})
+            if unknown:
+                raise ApplicationError("Unknown field.", field=unknown[0])
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        round_decide(
+            loop_round=loop_round,
+            promote=data.validated_data["promote"],
+            decided_by=request.user,
+        )
+        return Response(RoundDetailOutput(_get_round(round_id)).data)
 
 
 class LeaderboardEntryOutput(serializers.Serializer):

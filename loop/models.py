@@ -1,8 +1,10 @@
 """The feedback loop: per-project settings for automated rounds, and each round's steps.
 
-A round turns the crank once: snapshot the project's rankings → train a reward model → train
-the policy (DPO by default; PPO / GRPO selectable) → register it as the project's current
-policy → evaluate it → generate the next round's candidates. Every step is an ordinary platform
+A round turns the crank once: snapshot the project's rankings → train a reward model (and a
+judge reward model on the held-out split) → train the policy (DPO by default; PPO / GRPO
+selectable) → evaluate it → promote it to the project's current policy when the independent
+evaluation confirms the gain (otherwise wait for a human decision, issue 17) → generate the
+next round's candidates. Every step is an ordinary platform
 object (a DatasetSnapshot, TrainingRuns, a GenerationJob) that the round links to, so lineage
 reads straight off the round: round-2 candidates → their generation job → the round-1 policy →
 its DPO run → the snapshot → the rankings.
@@ -110,6 +112,12 @@ class Loop(models.Model):
     ai_feedback = models.BooleanField(
         default=False, help_text="The current reward model pre-ranks each new set."
     )
+    require_confirmation = models.BooleanField(
+        default=True,
+        help_text="Promote a round's policy only when the independent evaluation confirms it "
+        "(verdict confirmed); an unconfirmed round waits for a human decision. Off: every "
+        "round's policy is promoted, whatever its verdict.",
+    )
     seed = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +129,21 @@ class RoundStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    AWAITING_DECISION = "awaiting_decision", "Awaiting a decision"
+
+
+# A round that holds the loop: at most one per loop, and no other round starts beside it.
+OPEN_STATUSES = (RoundStatus.RUNNING, RoundStatus.AWAITING_DECISION)
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+
+
+class Decision(models.TextChoices):
+    PROMOTED = "promoted", "Promoted"
+    REJECTED = "rejected", "Rejected"
 
 
 class RoundStep(models.TextChoices):
@@ -128,6 +151,7 @@ class RoundStep(models.TextChoices):
     REWARD = "reward", "Reward model"
     POLICY = "policy", "Policy"
     EVALUATE = "evaluate", "Evaluate"
+    DECIDE = "decide", "Decision"
     GENERATE = "generate", "Generate"
     AI_FEEDBACK = "ai_feedback", "AI pre-ranking"
     DONE = "done", "Done"
@@ -140,7 +164,7 @@ class LoopRound(models.Model):
     loop = models.ForeignKey(Loop, on_delete=models.CASCADE, related_name="rounds")
     number = models.PositiveIntegerField()
     status = models.CharField(
-        max_length=16, choices=RoundStatus.choices, default=RoundStatus.RUNNING
+        max_length=20, choices=RoundStatus.choices, default=RoundStatus.RUNNING
     )
     step = models.CharField(max_length=16, choices=RoundStep.choices, default=RoundStep.SNAPSHOT)
     error = models.TextField(blank=True)
@@ -163,6 +187,18 @@ class LoopRound(models.Model):
     policy_model = models.ForeignKey(
         "training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    judge_run = models.ForeignKey(
+        "training.TrainingRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A reward run on the snapshot's test split (splits swapped): a judge that "
+        "did not train the policy, for the independent win-rate.",
+    )
+    judge_model = models.ForeignKey(
+        "training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     generation_job = models.ForeignKey(
         "training.GenerationJob",
         null=True,
@@ -175,6 +211,25 @@ class LoopRound(models.Model):
         default=dict, blank=True, help_text="How the next round's prompts were chosen."
     )
     evaluation = models.JSONField(default=dict, blank=True)
+    verdict = models.CharField(
+        max_length=16,
+        choices=Verdict.choices,
+        blank=True,
+        help_text="After evaluation: confirmed when the independent evaluation confirms the "
+        "reward model's gain (loop/services/verdict.py).",
+    )
+    verdict_reasons = models.JSONField(default=list, blank=True)
+    decision = models.CharField(
+        max_length=16,
+        choices=Decision.choices,
+        blank=True,
+        help_text="Whether the policy was promoted to the current policy; decided_by empty: "
+        "automatically.",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
     step_seconds = models.JSONField(default=dict, blank=True, help_text="Wall time per step.")
     step_started_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(
@@ -189,8 +244,13 @@ class LoopRound(models.Model):
             models.UniqueConstraint(fields=["loop", "number"], name="loop_round_number_unique"),
             models.UniqueConstraint(
                 fields=["loop"],
-                condition=Q(status="running"),
-                name="loop_one_running_round",
+                condition=Q(status__in=OPEN_STATUSES),
+                name="loop_one_open_round",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RoundStatus.AWAITING_DECISION)
+                | Q(verdict=Verdict.UNCONFIRMED, decision=""),
+                name="loop_round_awaits_only_unconfirmed",
             ),
         ]
 

@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 def advance_waiting_round(sender, *, kind: str, job_id: int, **kwargs) -> None:
     rounds = LoopRound.objects.filter(status=RoundStatus.RUNNING)
     if kind == "training_run":
-        rounds = rounds.filter(Q(reward_run_id=job_id) | Q(policy_run_id=job_id))
+        rounds = rounds.filter(
+            Q(reward_run_id=job_id) | Q(judge_run_id=job_id) | Q(policy_run_id=job_id)
+        )
     elif kind == "generation_job":
         rounds = rounds.filter(generation_job_id=job_id)
     elif kind == "round_step":

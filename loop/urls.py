@@ -12,4 +12,5 @@ urlpatterns = [
     ),
     path("rounds/<int:round_id>/", apis.RoundDetailApi.as_view(), name="round"),
     path("rounds/<int:round_id>/retry/", apis.RoundRetryApi.as_view(), name="round-retry"),
+    path("rounds/<int:round_id>/decision/", apis.RoundDecisionApi.as_view(), name="round-decision"),
 ]

@@ -87,6 +87,59 @@ def snapshot_create(
     return snapshot
 
 
+@transaction.atomic
+def snapshot_swap_splits(
+    *, snapshot: DatasetSnapshot, name: str, created_by: AbstractUser | None = None
+) -> DatasetSnapshot:
+    """A snapshot of the same rankings with train and test swapped: its train split is
+    ``snapshot``'s test split and its test split ``snapshot``'s train split. A model trained on
+    it never saw what one trained on ``snapshot`` trained on (the loop's judge reward model,
+    issue 17). 400 when ``snapshot`` has no test split to train on."""
+    swapped = {SnapshotSplit.TRAIN: SnapshotSplit.TEST, SnapshotSplit.TEST: SnapshotSplit.TRAIN}
+    split_of = dict(snapshot.items.values_list("ranking_id", "split"))
+    if SnapshotSplit.TEST not in split_of.values():
+        raise ApplicationError(
+            "The snapshot's test split is empty; nothing to train on.", field="snapshot"
+        )
+    derived = DatasetSnapshot.objects.create(
+        project=snapshot.project,
+        name=name,
+        filters=snapshot.filters | {"splits_swapped_from": snapshot.pk},
+        # a prompt is in the derived test split when it is in the source's train split
+        test_fraction=1 - snapshot.test_fraction,
+        seed=snapshot.seed,
+        content_hash="",
+        counts={},
+        card="",
+        created_by=created_by,
+    )
+    stats = _Stats()
+    items: list[DatasetSnapshotItem] = []
+    rankings = snapshot_rankings(snapshot=snapshot)
+    for record in set_records(rankings, salt=snapshot.project.pseudonym_salt):
+        split = swapped[SnapshotSplit(split_of[record.rankings[0].ranking_id])]
+        stats.add(record, split)
+        items.extend(
+            DatasetSnapshotItem(snapshot=derived, ranking_id=r.ranking_id, split=split)
+            for r in record.rankings
+        )
+        if len(items) >= ITEM_CHUNK:
+            DatasetSnapshotItem.objects.bulk_create(items)
+            items = []
+    DatasetSnapshotItem.objects.bulk_create(items)
+    derived.content_hash = _content_hash(derived)
+    derived.counts = stats.as_json()
+    card = _card(derived, stats)
+    origin = (
+        f"- Derived from snapshot {snapshot.pk} (`{snapshot.name}`, content hash "
+        f"`{snapshot.content_hash}`) with its splits swapped: train here is its test split, test "
+        "here its train split.\n"
+    )
+    derived.card = card.replace("## How it was made\n\n", "## How it was made\n\n" + origin, 1)
+    derived.save(update_fields=["content_hash", "counts", "card"])
+    return derived
+
+
 def _content_hash(snapshot: DatasetSnapshot) -> str:
     digest = hashlib.sha256()
     rows = export_rows(

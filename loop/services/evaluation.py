@@ -11,7 +11,16 @@ Evaluation, recorded on the round (``LoopRound.evaluation``):
   evaluation prompts (held out: never annotated) with the same seed — mean reward-model score,
   and with an oracle (the tiny world's hidden rule) the preferred-trait rate.
 - ``win_rate``: new vs previous policy on the same prompts, judged by this round's reward model
-  (ties count half).
+  (ties count half) — self-judged: the policy was optimised against this very model.
+- ``judge``: the judge reward model (``LoopRound.judge_model``: trained on the snapshot's test
+  split, which neither the round's reward model nor the policy trained on) and its accuracy on
+  the round's train pairs beside their length baseline; or ``{"model_version": null,
+  "reason": …}`` when the round has none.
+- ``independent_win_rate``: the same sample pairs judged by the judge, with a 95 %
+  cluster-bootstrap interval over prompts (``ci_low``, ``ci_high``); the self-judged
+  ``win_rate`` carries the same interval.
+- ``length_controlled_win_rate``: the judge's outcomes regressed on the length difference,
+  σ(intercept) (AlpacaEval-LC, ``loop/services/win_rates.py``).
 - ``comparisons``: the new policy against every earlier policy of the project whose samples an
   earlier round stored, judged by this round's reward model, as ``[a, b, outcome, prompt]`` for
   the Bradley–Terry leaderboard (`loop.selectors.leaderboard`).
@@ -37,6 +46,7 @@ from annotation.models import CandidateSet, Prompt
 from training.weights import weights_path
 
 from ..models import LoopRound, Oracle, PromptSelection
+from .win_rates import length_controlled_win_rate, outcomes_from_scores, win_rate_interval
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +60,13 @@ def _threads() -> int | None:
     return settings.FLYWHEEL_TORCH_THREADS or None
 
 
-def heldout_pairs(loop_round: LoopRound) -> list[tuple[Messages, str, str]]:
-    """(prompt, chosen, rejected) of the snapshot's test split (all pairs, ties dropped)."""
+def heldout_pairs(loop_round: LoopRound, split: str = "test") -> list[tuple[Messages, str, str]]:
+    """(prompt, chosen, rejected) of a split of the round's snapshot (all pairs, ties dropped):
+    ``test`` is held out from the round's reward model and policy, ``train`` from its judge."""
     snapshot = loop_round.snapshot
     rows = export_rows(
         project=snapshot.project,
-        rankings=snapshot_rankings(snapshot=snapshot, split="test"),
+        rankings=snapshot_rankings(snapshot=snapshot, split=split),
         options=ExportOptions(view="preference"),
     )
     pairs = []
@@ -132,30 +143,59 @@ def _stored_samples(loop_round: LoopRound, prompts: list[Messages]) -> dict[int,
     return found
 
 
+def _accuracy(model, pairs) -> dict[str, Any]:
+    from training.evaluation import reward_model_accuracy
+
+    if not pairs:
+        return {"pairs": 0, "accuracy": None, "length_baseline": None}
+    accuracy = reward_model_accuracy(model, pairs, cpu_threads=_threads())
+    return {
+        "pairs": accuracy.n,
+        "accuracy": accuracy.accuracy,
+        "length_baseline": accuracy.length_baseline,
+    }
+
+
+def _judge(loop_round: LoopRound):
+    """The round's judge reward model, loaded, and what the evaluation says of it."""
+    from training.evaluation import load_reward_model
+
+    if loop_round.judge_model is None:
+        run = loop_round.judge_run
+        if run is None:
+            reason = "the snapshot's test split is empty, so nothing was held out to train one on"
+        else:
+            reason = f"the judge run {run.pk} {run.status}"
+        return None, {"model_version": None, "reason": reason}
+    judge_dir = load_reward_model(weights_path(loop_round.judge_model))
+    measured = _accuracy(judge_dir, heldout_pairs(loop_round, split="train"))
+    return judge_dir, {"model_version": loop_round.judge_model_id} | measured
+
+
+def _win_rate(new: list[float], old: list[float], groups: list[int], seed: int) -> dict:
+    from training.evaluation import win_rate_from_scores
+
+    win = win_rate_from_scores(new, old)
+    low, high = win_rate_interval(outcomes_from_scores(new, old), groups, seed=seed)
+    return {
+        "n": win.n,
+        "wins": win.wins,
+        "losses": win.losses,
+        "ties": win.ties,
+        "win_rate": win.win_rate,
+        "ci_low": low,
+        "ci_high": high,
+    }
+
+
 def evaluate(loop_round: LoopRound) -> dict[str, Any]:
-    from training.evaluation import (
-        load_reward_model,
-        policy_comparisons,
-        reward_model_accuracy,
-        reward_scores,
-        win_rate_from_scores,
-    )
+    from training.evaluation import load_reward_model, policy_comparisons, reward_scores
 
     loop = loop_round.loop
     rm_dir = load_reward_model(weights_path(loop_round.reward_model))  # loaded once
     threads = _threads()
-    result: dict[str, Any] = {}
-
-    pairs = heldout_pairs(loop_round)
-    if pairs:
-        accuracy = reward_model_accuracy(rm_dir, pairs, cpu_threads=threads)
-        result["reward"] = {
-            "pairs": accuracy.n,
-            "accuracy": accuracy.accuracy,
-            "length_baseline": accuracy.length_baseline,
-        }
-    else:
-        result["reward"] = {"pairs": 0, "accuracy": None, "length_baseline": None}
+    result: dict[str, Any] = {"reward": _accuracy(rm_dir, heldout_pairs(loop_round))}
+    judge_dir, result["judge"] = _judge(loop_round)
 
     prompts = evaluation_prompts(loop_round)
     result["prompts"] = prompts
@@ -194,15 +234,20 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
 
     result["policy"] = summary(policy.pk)
     result["base_policy"] = summary(base.pk)
-    win = win_rate_from_scores(scores[policy.pk], scores[base.pk])
-    result["win_rate"] = {
-        "n": win.n,
-        "wins": win.wins,
-        "losses": win.losses,
-        "ties": win.ties,
-        "win_rate": win.win_rate,
-    }
     groups = [i // n for i in range(len(scores[policy.pk]))]  # the prompt of each sample
+    result["win_rate"] = _win_rate(scores[policy.pk], scores[base.pk], groups, seed)
+    if judge_dir is not None:
+        flat_prompts, new_texts = _flat(prompts, every[policy.pk])
+        _, old_texts = _flat(prompts, every[base.pk])
+        judged_new = reward_scores(judge_dir, flat_prompts, new_texts, cpu_threads=threads)
+        judged_old = reward_scores(judge_dir, flat_prompts, old_texts, cpu_threads=threads)
+        result["independent_win_rate"] = _win_rate(judged_new, judged_old, groups, seed)
+        result["length_controlled_win_rate"] = length_controlled_win_rate(
+            outcomes_from_scores(judged_new, judged_old),
+            [len(a) - len(b) for a, b in zip(new_texts, old_texts, strict=True)],
+            groups,
+            seed=seed,
+        )
     result["comparisons"] = [
         list(comparison)
         for other_id in sorted(every)

@@ -16,7 +16,6 @@ import logging
 import traceback
 from typing import Any
 
-from celery import current_app
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import Max
@@ -24,26 +23,37 @@ from django.utils import timezone
 
 from annotation.exports.stream import ExportFilters
 from annotation.models import CandidateSet, Project, Ranking
-from annotation.services.snapshots import snapshot_create
+from annotation.services.snapshots import snapshot_create, snapshot_swap_splits
 from flywheel.errors import ApplicationError
 from training.algorithms.registry import algorithm
-from training.engine.lifecycle import job_dispatch_on_commit
 from training.engine.reporting import JobReporter
 from training.models import JobStatus, TrainingRun
-from training.services.generation import generation_job_create
 from training.services.runs import training_run_create
 
-from ..models import Loop, LoopRound, RoundStatus, RoundStep, RoundStepJob, SnapshotScope
+from ..models import (
+    OPEN_STATUSES,
+    Decision,
+    Loop,
+    LoopRound,
+    RoundStatus,
+    RoundStep,
+    RoundStepJob,
+    SnapshotScope,
+)
 from . import evaluation
 from .settings import loop_for
+from .transitions import (
+    FAILED_JOB,
+    WORKER_STEPS,
+    conclude_evaluation,
+    dispatch_advance,
+    fail_round,
+    goto_step,
+    worker_step_start,
+)
+from .verdict import round_verdict
 
 logger = logging.getLogger(__name__)
-
-# Steps done by a job of the engine (``RoundStepJob``, in a worker) rather than in the advance.
-WORKER_STEPS = {RoundStep.EVALUATE, RoundStep.AI_FEEDBACK}
-FAILED_JOB = {JobStatus.FAILED, JobStatus.CANCELLED}
-# The Celery task (loop/tasks.py), sent by name: the tasks call into this module.
-ADVANCE_TASK = "loop.tasks.advance_round"
 
 
 def round_start(*, project: Project, started_by: AbstractUser | None = None) -> LoopRound:
@@ -61,8 +71,7 @@ def round_start(*, project: Project, started_by: AbstractUser | None = None) -> 
         raise ApplicationError("The project has no rankings yet.", code="no_rankings")
     with transaction.atomic():
         Loop.objects.select_for_update().get(pk=loop.pk)  # serialise starts of one project
-        if loop.rounds.filter(status=RoundStatus.RUNNING).exists():
-            raise ApplicationError("A round is already running.", code="round_running", status=409)
+        _refuse_beside_an_open_round(loop)
         number = (loop.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
         loop_round = LoopRound.objects.create(
             loop=loop,
@@ -87,10 +96,11 @@ def round_retry(*, loop_round: LoopRound) -> LoopRound:
                 code="round_not_failed",
                 status=409,
             )
-        if locked.loop.rounds.filter(status=RoundStatus.RUNNING).exists():
-            raise ApplicationError("A round is already running.", code="round_running", status=409)
+        _refuse_beside_an_open_round(locked.loop)
         if locked.step == RoundStep.REWARD:
             locked.reward_run = None
+            if locked.judge_run is not None and locked.judge_run.status in FAILED_JOB:
+                locked.judge_run = None
         elif locked.step == RoundStep.POLICY:
             locked.policy_run = None
         elif locked.step == RoundStep.GENERATE:
@@ -105,47 +115,20 @@ def round_retry(*, loop_round: LoopRound) -> LoopRound:
     return locked
 
 
-def dispatch_advance(round_id: int) -> None:
-    try:
-        current_app.send_task(ADVANCE_TASK, (round_id,), ignore_result=True)
-    except Exception:  # noqa: BLE001 — the periodic sweep advances it later
-        logger.exception("Could not dispatch round %s; the sweep will advance it", round_id)
-
-
-def worker_step_start(loop_round: LoopRound, step: str) -> RoundStepJob:
-    """Queue the round's worker step as a job of the engine, sent once the transaction commits
-    (a broker outage leaves it queued, and the engine's recovery sweep sends it again)."""
-    job = RoundStepJob.objects.create(round=loop_round, step=step, created_by=loop_round.started_by)
-    job_dispatch_on_commit(job)
-    return job
-
-
-def _fail(loop_round: LoopRound, message: str) -> None:
-    loop_round.status = RoundStatus.FAILED
-    loop_round.error = message
-    loop_round.finished_at = timezone.now()
-    _time_step(loop_round)
-    loop_round.save()
-    logger.warning("round %s failed at %s: %s", loop_round.pk, loop_round.step, message)
-
-
-def _time_step(loop_round: LoopRound) -> None:
-    if loop_round.step_started_at is not None:
-        seconds = (timezone.now() - loop_round.step_started_at).total_seconds()
-        loop_round.step_seconds = loop_round.step_seconds | {
-            loop_round.step: round(loop_round.step_seconds.get(loop_round.step, 0) + seconds, 3)
-        }
-
-
-def _goto(loop_round: LoopRound, step: RoundStep) -> None:
-    _time_step(loop_round)
-    loop_round.step = step
-    loop_round.step_started_at = timezone.now()
-    if step in WORKER_STEPS:
-        worker_step_start(loop_round, step)
-    if step == RoundStep.DONE:
-        loop_round.status = RoundStatus.SUCCEEDED
-        loop_round.finished_at = timezone.now()
+def _refuse_beside_an_open_round(loop: Loop) -> None:
+    """409 while a round runs, or waits for a decision (the loop stops until a person makes
+    it: ``POST /rounds/{id}/decision/``)."""
+    open_round = loop.rounds.filter(status__in=OPEN_STATUSES).first()
+    if open_round is None:
+        return
+    if open_round.status == RoundStatus.AWAITING_DECISION:
+        raise ApplicationError(
+            f"Round {open_round.number} is unconfirmed and waits for a decision: promote or "
+            "reject its policy first.",
+            code="round_awaits_decision",
+            status=409,
+        )
+    raise ApplicationError("A round is already running.", code="round_running", status=409)
 
 
 def _run_failed(run: TrainingRun, what: str) -> str:
@@ -159,7 +142,9 @@ def round_advance(*, round_id: int) -> str:
     with transaction.atomic():
         loop_round = (
             LoopRound.objects.select_for_update(of=("self",))
-            .select_related("loop__project", "reward_run", "policy_run", "generation_job")
+            .select_related(
+                "loop__project", "reward_run", "judge_run", "policy_run", "generation_job"
+            )
             .filter(pk=round_id)
             .first()
         )
@@ -168,7 +153,7 @@ def round_advance(*, round_id: int) -> str:
         try:
             _advance(loop_round)
         except ApplicationError as exc:
-            _fail(loop_round, f"{exc.message} {exc.errors or ''}".strip())
+            fail_round(loop_round, f"{exc.message} {exc.errors or ''}".strip())
         loop_round.save()
         return loop_round.step
 
@@ -180,9 +165,11 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
         if loop_round.snapshot_id is None:
             since = None
             if loop.snapshot_scope == SnapshotScope.NEW:
+                # a rejected round changed nothing: its rankings are still on-policy
                 previous = (
                     loop.rounds.filter(number__lt=loop_round.number)
                     .exclude(snapshot=None)
+                    .exclude(decision=Decision.REJECTED)
                     .order_by("-number")
                     .first()
                 )
@@ -195,7 +182,7 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
                 seed=loop.seed,
                 created_by=loop_round.started_by,
             )
-        _goto(loop_round, RoundStep.REWARD)
+        goto_step(loop_round, RoundStep.REWARD)
     if loop_round.step == RoundStep.REWARD:
         if loop_round.reward_run is None:
             spec = algorithm("reward")
@@ -206,14 +193,15 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
                 config=spec.loop_preset | _adapter(loop) | loop.reward_config,
                 created_by=loop_round.started_by,
             )
-            return
+        if loop_round.judge_run is None and loop_round.snapshot.counts["rankings"]["test"]:
+            loop_round.judge_run = _judge_run_create(loop_round)
         run = loop_round.reward_run
         if run.status in FAILED_JOB:
-            return _fail(loop_round, _run_failed(run, "reward"))
+            return fail_round(loop_round, _run_failed(run, "reward"))
         if run.status != JobStatus.SUCCEEDED:
             return
         loop_round.reward_model = run.output_model
-        _goto(loop_round, RoundStep.POLICY)
+        goto_step(loop_round, RoundStep.POLICY)
     if loop_round.step == RoundStep.POLICY:
         if loop_round.policy_run is None:
             spec = algorithm(loop_round.policy_kind)
@@ -231,13 +219,16 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
             return
         run = loop_round.policy_run
         if run.status in FAILED_JOB:
-            return _fail(loop_round, _run_failed(run, loop_round.policy_kind.upper()))
+            return fail_round(loop_round, _run_failed(run, loop_round.policy_kind.upper()))
         if run.status != JobStatus.SUCCEEDED:
             return
-        policy = run.output_model
-        loop_round.policy_model = policy
-        Project.objects.filter(pk=project.pk).update(current_policy=policy)
-        _goto(loop_round, RoundStep.EVALUATE)
+        loop_round.policy_model = run.output_model  # promoted only after the verdict
+        judge = loop_round.judge_run
+        if judge is not None and judge.status not in FAILED_JOB:
+            if judge.status != JobStatus.SUCCEEDED:
+                return  # the evaluation needs the judge
+            loop_round.judge_model = judge.output_model
+        goto_step(loop_round, RoundStep.EVALUATE)
         return  # evaluation (and prompt selection) run on a worker
     if loop_round.step in WORKER_STEPS:
         # The step's job moves the round on when it is done; here only its failure matters.
@@ -247,7 +238,7 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
         elif job.status in FAILED_JOB:
             reason = (job.error or "").strip().splitlines()
             detail = f": {reason[0]}" if reason else ""
-            _fail(loop_round, f"The {loop_round.step} job {job.pk} {job.status}{detail}")
+            fail_round(loop_round, f"The {loop_round.step} job {job.pk} {job.status}{detail}")
         return
     if loop_round.step == RoundStep.GENERATE:
         job = loop_round.generation_job
@@ -256,7 +247,7 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
             return
         if job.status in FAILED_JOB:
             reason = (job.error or "").strip().splitlines()
-            return _fail(
+            return fail_round(
                 loop_round,
                 f"The generation job {job.pk} {job.status}" + (f": {reason[0]}" if reason else ""),
             )
@@ -267,9 +258,9 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
 
 def _finish_generation(loop_round: LoopRound) -> None:
     if loop_round.loop.ai_feedback and loop_round.generation_job is not None:
-        _goto(loop_round, RoundStep.AI_FEEDBACK)
+        goto_step(loop_round, RoundStep.AI_FEEDBACK)
     else:
-        _goto(loop_round, RoundStep.DONE)
+        goto_step(loop_round, RoundStep.DONE)
 
 
 def round_run_worker_step(*, round_id: int, step: str) -> str:
@@ -278,7 +269,14 @@ def round_run_worker_step(*, round_id: int, step: str) -> str:
     (a duplicate delivery writes nothing). Any error fails the round with its message (a step
     that raised and left the round waiting would only be noticed by the stall sweep)."""
     loop_round = LoopRound.objects.select_related(
-        "loop__project", "snapshot", "reward_model", "policy_model", "base_policy", "generation_job"
+        "loop__project",
+        "snapshot",
+        "reward_model",
+        "judge_run",
+        "judge_model",
+        "policy_model",
+        "base_policy",
+        "generation_job",
     ).get(pk=round_id)
     if loop_round.status != RoundStatus.RUNNING or loop_round.step != step:
         return f"skipped: not at {step}"
@@ -292,12 +290,12 @@ def round_run_worker_step(*, round_id: int, step: str) -> str:
             locked = LoopRound.objects.select_for_update().get(pk=round_id)
             if locked.status != RoundStatus.RUNNING or locked.step != step:
                 return f"skipped: not at {step}"  # a duplicate delivery finished it first
-            if fields.pop("generate", False):
-                fields["generation_job"] = _next_generation_job(loop_round, fields)
             for name, value in fields.items():
                 setattr(locked, name, value)
-            after = RoundStep.GENERATE if step == RoundStep.EVALUATE else RoundStep.DONE
-            _goto(locked, after)
+            if step == RoundStep.EVALUATE:
+                conclude_evaluation(locked)  # promote and generate, or wait for a decision
+            else:
+                goto_step(locked, RoundStep.DONE)
             locked.save()
             transaction.on_commit(lambda: dispatch_advance(round_id))
     except Exception as exc:  # noqa: BLE001 — recorded on the round
@@ -308,7 +306,7 @@ def round_run_worker_step(*, round_id: int, step: str) -> str:
         with transaction.atomic():
             locked = LoopRound.objects.select_for_update().get(pk=round_id)
             if locked.status == RoundStatus.RUNNING and locked.step == step:
-                _fail(locked, message)
+                fail_round(locked, message)
         return "failed"
     return "evaluated" if step == RoundStep.EVALUATE else "ranked"
 
@@ -329,26 +327,30 @@ def round_step_process(job_id: int, reporter: JobReporter) -> int:
 def _evaluate_step(loop_round: LoopRound) -> dict[str, Any]:
     result = evaluation.evaluate(loop_round)
     prompt_ids, selection = evaluation.select_prompts(loop_round)
+    verdict, reasons = round_verdict(result)
     return {
         "evaluation": result,
         "selected_prompts": prompt_ids,
         "selection": selection,
-        "generate": bool(prompt_ids),
+        "verdict": verdict,
+        "verdict_reasons": reasons,
     }
 
 
-def _next_generation_job(loop_round: LoopRound, fields: dict[str, Any]):
+def _judge_run_create(loop_round: LoopRound) -> TrainingRun:
+    """The round's judge: a reward model like the round's, trained on the snapshot with its
+    splits swapped, so on pairs neither the round's reward model nor its policy trains on."""
     loop = loop_round.loop
-    return generation_job_create(
-        project=loop.project,
-        model_version=loop_round.policy_model,
-        prompts=fields["selected_prompts"],
-        sampling=loop.sampling or {},
-        seed=loop.seed + loop_round.number,
-        round=loop_round.number,
-        mix_model_version=loop_round.base_policy if loop.compare_with_previous else None,
-        mix_count=loop.compare_with_previous,
-        sets_per_prompt=loop.sets_per_prompt,
+    spec = algorithm("reward")
+    return training_run_create(
+        kind=spec.kind,
+        dataset=snapshot_swap_splits(
+            snapshot=loop_round.snapshot,
+            name=f"{loop_round.snapshot.name} (judge: splits swapped)",
+            created_by=loop_round.started_by,
+        ),
+        base_model=loop_round.base_policy,
+        config=spec.loop_preset | _adapter(loop) | loop.reward_config,
         created_by=loop_round.started_by,
     )
 

@@ -39,8 +39,9 @@ def rankings_since_last_round(loop: Loop) -> int:
 def loop_should_start(loop: Loop) -> bool:
     last = loop.rounds.order_by("-number").first()
     if last is not None and last.status != RoundStatus.SUCCEEDED:
-        # running, or failed: a failed round waits for a human to retry it, since starting
-        # another automatically would most likely fail the same way
+        # running; failed: a failed round waits for a human to retry it, since starting
+        # another automatically would most likely fail the same way; awaiting a decision: an
+        # unconfirmed round stops the loop until a human promotes or rejects its policy
         return False
     if loop.trigger == Trigger.NEW_RANKINGS:
         return rankings_since_last_round(loop) >= max(1, loop.min_new_rankings)

@@ -413,6 +413,128 @@ def test_an_admin_sees_rounds_evaluation_and_leaderboard_and_drives_a_round(
     expect(page.get_by_text("live, updates every 2 s")).to_be_hidden()
 
 
+def seed_unconfirmed_round(seeded: dict) -> LoopRound:
+    """Round 4 after the failed round 3: issue 17's round, whose own reward model learned
+    nothing and still judged its policy the winner; the judge says 50 %, so it waits."""
+    project, dpo2 = seeded["project"], seeded["models"]["dpo2"]
+    s4 = _snapshot(project, "tiny-world-r4", 40)
+    r4 = _run("reward", s4, dpo2)
+    rm4 = ModelVersion.objects.create(name="tw-rm-r4", kind="reward", parent=dpo2, produced_by=r4)
+    judge_run = _run("reward", s4, dpo2)
+    judge = ModelVersion.objects.create(name="tw-judge-r4", kind="reward", produced_by=judge_run)
+    p4 = _run("dpo", s4, dpo2)
+    dpo4 = ModelVersion.objects.create(name="tw-dpo-r4", kind="policy", parent=dpo2, produced_by=p4)
+    evaluation = _evaluation(
+        accuracy=0.52,
+        baseline=0.5,
+        base=dpo2,
+        policy=dpo4,
+        trait=(0.97, 0.96),
+        reward=(1.88, 2.1),
+        win=(31, 15, 2),
+        comparisons=[],
+    )
+    evaluation["win_rate"] |= {"ci_low": 0.55, "ci_high": 0.77}
+    evaluation |= {
+        "judge": {"model_version": judge.pk, "pairs": 32, "accuracy": 0.81, "length_baseline": 0.5},
+        "independent_win_rate": {
+            "n": 48,
+            "wins": 22,
+            "losses": 22,
+            "ties": 4,
+            "win_rate": 0.5,
+            "ci_low": 0.38,
+            "ci_high": 0.62,
+        },
+        "length_controlled_win_rate": {"n": 48, "win_rate": 0.48, "ci_low": 0.35, "ci_high": 0.6},
+    }
+    return LoopRound.objects.create(
+        loop=loop_for(project),
+        number=4,
+        status="awaiting_decision",
+        step="decide",
+        policy_kind="dpo",
+        base_policy=dpo2,
+        snapshot=s4,
+        reward_run=r4,
+        reward_model=rm4,
+        judge_run=judge_run,
+        judge_model=judge,
+        policy_run=p4,
+        policy_model=dpo4,
+        evaluation=evaluation,
+        verdict="unconfirmed",
+        verdict_reasons=[
+            "The reward model is within noise of its length baseline on held-out pairs: 52 % "
+            'against 50 % for "longer is better" on 24 pairs.',
+            "The judge's win-rate of the new policy over the previous one is 50 % (95 % "
+            "interval 38 %–62 %): not above 0.5.",
+        ],
+        step_seconds={"snapshot": 0.4, "reward": 40.0, "policy": 70.0, "evaluate": 19.0},
+        step_started_at=timezone.now(),
+    )
+
+
+def test_an_admin_sees_an_unconfirmed_round_with_its_reasons_and_promotes_its_policy(
+    live_server, page: Page
+):
+    admin = user_create(username="root", password=PASSWORD, role="admin")
+    seeded = seed_loop()
+    project = seeded["project"]
+    unconfirmed = seed_unconfirmed_round(seeded)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_loop_page(page, live_server.url, "root", project)
+    expect(page.locator("[data-current-policy]")).to_have_text("tw-dpo-r2")
+    row = page.locator('tr[data-round="4"]')
+    expect(row.locator('[data-col="status"]')).to_have_text("awaiting_decision")
+    expect(row.locator('[data-col="verdict"]')).to_contain_text("unconfirmed: awaiting a decision")
+    expect(row.locator('[data-step="decide"]')).to_have_attribute("data-state", "waiting")
+    expect(row.get_by_role("list").first).to_have_accessible_name(
+        "Round 4 steps: Step 5 of 7: Decision (waiting for a person)"
+    )
+    expect(page.locator('tr[data-round="1"] [data-col="verdict"]')).to_have_text("–")
+    verdict = page.locator('[data-round-verdict="4"]')
+    expect(verdict.get_by_role("alert")).to_contain_text(
+        "Round 4 is unconfirmed: its policy was not promoted, and the loop waits for a decision."
+    )
+    expect(verdict.locator(".verdict-reasons li")).to_have_count(2)
+    expect(verdict.locator(".verdict-reasons li").first).to_contain_text("within noise")
+    expect(page.locator("[data-awaiting-decision]")).to_contain_text("Round 4 is unconfirmed")
+    expect(page.get_by_role("button", name="Start round now")).to_be_disabled()
+    expect(page.get_by_text("live, updates every 2 s")).to_be_hidden()  # nothing runs
+
+    # Self-judged beside independent and length-controlled.
+    evaluated = page.locator('tr[data-eval-round="4"]')
+    expect(evaluated.locator('[data-col="win_rate"]')).to_contain_text("67% (31 / 15 / 2)")
+    expect(evaluated.locator('[data-col="win_rate"]')).to_contain_text("95 % 55%–77%")
+    expect(evaluated.locator('[data-col="independent_win_rate"]')).to_contain_text(
+        "50% (95 % 38%–62%) (22 / 22 / 4)"
+    )
+    expect(evaluated.locator('[data-col="independent_win_rate"]')).to_contain_text(
+        "judge 81% (50%) on 32 train pairs"
+    )
+    expect(evaluated.locator('[data-col="lc_win_rate"]')).to_have_text("48% (95 % 35%–60%)")
+    expect(page.locator('tr[data-eval-round="1"] [data-col="independent_win_rate"]')).to_have_text(
+        "–"
+    )
+    assert axe_violations(page) == []
+
+    # Promote: the round's policy becomes the current policy and the round goes on.
+    verdict.get_by_role("button", name="Promote round 4's policy").click()
+    expect(page.get_by_role("status").filter(has_text="current policy")).to_have_text(
+        "Round 4's policy is now the current policy; the round goes on to generate."
+    )
+    expect(page.locator("[data-current-policy]")).to_have_text("tw-dpo-r4")
+    expect(row.locator('[data-col="verdict"]')).to_contain_text("promoted")
+    expect(verdict.get_by_role("button")).to_have_count(0)
+    expect(verdict).to_contain_text("a person promoted its policy")
+    unconfirmed.refresh_from_db()
+    assert (unconfirmed.decision, unconfirmed.decided_by_id) == ("promoted", admin.pk)
+    assert unconfirmed.status == "running" and unconfirmed.step == "generate"
+    assert Project.objects.get(pk=project.pk).current_policy_id == unconfirmed.policy_model_id
+
+
 def test_an_admin_changes_the_loop_settings_and_sees_each_refusal_at_its_field(
     live_server, page: Page, browser: Browser
 ):

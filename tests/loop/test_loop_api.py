@@ -114,7 +114,7 @@ def test_loop_settings_update(admin_client, tinyworld_project, tinyworld):
 
 
 def test_a_rounds_generation_job_draws_the_loops_sets_per_prompt(admin_client, tinyworld_project):
-    from loop.services.rounds import _next_generation_job
+    from loop.services.transitions import next_generation_job
 
     project = tinyworld_project(n=3)
     default = admin_client.get(f"/api/v1/projects/{project.pk}/loop/").json()
@@ -129,8 +129,9 @@ def test_a_rounds_generation_job_draws_the_loops_sets_per_prompt(admin_client, t
         policy_kind="dpo",
         base_policy=project.current_policy,
         policy_model=project.current_policy,
+        selected_prompts="all",
     )
-    job = _next_generation_job(loop_round, {"selected_prompts": "all"})
+    job = next_generation_job(loop_round)
     assert (job.sets_per_prompt, len(job.prompt_ids), job.round) == (3, 3, 1)
 
 
@@ -171,9 +172,19 @@ def test_a_round_takes_a_snapshot_then_queues_the_reward_run(
     assert (run.kind, run.status, run.dataset_id) == ("reward", "queued", loop_round.snapshot_id)
     assert run.base_model_id == project.current_policy_id
     assert run.config["adapter"] is None  # full fine-tuning unless the loop says otherwise
-    # advancing again while the run is queued changes nothing and creates no second run
+    # the judge: a reward run like it on the snapshot with its splits swapped
+    judge = loop_round.judge_run
+    assert (judge.kind, judge.status, judge.config) == ("reward", "queued", run.config)
+    assert judge.base_model_id == run.base_model_id
+    assert judge.dataset.filters["splits_swapped_from"] == loop_round.snapshot_id
+    counts, judge_counts = loop_round.snapshot.counts, judge.dataset.counts
+    assert judge_counts["rankings"] == {
+        "train": counts["rankings"]["test"],
+        "test": counts["rankings"]["train"],
+    }
+    # advancing again while the runs are queued changes nothing and creates no second run
     assert round_advance(round_id=body["id"]) == RoundStep.REWARD
-    assert TrainingRun.objects.count() == 1
+    assert TrainingRun.objects.count() == 2
 
     detail = client_for(Role.REVIEWER).get(f"/api/v1/rounds/{body['id']}/").json()
     assert detail["reward_run"] == run.pk and detail["reward_run_status"] == "queued"

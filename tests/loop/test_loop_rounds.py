@@ -1,7 +1,8 @@
 """The whole flywheel on the tiny world: a real Celery worker, Redis, PostgreSQL and a live
 server; simulated annotators (real HTTP clients) rank by the hidden rule with 10 % noise; the
-loop runs two automatic rounds — snapshot → reward run → policy run → register → evaluate →
-generate — and each round's policy shows the preferred trait more often than the SFT model's."""
+loop runs two automatic rounds — snapshot → reward run and judge run → policy run → evaluate →
+confirm and promote → generate — and each round's policy shows the preferred trait more often
+than the SFT model's, confirmed by the judge reward model trained on the held-out split."""
 
 from __future__ import annotations
 
@@ -52,7 +53,13 @@ def finished_round(number: int, project) -> LoopRound:
         return None
 
     loop_round = wait_for(done, f"round {number}")
-    assert loop_round.status == RoundStatus.SUCCEEDED, (loop_round.step, loop_round.error)
+    # an unconfirmed round would wait for a decision here (awaiting_decision): say why
+    assert loop_round.status == RoundStatus.SUCCEEDED, (
+        loop_round.step,
+        loop_round.error,
+        loop_round.verdict_reasons,
+    )
+    assert (loop_round.verdict, loop_round.decision) == ("confirmed", "promoted")
     return loop_round
 
 
@@ -152,6 +159,14 @@ def assert_round_improves(
     reward = evaluation["reward"]
     assert reward["accuracy"] > reward["length_baseline"] + 0.2, reward
     assert evaluation["win_rate"]["win_rate"] > 0.6, evaluation["win_rate"]
+    # confirmed by something that did not train the policy (issue 17)
+    independent = evaluation["independent_win_rate"]
+    print(
+        f"round 1: judge {evaluation['judge']}, independent {independent}, "
+        f"LC {evaluation['length_controlled_win_rate']}"
+    )
+    assert independent["ci_low"] > 0.5, independent
+    assert evaluation["length_controlled_win_rate"]["win_rate"] > 0.5, evaluation
     board = admin_client.get(f"/api/v1/projects/{project.pk}/leaderboard/").json()
     names = [e["name"] for e in board["entries"]]
     assert set(names) == {"tw-sft", first.policy_model.name, second.policy_model.name}

@@ -685,6 +685,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rounds/{round_id}/decision/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description POST: decide an unconfirmed round waiting for a decision (admin); 409 when it waits for
+         *     none.
+         */
+        post: operations["rounds_decision_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rounds/{round_id}/retry/": {
         parameters: {
             query?: never;
@@ -825,6 +845,8 @@ export interface components {
          * @enum {string}
          */
         AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired";
+        /** @enum {unknown} */
+        BlankEnum: "";
         CalibrationBinOutput: {
             /** Format: double */
             lower: number;
@@ -955,6 +977,16 @@ export interface components {
         CredentialsRequest: {
             username: string;
             password: string;
+        };
+        /**
+         * @description * `promoted` - Promoted
+         *     * `rejected` - Rejected
+         * @enum {string}
+         */
+        DecisionEnum: "promoted" | "rejected";
+        DecisionInputRequest: {
+            /** @description true: make the round's policy the current policy and generate from it; false: reject it (nothing is promoted). */
+            promote: boolean;
         };
         EndpointInputRequest: {
             /** @description The server's OpenAI API root, e.g. http://vllm:8000/v1; requests go to {base_url}/chat/completions. */
@@ -1220,6 +1252,8 @@ export interface components {
             readonly oracle: components["schemas"]["OracleEnum"];
             /** @description The current reward model pre-ranks each new set. */
             readonly ai_feedback: boolean;
+            /** @description Promote a round's policy only when the independent evaluation confirms it (verdict confirmed); an unconfirmed round waits for a human decision. Off: every round's policy is promoted, whatever its verdict. */
+            readonly require_confirmation: boolean;
             /** Format: int64 */
             readonly seed: number;
             current_policy: number | null;
@@ -1472,6 +1506,8 @@ export interface components {
             eval_max_new_tokens?: number;
             oracle?: components["schemas"]["OracleEnum"];
             ai_feedback?: boolean;
+            /** @description Promote a round's policy only when its verdict is confirmed; off: always. */
+            require_confirmation?: boolean;
             /** Format: int64 */
             seed?: number;
         };
@@ -1645,6 +1681,9 @@ export interface components {
             readonly snapshot: number | null;
             readonly reward_run: number | null;
             reward_run_status: string | null;
+            /** @description A reward run on the snapshot's test split (splits swapped): a judge that did not train the policy, for the independent win-rate. */
+            readonly judge_run: number | null;
+            readonly judge_model: number | null;
             readonly policy_run: number | null;
             policy_run_status: string | null;
             readonly reward_model: number | null;
@@ -1653,10 +1692,28 @@ export interface components {
             generation_job_status: string | null;
             /** @description How the next round's prompts were chosen. */
             readonly selection: unknown;
-            /** @description Reward-model accuracy vs the length baseline, the policies' scores, the win-rate; without the stored samples and comparisons. */
+            /** @description Reward-model accuracy vs the length baseline, the policies' scores, the self-judged win-rate, the judge and its independent and length-controlled win-rates; without the stored samples and comparisons. */
             readonly evaluation: {
                 [key: string]: unknown;
             };
+            /**
+             * @description After evaluation: confirmed when the independent evaluation confirms the reward model's gain (loop/services/verdict.py).
+             *
+             *     * `confirmed` - Confirmed
+             *     * `unconfirmed` - Unconfirmed
+             */
+            readonly verdict: components["schemas"]["VerdictEnum"] | components["schemas"]["BlankEnum"];
+            verdict_reasons: string[];
+            /**
+             * @description Whether the policy was promoted to the current policy; decided_by empty: automatically.
+             *
+             *     * `promoted` - Promoted
+             *     * `rejected` - Rejected
+             */
+            readonly decision: components["schemas"]["DecisionEnum"] | components["schemas"]["BlankEnum"];
+            readonly decided_by: number | null;
+            /** Format: date-time */
+            readonly decided_at: string | null;
             /** @description Wall time per step. */
             readonly step_seconds: unknown;
             /** Format: date-time */
@@ -1689,6 +1746,9 @@ export interface components {
             readonly snapshot: number | null;
             readonly reward_run: number | null;
             reward_run_status: string | null;
+            /** @description A reward run on the snapshot's test split (splits swapped): a judge that did not train the policy, for the independent win-rate. */
+            readonly judge_run: number | null;
+            readonly judge_model: number | null;
             readonly policy_run: number | null;
             policy_run_status: string | null;
             readonly reward_model: number | null;
@@ -1697,10 +1757,28 @@ export interface components {
             generation_job_status: string | null;
             /** @description How the next round's prompts were chosen. */
             readonly selection: unknown;
-            /** @description Reward-model accuracy vs the length baseline, the policies' scores, the win-rate; without the stored samples and comparisons. */
+            /** @description Reward-model accuracy vs the length baseline, the policies' scores, the self-judged win-rate, the judge and its independent and length-controlled win-rates; without the stored samples and comparisons. */
             readonly evaluation: {
                 [key: string]: unknown;
             };
+            /**
+             * @description After evaluation: confirmed when the independent evaluation confirms the reward model's gain (loop/services/verdict.py).
+             *
+             *     * `confirmed` - Confirmed
+             *     * `unconfirmed` - Unconfirmed
+             */
+            readonly verdict: components["schemas"]["VerdictEnum"] | components["schemas"]["BlankEnum"];
+            verdict_reasons: string[];
+            /**
+             * @description Whether the policy was promoted to the current policy; decided_by empty: automatically.
+             *
+             *     * `promoted` - Promoted
+             *     * `rejected` - Rejected
+             */
+            readonly decision: components["schemas"]["DecisionEnum"] | components["schemas"]["BlankEnum"];
+            readonly decided_by: number | null;
+            /** Format: date-time */
+            readonly decided_at: string | null;
             /** @description Wall time per step. */
             readonly step_seconds: unknown;
             /** Format: date-time */
@@ -1712,9 +1790,10 @@ export interface components {
          * @description * `running` - Running
          *     * `succeeded` - Succeeded
          *     * `failed` - Failed
+         *     * `awaiting_decision` - Awaiting a decision
          * @enum {string}
          */
-        RoundStatusEnum: "running" | "succeeded" | "failed";
+        RoundStatusEnum: "running" | "succeeded" | "failed" | "awaiting_decision";
         RunDiagnosticsOutput: {
             /** @description What the length baseline counts. */
             length_unit: string;
@@ -1850,12 +1929,13 @@ export interface components {
          *     * `reward` - Reward model
          *     * `policy` - Policy
          *     * `evaluate` - Evaluate
+         *     * `decide` - Decision
          *     * `generate` - Generate
          *     * `ai_feedback` - AI pre-ranking
          *     * `done` - Done
          * @enum {string}
          */
-        StepEnum: "snapshot" | "reward" | "policy" | "evaluate" | "generate" | "ai_feedback" | "done";
+        StepEnum: "snapshot" | "reward" | "policy" | "evaluate" | "decide" | "generate" | "ai_feedback" | "done";
         SubmissionInputRequest: {
             /** @description Tiers best → worst: [[id], [id, id], …]; ids in one tier are tied. */
             ranking?: unknown;
@@ -2058,6 +2138,12 @@ export interface components {
             /** Format: date-time */
             readonly date_joined: string;
         };
+        /**
+         * @description * `confirmed` - Confirmed
+         *     * `unconfirmed` - Unconfirmed
+         * @enum {string}
+         */
+        VerdictEnum: "confirmed" | "unconfirmed";
         /** @description Every API error: a summary, a machine code, and messages per input field. */
         Error: {
             detail: string;
@@ -5167,6 +5253,95 @@ export interface operations {
             };
             /** @description No such object, or one the caller may not see. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rounds_decision_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInputRequest"];
+                "multipart/form-data": components["schemas"]["DecisionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetailOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -59,7 +59,7 @@ describe("parsing rounds", () => {
     expect(r?.evaluation.reward).toEqual({ pairs: 30, accuracy: 0.9, lengthBaseline: 0.55 });
     expect(r?.evaluation.policy?.traitRate).toBe(0.95);
     expect(r?.evaluation.basePolicy?.meanReward).toBe(-0.4);
-    expect(r?.evaluation.winRate).toEqual({ n: 24, wins: 20, losses: 3, ties: 1, winRate: 0.854 });
+    expect(r?.evaluation.winRate).toEqual({ n: 24, wins: 20, losses: 3, ties: 1, winRate: 0.854, ciLow: null, ciHigh: null });
     expect(r?.evaluation.prompts).toBe(6);
     expect(r?.selection).toEqual({ method: "uncertainty", pool: 40, chosen: 10, meanMarginChosen: 0.1, meanMarginPool: 0.4 });
   });
@@ -67,7 +67,17 @@ describe("parsing rounds", () => {
   it("reads a fresh round with nothing made yet, and an evaluation without an oracle", () => {
     const r = parseRound({ id: 1, number: 1, status: "running", step: "snapshot", evaluation: {}, selection: {}, step_seconds: {} });
     expect(r).toMatchObject({ snapshot: null, rewardRun: null, rewardRunStatus: null, selection: null });
-    expect(r?.evaluation).toEqual({ reward: null, policy: null, basePolicy: null, winRate: null, prompts: null });
+    expect(r?.evaluation).toEqual({
+      reward: null,
+      policy: null,
+      basePolicy: null,
+      winRate: null,
+      judge: null,
+      independentWinRate: null,
+      lengthControlledWinRate: null,
+      prompts: null,
+    });
+    expect(r).toMatchObject({ verdict: "", reasons: [], decision: "", judgeRun: null });
     const noOracle = parseRound({ ...BODY, evaluation: { policy: { model_version: 1, samples: 4, mean_reward: 0.2 } } });
     expect(noOracle?.evaluation.policy?.traitRate).toBeNull();
   });
@@ -119,6 +129,17 @@ describe("step progress", () => {
     expect(stepProgressText(now)).toBe("Step 6 of 6: AI pre-ranking (running)");
   });
 
+  it("shows the decision step only for a round that waited for one, as waiting while it does", () => {
+    const ran = roundStepMarks({ status: "running", step: "generate", stepSeconds: { evaluate: 3 } }, false);
+    expect(ran.map((m) => m.step)).not.toContain("decide");
+    const waiting = roundStepMarks({ status: "awaiting_decision", step: "decide", stepSeconds: { evaluate: 3 } }, false);
+    expect(states(waiting)).toEqual(["snapshot:done", "reward:done", "policy:done", "evaluate:done", "decide:waiting", "generate:pending", "done:pending"]);
+    expect(stepProgressText(waiting)).toBe("Step 5 of 6: Decision (waiting for a person)");
+    const rejected = roundStepMarks({ status: "succeeded", step: "done", stepSeconds: { evaluate: 3, decide: 60 } }, false);
+    expect(states(rejected)).toContain("decide:done");
+    expect(stepProgressText(rejected)).toBe("All 6 steps done");
+  });
+
   it("orders the timings by step and adds them up", () => {
     expect(orderedTimings({ reward: 2, x: 1, snapshot: 1, ai_feedback: 3 }).map(([s]) => s)).toEqual(["snapshot", "reward", "ai_feedback", "x"]);
     expect(totalSeconds(round())).toBeCloseTo(123.1);
@@ -146,6 +167,9 @@ describe("the chart across rounds", () => {
         policy: { modelVersion: 33, samples: 24, meanReward: 1.5, traitRate: 0.98, wellFormedRate: 1, relevanceRate: 1 },
         basePolicy: { modelVersion: 32, samples: 24, meanReward: 1.2, traitRate: 0.95, wellFormedRate: 1, relevanceRate: 1 },
         winRate: null,
+        judge: null,
+        independentWinRate: null,
+        lengthControlledWinRate: null,
         prompts: 6,
       },
     });

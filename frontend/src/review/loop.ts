@@ -7,12 +7,22 @@
 
 import { type Schemas, wire } from "../apiTypes";
 import { type Point, linePath, linearScale } from "./chart";
+import {
+  type Judge,
+  type LengthControlled,
+  type RoundVerdict,
+  type WinRate,
+  parseJudge,
+  parseLengthControlled,
+  parseVerdict,
+  parseWinRate,
+} from "./loopVerdict";
 import { asObj, int, num, str } from "./resource";
 
 export const ROUND_POLL_MS = 2000;
 
 /** The steps in the order a round takes them (loop/models.py RoundStep). */
-export const ROUND_STEPS = ["snapshot", "reward", "policy", "evaluate", "generate", "ai_feedback", "done"] as const;
+export const ROUND_STEPS = ["snapshot", "reward", "policy", "evaluate", "decide", "generate", "ai_feedback", "done"] as const;
 export type RoundStep = (typeof ROUND_STEPS)[number];
 
 export const STEP_LABELS: Record<RoundStep, string> = {
@@ -20,6 +30,7 @@ export const STEP_LABELS: Record<RoundStep, string> = {
   reward: "Reward model",
   policy: "Policy",
   evaluate: "Evaluate",
+  decide: "Decision",
   generate: "Generate",
   ai_feedback: "AI pre-ranking",
   done: "Done",
@@ -43,7 +54,13 @@ export interface RoundEvaluation {
   reward: { pairs: number; accuracy: number | null; lengthBaseline: number | null } | null;
   policy: PolicySummary | null;
   basePolicy: PolicySummary | null;
-  winRate: { n: number; wins: number; losses: number; ties: number; winRate: number | null } | null;
+  /** Judged by the round's own reward model, which the policy was optimised against. */
+  winRate: WinRate | null;
+  /** The judge reward model (trained on the held-out split) and its accuracy on the train pairs. */
+  judge: Judge | null;
+  /** The same sample pairs judged by the judge. */
+  independentWinRate: WinRate | null;
+  lengthControlledWinRate: LengthControlled | null;
   /** Held-out prompts evaluated on. */
   prompts: number | null;
 }
@@ -56,7 +73,7 @@ export interface RoundSelection {
   meanMarginPool: number | null;
 }
 
-export interface LoopRound {
+export interface LoopRound extends RoundVerdict {
   id: number;
   project: number;
   number: number;
@@ -72,6 +89,8 @@ export interface LoopRound {
   policyRunStatus: string | null;
   rewardModel: number | null;
   policyModel: number | null;
+  judgeRun: number | null;
+  judgeModel: number | null;
   generationJob: number | null;
   generationJobStatus: string | null;
   selection: RoundSelection | null;
@@ -114,14 +133,14 @@ function parsePolicy(value: unknown): PolicySummary | null {
 export function parseEvaluation(value: unknown): RoundEvaluation {
   const e = asObj(value) ?? {};
   const reward = asObj(e.reward);
-  const win = asObj(e.win_rate);
   return {
     reward: reward ? { pairs: int(reward.pairs), accuracy: num(reward.accuracy), lengthBaseline: num(reward.length_baseline) } : null,
     policy: parsePolicy(e.policy),
     basePolicy: parsePolicy(e.base_policy),
-    winRate: win
-      ? { n: int(win.n), wins: int(win.wins), losses: int(win.losses), ties: int(win.ties), winRate: num(win.win_rate) }
-      : null,
+    winRate: parseWinRate(e.win_rate),
+    judge: parseJudge(e.judge),
+    independentWinRate: parseWinRate(e.independent_win_rate),
+    lengthControlledWinRate: parseLengthControlled(e.length_controlled_win_rate),
     prompts: id(e.prompts),
   };
 }
@@ -166,6 +185,8 @@ export function parseRound(row: unknown): LoopRound | null {
     policyRunStatus: optStr(r.policy_run_status),
     rewardModel: id(r.reward_model),
     policyModel: id(r.policy_model),
+    judgeRun: id(r.judge_run),
+    judgeModel: id(r.judge_model),
     generationJob: id(r.generation_job),
     generationJobStatus: optStr(r.generation_job_status),
     selection: parseSelection(r.selection),
@@ -173,6 +194,7 @@ export function parseRound(row: unknown): LoopRound | null {
     stepSeconds: parseSeconds(r.step_seconds),
     createdAt: optStr(r.created_at),
     finishedAt: optStr(r.finished_at),
+    ...parseVerdict(r as Record<string, unknown>),
   };
 }
 
@@ -213,7 +235,7 @@ export function anyRoundRunning(rounds: LoopRound[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Step progress
 
-export type StepState = "done" | "current" | "failed" | "pending";
+export type StepState = "done" | "current" | "waiting" | "failed" | "pending";
 
 export interface StepMark {
   step: RoundStep;
@@ -232,13 +254,16 @@ export function roundStepMarks(round: Pick<LoopRound, "status" | "step" | "stepS
   const at = ROUND_STEPS.indexOf(round.step as RoundStep);
   const pastGenerate = at > ROUND_STEPS.indexOf("generate");
   const withAi = round.step === "ai_feedback" || "ai_feedback" in round.stepSeconds || (!pastGenerate && aiFeedback);
-  const steps = ROUND_STEPS.filter((s) => s !== "ai_feedback" || withAi);
+  // The decision step is a round's only where it waited for one (an unconfirmed round).
+  const withDecision = round.step === "decide" || "decide" in round.stepSeconds;
+  const steps = ROUND_STEPS.filter((s) => (s !== "ai_feedback" || withAi) && (s !== "decide" || withDecision));
   return steps.map((step) => {
     const index = ROUND_STEPS.indexOf(step);
     let state: StepState;
     if (at < 0 || index > at) state = "pending";
     else if (index < at) state = "done";
     else if (step === "done") state = "done";
+    else if (round.status === "awaiting_decision") state = "waiting";
     else state = round.status === "failed" ? "failed" : round.status === "running" ? "current" : "done";
     const seconds = round.stepSeconds[step];
     return { step, label: STEP_LABELS[step], state, seconds: seconds === undefined ? null : seconds };
@@ -250,10 +275,11 @@ export function stepProgressText(marks: StepMark[]): string {
   const work = marks.filter((m) => m.step !== "done");
   const doneAll = marks.every((m) => m.state === "done");
   if (doneAll) return `All ${work.length} steps done`;
-  const index = work.findIndex((m) => m.state === "current" || m.state === "failed");
+  const index = work.findIndex((m) => m.state === "current" || m.state === "waiting" || m.state === "failed");
   if (index < 0) return `Not started`;
   const mark = work[index] as StepMark;
-  return `Step ${index + 1} of ${work.length}: ${mark.label} (${mark.state === "failed" ? "failed" : "running"})`;
+  const state = { failed: "failed", waiting: "waiting for a person", current: "running" }[mark.state as "failed" | "waiting" | "current"];
+  return `Step ${index + 1} of ${work.length}: ${mark.label} (${state})`;
 }
 
 /** "12 s", "3 min 5 s", "1 h 2 min". */

@@ -36,6 +36,8 @@ export interface LoopSettings {
   evalMaxNewTokens: number;
   oracle: string;
   aiFeedback: boolean;
+  /** Promote a round's policy only when the independent evaluation confirms it. */
+  requireConfirmation: boolean;
   seed: number;
   currentPolicy: number | null;
 }
@@ -64,6 +66,7 @@ export function parseLoopSettings(body: unknown): LoopSettings | null {
     evalMaxNewTokens: int(b.eval_max_new_tokens),
     oracle: str(b.oracle),
     aiFeedback: b.ai_feedback === true,
+    requireConfirmation: b.require_confirmation !== false,
     seed: int(b.seed),
     currentPolicy: Number.isInteger(b.current_policy) ? (b.current_policy as number) : null,
   };
@@ -120,6 +123,7 @@ export interface LoopForm {
   evalMaxNewTokens: string;
   oracle: string;
   aiFeedback: boolean;
+  requireConfirmation: boolean;
   seed: string;
 }
 
@@ -155,6 +159,7 @@ export function loopForm(s: LoopSettings): LoopForm {
     evalMaxNewTokens: String(s.evalMaxNewTokens),
     oracle: s.oracle,
     aiFeedback: s.aiFeedback,
+    requireConfirmation: s.requireConfirmation,
     seed: String(s.seed),
   };
 }
@@ -257,6 +262,7 @@ export function loopPatch(
   whole("eval_max_new_tokens", form.evalMaxNewTokens, original.evalMaxNewTokens, (n) => (patch.eval_max_new_tokens = n));
   if (form.oracle !== original.oracle) patch.oracle = form.oracle;
   if (form.aiFeedback !== original.aiFeedback) patch.ai_feedback = form.aiFeedback;
+  if (form.requireConfirmation !== original.requireConfirmation) patch.require_confirmation = form.requireConfirmation;
   whole("seed", form.seed, original.seed, (n) => (patch.seed = n));
 
   const sampling: Obj = {};
@@ -324,6 +330,7 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
     ["Evaluation max new tokens", String(s.evalMaxNewTokens)],
     ["Oracle", label(ORACLES, s.oracle)],
     ["AI pre-ranking", s.aiFeedback ? "on" : "off"],
+    ["Promotion", s.requireConfirmation ? "only when the independent evaluation confirms the round" : "every round"],
     ["Seed", String(s.seed)],
   ];
 }
@@ -346,6 +353,7 @@ export const LOOP_INPUTS = [
   "eval_max_new_tokens",
   "oracle",
   "ai_feedback",
+  "require_confirmation",
 ] as const;
 /** …and the adapter switch, shown when the run kinds list the block. */
 export type LoopInput = (typeof LOOP_INPUTS)[number] | `sampling.${SamplingKey}` | typeof ADAPTER;

@@ -117,6 +117,9 @@ export const fetchRound = (id: number) => get<RoundDetail>(`/api/v1/rounds/${id}
 export const startRound = (projectId: number) =>
   post<RoundDetail>(`/api/v1/projects/${projectId}/rounds/`, undefined, parseRoundDetail, 201);
 export const retryRound = (id: number) => post<RoundDetail>(`/api/v1/rounds/${id}/retry/`, undefined, parseRoundDetail, 200);
+/** Promote (true) or reject (false) the policy of an unconfirmed round waiting for a decision. */
+export const decideRound = (id: number, promote: boolean) =>
+  post<RoundDetail>(`/api/v1/rounds/${id}/decision/`, { promote }, parseRoundDetail, 200);
 export const fetchLeaderboard = (projectId: number, source: LeaderboardSource) =>
   get<Leaderboard>(`/api/v1/projects/${projectId}/leaderboard/?source=${source}`, parseLeaderboard);
 /** Whether annotators see the reward model's suggested ranking (admin). */

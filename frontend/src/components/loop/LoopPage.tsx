@@ -2,8 +2,8 @@
  * A project's feedback loop: the current policy, every round with its steps (live every 2 s
  * while one runs), each round's evaluation as a table and a chart across rounds, the
  * Bradley–Terry leaderboard of the model versions, and the loop's settings. Admins start a
- * round, retry a failed one, change the settings and whether annotators see the AI suggestion;
- * reviewers read all of it.
+ * round, retry a failed one, promote or reject the policy of an unconfirmed one, change the
+ * settings and whether annotators see the AI suggestion; reviewers read all of it.
  */
 
 import { useCallback, useEffect, useState } from "react";
@@ -14,6 +14,7 @@ import { adapterFields, adapterSummary } from "../../review/loopAdapter";
 import type { LoopSettings } from "../../review/loopSettings";
 import type { Loaded } from "../../review/resource";
 import {
+  decideRound,
   fetchLeaderboard,
   fetchLoop,
   fetchModels,
@@ -41,7 +42,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
   const isAdmin = me.role === "admin";
   const [project] = useLoaded(() => fetchProjectSummary(projectId), `project-${projectId}`, onSignedOut);
   const [projectOverride, setProjectOverride] = useState<ProjectSummary | null>(null);
-  const [loop] = useLoaded(() => fetchLoop(projectId), `loop-${projectId}`, onSignedOut);
+  const [loop, reloadLoop] = useLoaded(() => fetchLoop(projectId), `loop-${projectId}`, onSignedOut);
   const [savedSettings, setSavedSettings] = useState<LoopSettings | null>(null);
   const [rounds, reloadRounds] = useLoaded(() => fetchRounds(projectId), `rounds-${projectId}`, onSignedOut);
   const [kinds] = useLoaded(() => fetchRunKinds(), "run-kinds", onSignedOut);
@@ -60,6 +61,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
   const [notice, setNotice] = useState<Notice>(null);
   const [starting, setStarting] = useState(false);
   const [retrying, setRetrying] = useState<number | null>(null);
+  const [deciding, setDeciding] = useState<number | null>(null);
 
   const projectValue = projectOverride ?? (project?.kind === "loaded" ? project.value : null);
   const settings: LoopSettings | null = savedSettings ?? (loop?.kind === "loaded" ? loop.value : null);
@@ -107,7 +109,30 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
     [onSignedOut, reloadRounds],
   );
 
+  const decide = useCallback(
+    async (round: LoopRound, promote: boolean) => {
+      setDeciding(round.id);
+      setNotice(null);
+      const result = await decideRound(round.id, promote);
+      setDeciding(null);
+      if (result.kind === "signed-out") return onSignedOut();
+      if (result.kind === "loaded") {
+        setNotice({
+          tone: "info",
+          text: promote
+            ? `Round ${round.number}'s policy is now the current policy; the round goes on to generate.`
+            : `Round ${round.number}'s policy was rejected; nothing was promoted.`,
+        });
+        setSavedSettings(null); // the current policy may have changed
+        reloadLoop();
+        reloadRounds();
+      } else setNotice({ tone: "error", text: `Could not decide round ${round.number}: ${result.message}` });
+    },
+    [onSignedOut, reloadLoop, reloadRounds],
+  );
+
   const evaluated = (roundList ?? []).filter((r) => r.evaluation.reward || r.evaluation.policy || r.evaluation.winRate);
+  const waiting = (roundList ?? []).find((r) => r.status === "awaiting_decision");
   const series = roundSeries(roundList ?? []);
 
   return (
@@ -136,7 +161,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
           Rounds {running && <span className="hint live-dot">· live, updates every 2 s</span>}
         </h2>
         {isAdmin && (
-          <button type="button" onClick={() => void start()} disabled={starting || running}>
+          <button type="button" onClick={() => void start()} disabled={starting || running || waiting !== undefined}>
             {starting ? "Starting…" : "Start round now"}
           </button>
         )}
@@ -149,12 +174,26 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
       <p role="status" className="form-status">
         {notice?.tone === "info" ? notice.text : ""}
       </p>
+      {waiting && (
+        <p className="round-waiting" data-awaiting-decision={waiting.number}>
+          <strong className="verdict-unconfirmed">Round {waiting.number} is unconfirmed</strong> and waits for a decision: no round starts until
+          its policy is promoted or rejected.
+        </p>
+      )}
       <LoadNotice state={rounds} what="the rounds" />
       {roundList &&
         (roundList.length === 0 ? (
           <p>No rounds yet. A round snapshots the rankings, trains a reward model and the policy, evaluates it and generates the next candidates.</p>
         ) : (
-          <RoundsTable rounds={roundList} aiFeedback={settings?.aiFeedback ?? false} refs={refs} retrying={retrying} onRetry={(r) => void retry(r)} />
+          <RoundsTable
+            rounds={roundList}
+            aiFeedback={settings?.aiFeedback ?? false}
+            refs={refs}
+            retrying={retrying}
+            onRetry={(r) => void retry(r)}
+            deciding={deciding}
+            onDecide={(r, promote) => void decide(r, promote)}
+          />
         ))}
 
       <h2 id="evaluation-heading">Evaluation</h2>

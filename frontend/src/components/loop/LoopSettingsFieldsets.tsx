@@ -202,6 +202,14 @@ export function EvaluationFieldset({ form, errors, onChange, evalPromptCount }: 
         checked={form.aiFeedback}
         onChange={(aiFeedback) => onChange({ aiFeedback })}
       />
+      <CheckboxSetting
+        setting="require_confirmation"
+        label="Promote only confirmed rounds"
+        hint="A round whose gain the judge reward model (trained on the held-out split) does not confirm waits for a person to promote or reject it."
+        error={errors.require_confirmation}
+        checked={form.requireConfirmation}
+        onChange={(requireConfirmation) => onChange({ requireConfirmation })}
+      />
     </fieldset>
   );
 }

@@ -1,12 +1,36 @@
 /** Each round's evaluation: the reward model's held-out accuracy against the length baseline,
  * the policy before → after (trait rate, mean reward), its win-rate against the policy it
- * started from, how the AI pre-ranking agreed with the humans, and the time per step. */
+ * started from as the round's own reward model judged it (self-judged) beside the judge reward
+ * model's (independent: it trained on the held-out split) and the length-controlled one, how the
+ * AI pre-ranking agreed with the humans, and the time per step. */
 
-import { type LoopRound, type RoundDetail, change, duration, orderedTimings, stepLabel } from "../../review/loop";
+import { type LoopRound, type RoundDetail, type RoundEvaluation, change, duration, orderedTimings, stepLabel } from "../../review/loop";
+import { rateWithInterval } from "../../review/loopVerdict";
 import { fixed, percent } from "../../review/resource";
 
 function rate(value: number | null | undefined): string {
   return value === null || value === undefined ? "–" : percent(value);
+}
+
+function IndependentWinRate({ e }: { e: RoundEvaluation }) {
+  const win = e.independentWinRate;
+  if (win) {
+    return (
+      <>
+        {rateWithInterval(win.winRate, win.ciLow, win.ciHigh)}{" "}
+        <span className="hint">
+          ({win.wins} / {win.losses} / {win.ties})
+        </span>
+        {e.judge?.accuracy != null && (
+          <span className="hint small block">
+            judge {rate(e.judge.accuracy)} ({rate(e.judge.lengthBaseline)}) on {e.judge.pairs} train pairs
+          </span>
+        )}
+      </>
+    );
+  }
+  if (e.judge && e.judge.modelVersion === null) return <span className="hint">no judge: {e.judge.reason}</span>;
+  return <>–</>;
 }
 
 function selectionText(r: LoopRound): string {
@@ -32,7 +56,9 @@ export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[];
             <th scope="col">RM accuracy (length baseline)</th>
             <th scope="col">Trait rate base → new</th>
             <th scope="col">Mean reward base → new</th>
-            <th scope="col">Win-rate vs base (W / L / T)</th>
+            <th scope="col">Self-judged win-rate vs base (W / L / T)</th>
+            <th scope="col">Independent win-rate (95 %, W / L / T)</th>
+            <th scope="col">Length-controlled win-rate</th>
             <th scope="col">AI agreement (τ, top choice)</th>
             <th scope="col">Next prompts</th>
             <th scope="col">Step timings</th>
@@ -79,10 +105,23 @@ export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[];
                       <span className="hint">
                         ({e.winRate.wins} / {e.winRate.losses} / {e.winRate.ties})
                       </span>
+                      {e.winRate.ciLow !== null && e.winRate.ciHigh !== null && (
+                        <span className="hint small block">
+                          95 % {rate(e.winRate.ciLow)}–{rate(e.winRate.ciHigh)}, by the round's own reward model
+                        </span>
+                      )}
                     </>
                   ) : (
                     "–"
                   )}
+                </td>
+                <td data-col="independent_win_rate">
+                  <IndependentWinRate e={e} />
+                </td>
+                <td data-col="lc_win_rate">
+                  {e.lengthControlledWinRate
+                    ? rateWithInterval(e.lengthControlledWinRate.winRate, e.lengthControlledWinRate.ciLow, e.lengthControlledWinRate.ciHigh)
+                    : "–"}
                 </td>
                 <td data-col="ai_agreement">
                   {ai ? (

@@ -1,9 +1,10 @@
 /** Where a round stands: its steps left to right (snapshot → reward → policy → evaluate →
- * generate → AI pre-ranking → done), each done, running, failed or still to come. */
+ * decision → generate → AI pre-ranking → done), each done, running, waiting for a person, failed or
+ * still to come. */
 
 import { type StepMark, duration, stepProgressText } from "../../review/loop";
 
-const STATE_TEXT = { done: "done", current: "running", failed: "failed", pending: "to come" } as const;
+const STATE_TEXT = { done: "done", current: "running", waiting: "waiting for a person", failed: "failed", pending: "to come" } as const;
 
 export function RoundSteps({ marks, round }: { marks: StepMark[]; round: number }) {
   const summary = stepProgressText(marks);

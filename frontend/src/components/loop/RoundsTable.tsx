@@ -1,11 +1,15 @@
-/** The loop's rounds, newest first: status, the step indicator, wall time, and what each step
- * made (snapshot, reward run → reward model, policy run → policy, generation job), linked to
- * their pages. A failed round shows its error under its row, with Retry for admins. */
+/** The loop's rounds, newest first: status, the step indicator, the verdict, wall time, and what
+ * each step made (snapshot, reward run → reward model, policy run → policy, generation job),
+ * linked to their pages. A failed round shows its error under its row, with Retry for admins; an
+ * unconfirmed round its reasons, with Promote / Reject for admins while it waits. */
 
 import { Fragment } from "react";
 import { type LoopRound, duration, roundStepMarks, totalSeconds } from "../../review/loop";
 import { dateTime } from "../../review/resource";
 import { RoundSteps } from "./RoundSteps";
+import { VerdictBadge, VerdictRow } from "./RoundVerdict";
+
+const COLUMNS = 9;
 
 export interface Refs {
   isAdmin: boolean;
@@ -37,12 +41,16 @@ export function RoundsTable({
   refs,
   retrying,
   onRetry,
+  deciding,
+  onDecide,
 }: {
   rounds: LoopRound[];
   aiFeedback: boolean;
   refs: Refs;
   retrying: number | null;
   onRetry: (round: LoopRound) => void;
+  deciding: number | null;
+  onDecide: (round: LoopRound, promote: boolean) => void;
 }) {
   const newestFirst = [...rounds].sort((a, b) => b.number - a.number);
   return (
@@ -53,6 +61,7 @@ export function RoundsTable({
             <th scope="col">Round</th>
             <th scope="col">Status</th>
             <th scope="col">Steps</th>
+            <th scope="col">Verdict</th>
             <th scope="col">Snapshot</th>
             <th scope="col">Reward model</th>
             <th scope="col">Policy</th>
@@ -63,7 +72,10 @@ export function RoundsTable({
         <tbody>
           {newestFirst.map((r) => (
             <Fragment key={r.id}>
-              <tr data-round={r.number} className={r.status === "failed" ? "round-failed" : undefined}>
+              <tr
+                data-round={r.number}
+                className={r.status === "failed" ? "round-failed" : r.verdict === "unconfirmed" ? "round-unconfirmed" : undefined}
+              >
                 <th scope="row">
                   Round {r.number}
                   <span className="hint small block">
@@ -75,6 +87,9 @@ export function RoundsTable({
                 </td>
                 <td data-col="steps">
                   <RoundSteps marks={roundStepMarks(r, aiFeedback)} round={r.number} />
+                </td>
+                <td data-col="verdict">
+                  <VerdictBadge round={r} />
                 </td>
                 <td data-col="snapshot">{r.snapshot === null ? "–" : <a href={`#/datasets/${r.snapshot}`}>Snapshot #{r.snapshot}</a>}</td>
                 <td data-col="reward">
@@ -110,7 +125,7 @@ export function RoundsTable({
               </tr>
               {r.status === "failed" && (
                 <tr className="round-error-row" data-round-error={r.number}>
-                  <td colSpan={8}>
+                  <td colSpan={COLUMNS}>
                     <div className="round-error" role="alert">
                       <p>
                         <strong>Round {r.number} failed at the {r.step} step:</strong>{" "}
@@ -124,6 +139,9 @@ export function RoundsTable({
                     </div>
                   </td>
                 </tr>
+              )}
+              {r.verdict === "unconfirmed" && (
+                <VerdictRow round={r} columns={COLUMNS} isAdmin={refs.isAdmin} deciding={deciding === r.id} onDecide={onDecide} />
               )}
             </Fragment>
           ))}
