@@ -1,7 +1,7 @@
 """Wall time of one full feedback-loop round on this machine, broken down by step.
 
     python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--rule polite|topic|template]
-                         [--seed 0] [--sets-per-prompt N] [--keep]
+                         [--seed 0] [--sets-per-prompt N] [--slot N] [--keep]
 
 What a `make demo` user gets, end to end, in a scratch database ``flywheel_bench_loop``:
 `seed_demo` (tiny world, cached under var/bench-loop; the SFT model's round-0 candidates),
@@ -64,6 +64,13 @@ def main() -> None:
         "--seed", type=int, default=0, help="The loop's and the simulated annotators' seed."
     )
     parser.add_argument(
+        "--slot",
+        type=int,
+        default=0,
+        help="Run beside other benches: slot N uses its own database, port, Redis database "
+        "and directory.",
+    )
+    parser.add_argument(
         "--sets-per-prompt",
         type=int,
         default=None,
@@ -78,14 +85,21 @@ def main() -> None:
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
     parts = urlsplit(base_url)
-    database_url = urlunsplit(parts._replace(path=f"/{DB}"))
+    db = DB + (f"_{args.slot}" if args.slot else "")
+    port = PORT + args.slot
+    database_url = urlunsplit(parts._replace(path=f"/{db}"))
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+    redis_url = (
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+        + f"/{14 - args.slot}"
+    )
     env = os.environ | {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "FLYWHEEL_ALLOW_INSECURE_KEY": "1",
-        "FLYWHEEL_VAR_DIR": str(ROOT / "var" / "bench-loop"),
+        "FLYWHEEL_VAR_DIR": str(
+            ROOT / "var" / ("bench-loop" + (f"-{args.slot}" if args.slot else ""))
+        ),
         "FLYWHEEL_TORCH_THREADS": "1",
         "HF_HUB_OFFLINE": "1",
         "FLYWHEEL_LOG_LEVEL": "WARNING",
@@ -97,8 +111,8 @@ def main() -> None:
     # Run directories are keyed by run id, and the scratch database restarts ids at 1: a
     # previous bench's checkpoints would look like this run's to resume from.
     shutil.rmtree(Path(env["FLYWHEEL_VAR_DIR"]) / "models", ignore_errors=True)
-    admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    admin_sql(admin_url, f"CREATE DATABASE {DB}")
+    admin_sql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    admin_sql(admin_url, f"CREATE DATABASE {db}")
     processes: list[subprocess.Popen] = []
     try:
         manage(env, "migrate", "-v0")
@@ -111,7 +125,7 @@ def main() -> None:
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "flywheel.wsgi", "--bind",
-                 f"127.0.0.1:{PORT}", "--workers", "2", "--log-level", "warning"],
+                 f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
@@ -122,7 +136,7 @@ def main() -> None:
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
-        url = f"http://127.0.0.1:{PORT}"
+        url = f"http://127.0.0.1:{port}"
         wait_http(url + "/api/v1/schema/")
         started = time.perf_counter()
         print(
@@ -164,7 +178,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         if not args.keep:
-            admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+            admin_sql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
 def _loop_configs(kind: str, adapter: bool, rule: str) -> dict:
