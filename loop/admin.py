@@ -5,14 +5,32 @@ from .models import Loop, LoopRound, RoundStepJob
 
 @admin.register(Loop)
 class LoopAdmin(admin.ModelAdmin):
-    list_display = ("project", "auto", "trigger", "policy_kind", "prompt_selection", "ai_feedback")
+    list_display = (
+        "project",
+        "auto",
+        "trigger",
+        "policy_kind",
+        "prompt_selection",
+        "ai_feedback",
+        "require_confirmation",
+    )
     list_filter = ("auto", "policy_kind", "prompt_selection")
 
 
 @admin.register(LoopRound)
 class LoopRoundAdmin(admin.ModelAdmin):
-    list_display = ("id", "loop", "number", "status", "step", "policy_kind", "created_at")
-    list_filter = ("status", "step", "policy_kind")
+    list_display = (
+        "id",
+        "loop",
+        "number",
+        "status",
+        "step",
+        "verdict",
+        "decision",
+        "policy_kind",
+        "created_at",
+    )
+    list_filter = ("status", "step", "verdict", "decision", "policy_kind")
     raw_id_fields = (
         "base_policy",
         "snapshot",
@@ -20,8 +38,11 @@ class LoopRoundAdmin(admin.ModelAdmin):
         "policy_run",
         "reward_model",
         "policy_model",
+        "judge_run",
+        "judge_model",
         "generation_job",
         "started_by",
+        "decided_by",
     )
 
 

@@ -115,13 +115,16 @@ def leaderboard(loop: Loop, *, source: str, n_bootstrap: int = 1000, seed: int =
 
 
 def lineage(loop_round: LoopRound) -> dict[str, Any]:
-    """Round-N candidates → generation job → policy → policy run → snapshot → rankings."""
+    """Round-N candidates → generation job → policy → policy run → snapshot → rankings; and
+    the judge (a reward run on the snapshot with its splits swapped) beside the reward model."""
     snapshot = loop_round.snapshot
     return {
         "rankings": snapshot.counts.get("rankings") if snapshot else None,
         "snapshot": loop_round.snapshot_id,
         "reward_run": loop_round.reward_run_id,
         "reward_model": loop_round.reward_model_id,
+        "judge_run": loop_round.judge_run_id,
+        "judge_model": loop_round.judge_model_id,
         "policy_run": loop_round.policy_run_id,
         "policy_model": loop_round.policy_model_id,
         "generation_job": loop_round.generation_job_id,

@@ -45,7 +45,13 @@ def annotate(live_server, project) -> int:
     return summary.submitted
 
 
-def finished_round(number: int, project) -> LoopRound:
+def finished_round(number: int, project, admin_client) -> LoopRound:
+    """Round ``number`` once it ends. Round 1 (SFT → the rule) must be confirmed by the judge
+    and promoted by itself. A later round starts from a policy that already follows the rule
+    (trait rate ≈ 0.94), so it may not improve on it measurably (DPO's round 2 measured 0.942 →
+    0.936, and the judge's win-rate 0.51, interval 0.45–0.58): then it is unconfirmed and waits,
+    and a person promotes it through the API so the loop goes on."""
+
     def done():
         loop_round = LoopRound.objects.filter(loop__project=project, number=number).first()
         if loop_round and loop_round.status != RoundStatus.RUNNING:
@@ -53,13 +59,21 @@ def finished_round(number: int, project) -> LoopRound:
         return None
 
     loop_round = wait_for(done, f"round {number}")
-    # an unconfirmed round would wait for a decision here (awaiting_decision): say why
-    assert loop_round.status == RoundStatus.SUCCEEDED, (
-        loop_round.step,
-        loop_round.error,
-        loop_round.verdict_reasons,
-    )
-    assert (loop_round.verdict, loop_round.decision) == ("confirmed", "promoted")
+    why = (loop_round.step, loop_round.error, loop_round.verdict_reasons)
+    if number > 1 and loop_round.status == RoundStatus.AWAITING_DECISION:
+        print(f"round {number} unconfirmed: {loop_round.verdict_reasons}")
+        assert loop_round.verdict == "unconfirmed" and loop_round.verdict_reasons, why
+        assert loop_round.generation_job is None and loop_round.decision == ""
+        assert loop_round.loop.project.current_policy_id == loop_round.base_policy_id
+        response = admin_client.post(
+            f"/api/v1/rounds/{loop_round.pk}/decision/", {"promote": True}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        loop_round = wait_for(done, f"round {number} after its promotion")
+        assert loop_round.decided_by_id == admin_client.user.pk
+    else:
+        assert loop_round.verdict == "confirmed" and loop_round.decided_by is None, why
+    assert (loop_round.status, loop_round.decision) == (RoundStatus.SUCCEEDED, "promoted"), why
     return loop_round
 
 
@@ -103,7 +117,7 @@ def run_two_rounds(
         assert annotate(live_server, project) >= 64
         started = loop_tick()  # what the beat's tick does: the round's sets are all ranked
         assert len(started) == 1
-        finished.append(finished_round(number, project))
+        finished.append(finished_round(number, project, admin_client))
     return finished
 
 
