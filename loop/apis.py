@@ -13,6 +13,7 @@ from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError, found_or_404
 from flywheel.serializers import ModelOutput
+from training.apis.diagnostics import RunDiagnosticsOutput
 from training.models import MAX_SETS_PER_PROMPT
 
 from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
@@ -134,6 +135,13 @@ class RoundOutput(ModelOutput):
 class RoundDetailOutput(RoundOutput):
     ai_agreement = serializers.SerializerMethodField()
     lineage = serializers.SerializerMethodField()
+    reward_diagnostics = RunDiagnosticsOutput(
+        source="reward_run.diagnostics",
+        allow_null=True,
+        help_text="The round's reward run's diagnostics (held-out accuracy beside the length "
+        "baseline and the annotators' ceiling, train vs held-out, calibration, accuracy per "
+        "prompt group); null until it succeeds.",
+    )
 
     def get_ai_agreement(self, loop_round) -> dict | None:
         return ai_agreement(loop_round)

@@ -1726,6 +1726,8 @@ export interface components {
             readonly lineage: {
                 [key: string]: unknown;
             };
+            /** @description The round's reward run's diagnostics (held-out accuracy beside the length baseline and the annotators' ceiling, train vs held-out, calibration, accuracy per prompt group); null until it succeeds. */
+            reward_diagnostics: components["schemas"]["RunDiagnosticsOutput"] | null;
         };
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's

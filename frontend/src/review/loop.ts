@@ -7,6 +7,7 @@
 
 import { type Schemas, wire } from "../apiTypes";
 import { type Point, linePath, linearScale } from "./chart";
+import { type RewardDiagnostics, parseRewardDiagnostics } from "./rewardDiagnostics";
 import {
   type Judge,
   type LengthControlled,
@@ -110,6 +111,8 @@ export interface AiAgreement {
 
 export interface RoundDetail extends LoopRound {
   aiAgreement: AiAgreement | null;
+  /** The round's reward run's diagnostics; null until it succeeds. */
+  rewardDiagnostics: RewardDiagnostics | null;
   /** Rankings in the round's snapshot (train + test). */
   lineageRankings: number | null;
 }
@@ -224,6 +227,7 @@ export function parseRoundDetail(body: unknown): RoundDetail | null {
       ? { sets: int(ai.sets), rankings: int(ai.rankings), meanTau: num(ai.mean_tau), topChoiceAgreement: num(ai.top_choice_agreement) }
       : null,
     lineageRankings: rankingCount(asObj(b.lineage)?.rankings),
+    rewardDiagnostics: parseRewardDiagnostics(b.reward_diagnostics),
   };
 }
 

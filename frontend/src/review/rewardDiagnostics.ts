@@ -5,8 +5,8 @@
  * metadata keys and values are untrusted text, kept as strings for React to escape.
  */
 
-import { type Schemas, wire } from "../../apiTypes";
-import { int, num, str } from "../../review/resource";
+import { type Schemas, wire } from "../apiTypes";
+import { int, num, str } from "./resource";
 
 export interface SplitAccuracy {
   pairs: number;

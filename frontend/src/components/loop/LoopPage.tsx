@@ -198,7 +198,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
 
       <h2 id="evaluation-heading">Evaluation</h2>
       {roundList && evaluated.length === 0 && <p className="hint">No round has been evaluated yet.</p>}
-      {evaluated.length > 0 && <RoundEvaluationTable rounds={evaluated} details={details} />}
+      {evaluated.length > 0 && <RoundEvaluationTable rounds={evaluated} details={details} isAdmin={isAdmin} />}
       <div className="loop-charts">
         {evaluated.length > 0 && <RoundsChart series={series} />}
         <LeaderboardSection board={board} source={source} onSource={setSource} isAdmin={isAdmin} />

@@ -6,6 +6,7 @@
 
 import { type LoopRound, type RoundDetail, type RoundEvaluation, change, duration, orderedTimings, stepLabel } from "../../review/loop";
 import { rateWithInterval } from "../../review/loopVerdict";
+import { RoundRewardDiagnostics } from "./RoundRewardDiagnostics";
 import { fixed, percent } from "../../review/resource";
 
 function rate(value: number | null | undefined): string {
@@ -44,7 +45,15 @@ function selectionText(r: LoopRound): string {
   return `${s.chosen} of ${s.pool}, ${how}${margins}`;
 }
 
-export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[]; details: ReadonlyMap<number, RoundDetail> }) {
+export function RoundEvaluationTable({
+  rounds,
+  details,
+  isAdmin = false,
+}: {
+  rounds: LoopRound[];
+  details: ReadonlyMap<number, RoundDetail>;
+  isAdmin?: boolean;
+}) {
   const newestFirst = [...rounds].sort((a, b) => b.number - a.number);
   return (
     <div className="table-wrap" role="region" aria-label="Evaluation of each round" tabIndex={0}>
@@ -68,6 +77,7 @@ export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[];
           {newestFirst.map((r) => {
             const e = r.evaluation;
             const ai = details.get(r.id)?.aiAgreement ?? null;
+            const diagnostics = details.get(r.id)?.rewardDiagnostics ?? null;
             const hasOracle = e.policy?.traitRate !== null && e.policy?.traitRate !== undefined;
             return (
               <tr key={r.id} data-eval-round={r.number}>
@@ -77,6 +87,7 @@ export function RoundEvaluationTable({ rounds, details }: { rounds: LoopRound[];
                     <>
                       {rate(e.reward.accuracy)} <span className="hint">({rate(e.reward.lengthBaseline)})</span>
                       <span className="hint small block">{e.reward.pairs} held-out pairs</span>
+                      {diagnostics && <RoundRewardDiagnostics d={diagnostics} runId={r.rewardRun} linkRun={isAdmin} />}
                     </>
                   ) : (
                     "–"

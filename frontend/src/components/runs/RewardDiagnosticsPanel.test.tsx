@@ -10,7 +10,7 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RewardDiagnosticsPanel } from "./RewardDiagnosticsPanel";
 import { RunDetailPage } from "./RunDetailPage";
-import { type RewardDiagnostics, parseRewardDiagnostics, verdict } from "./rewardDiagnostics";
+import { type RewardDiagnostics, parseRewardDiagnostics, verdict } from "../../review/rewardDiagnostics";
 
 const XSS = '<img src=x onerror="alert(1)">';
 

@@ -4,7 +4,7 @@
  * rendered as text. */
 
 import { fixed, percent } from "../../review/resource";
-import { type RewardDiagnostics, type GroupKey, verdict } from "./rewardDiagnostics";
+import { type RewardDiagnostics, type GroupKey, verdict } from "../../review/rewardDiagnostics";
 
 /** A train accuracy this far above held-out is memorising (InstructGPT's RMs: 72 % vs 70 %). */
 export const MEMORISING_GAP = 0.1;

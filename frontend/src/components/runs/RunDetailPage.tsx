@@ -11,7 +11,7 @@ import { type RunDetail, isActive, metricSeries, nextPollDelay, progressText } f
 import { LineChart } from "../shared/LineChart";
 import { LoadNotice } from "../shared/LoadNotice";
 import { RewardDiagnosticsPanel } from "./RewardDiagnosticsPanel";
-import { parseRewardDiagnostics } from "./rewardDiagnostics";
+import { parseRewardDiagnostics } from "../../review/rewardDiagnostics";
 
 function useLiveRun(runId: number, onSignedOut: () => void) {
   const [state, setState] = useState<Loaded<RunDetail> | null>(null);
