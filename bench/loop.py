@@ -189,12 +189,14 @@ def _loop_configs(kind: str, adapter: bool, rule: str) -> dict:
 
 
 def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: float) -> None:
-    if detail["status"] != "succeeded":
+    if detail["status"] not in ("succeeded", "awaiting_decision"):
         raise SystemExit(f"round {detail['status']} at {detail['step']}: {detail['error']}")
     runs = {
         "reward": client.get(f"/api/v1/training-runs/{detail['reward_run']}/").json(),
         detail["policy_kind"]: client.get(f"/api/v1/training-runs/{detail['policy_run']}/").json(),
     }
+    if detail.get("judge_run"):
+        runs["judge"] = client.get(f"/api/v1/training-runs/{detail['judge_run']}/").json()
     print(f"\nannotation by simulated annotators (not part of the round): {annotate_seconds:.1f} s")
     print(f"\none {detail['policy_kind'].upper()} round, wall time {wall:.1f} s (goal < 180 s)\n")
     print("| step | seconds |\n|---|---|")
@@ -214,7 +216,17 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
         print(f"training compute / round wall time: {compute / wall:.2f}")
         print(f"round wall time / trainers' train_runtime: {wall / compute:.2f} (goal <= 1.3)")
     evaluation = detail["evaluation"]
-    print("\nevaluation:", {k: evaluation.get(k) for k in ("reward", "win_rate")})
+    print(
+        f"\nverdict: {detail.get('verdict')} ({detail['status']}) {detail.get('verdict_reasons')}"
+    )
+    keys = ("reward", "judge", "win_rate", "independent_win_rate", "length_controlled_win_rate")
+    for key in keys:
+        print(f"  {key}: {evaluation.get(key)}")
+    diagnostics = runs["reward"].get("diagnostics") or {}
+    print(
+        "reward run diagnostics:",
+        {k: diagnostics.get(k) for k in ("heldout", "train", "gap", "ceiling")},
+    )
     for key in ("base_policy", "policy"):
         row = evaluation.get(key, {})
         print(
