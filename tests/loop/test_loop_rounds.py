@@ -267,7 +267,9 @@ def test_two_ppo_rounds(
     )
     assert selection["mean_margin_chosen"] < selection["mean_margin_pool"]
     job = first.generation_job
-    assert len(first.selected_prompts) == 64 == job.sets_created + job.prompts_skipped
+    # each prompt drawn sets_per_prompt times (the preset's three independent sets)
+    assert len(first.selected_prompts) == 64 and job.sets_per_prompt == 3
+    assert job.sets_created + job.prompts_skipped == 64 * job.sets_per_prompt
 
 
 @pytest.mark.slow
