@@ -259,6 +259,12 @@ MATRIX = [
     ("get", "/api/v1/projects/{project}/leaderboard/", None, REVIEWER_READS),
     ("get", "/api/v1/rounds/{round}/", None, REVIEWER_READS),
     ("post", "/api/v1/rounds/{round}/retry/", None, ADMIN_ONLY),
+    (
+        "post",
+        "/api/v1/rounds/{round}/decision/",
+        lambda ctx: {"promote": False},
+        ADMIN_ONLY | {ADMIN: 409},
+    ),
     ("get", "/api/v1/health/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),

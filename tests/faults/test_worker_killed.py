@@ -104,6 +104,7 @@ def test_a_round_whose_worker_is_killed_during_evaluation_is_evaluated_once_by_a
     loop.eval_prompts = tinyworld.heldout_prompts()[:24]
     loop.eval_max_new_tokens = 32
     loop.prompts_per_round = 2
+    loop.require_confirmation = False  # a hand-made round without a judge: promote regardless
     loop.sampling = {"max_new_tokens": 16, "batch_size": 2}
     loop.save()
     loop_round = LoopRound.objects.create(
