@@ -9,8 +9,9 @@ import pytest
 
 from annotation.enums import CandidateSetState, Role
 from annotation.models import Candidate, CandidateSet, Ranking
+from annotation.services.snapshots import prompt_split
 from loop.models import Loop, LoopRound, RoundStatus, RoundStep
-from loop.services.rounds import round_advance
+from loop.services.rounds import JUDGE_EPOCH_SCALE, round_advance
 from loop.services.triggers import loop_tick
 from training.models import JobStatus, TrainingRun
 from training.services.runs import training_run_cancel
@@ -155,6 +156,18 @@ def test_a_round_takes_a_snapshot_then_queues_the_reward_run(
     project = tinyworld_project(n=0)
     templated_sets(project, tinyworld, 6)
     rank_all(client_for(Role.ANNOTATOR), project)
+    # The split is by a hash of the prompt's id and the seed: pick a seed that holds one or two of
+    # the six prompts out, whatever ids this database gave them.
+    ids = list(project.prompts.values_list("id", flat=True))
+    seed = next(
+        seed
+        for seed in range(1000)
+        if 1 <= [prompt_split(i, seed=seed, test_fraction=0.2) for i in ids].count("test") <= 2
+    )
+    patch = admin_client.patch(
+        f"/api/v1/projects/{project.pk}/loop/", {"seed": seed}, format="json"
+    )
+    assert patch.status_code == 200, patch.json()
     response = admin_client.post(f"/api/v1/projects/{project.pk}/rounds/")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -172,9 +185,16 @@ def test_a_round_takes_a_snapshot_then_queues_the_reward_run(
     assert (run.kind, run.status, run.dataset_id) == ("reward", "queued", loop_round.snapshot_id)
     assert run.base_model_id == project.current_policy_id
     assert run.config["adapter"] is None  # full fine-tuning unless the loop says otherwise
-    # the judge: a reward run like it on the snapshot with its splits swapped
+    # the judge: a reward run like it on the snapshot with its splits swapped, trained for as
+    # many more epochs as its split is smaller (at most JUDGE_EPOCH_SCALE times)
     judge = loop_round.judge_run
-    assert (judge.kind, judge.status, judge.config) == ("reward", "queued", run.config)
+    counts = loop_round.snapshot.counts["rankings"]
+    scale = min(JUDGE_EPOCH_SCALE, counts["train"] / counts["test"])
+    assert scale > 1
+    assert (judge.kind, judge.status) == ("reward", "queued")
+    assert judge.config == run.config | {
+        "num_train_epochs": pytest.approx(run.config["num_train_epochs"] * scale)
+    }
     assert judge.base_model_id == run.base_model_id
     assert judge.dataset.filters["splits_swapped_from"] == loop_round.snapshot_id
     counts, judge_counts = loop_round.snapshot.counts, judge.dataset.counts
