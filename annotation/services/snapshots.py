@@ -59,23 +59,16 @@ def snapshot_create(
         card="",
         created_by=created_by,
     )
-    stats = _Stats()
-    items: list[DatasetSnapshotItem] = []
-    for record in set_records(rankings, salt=project.pseudonym_salt):
-        if filters.min_agreement is not None:
-            agreement = set_agreement(record)
-            if agreement is None or agreement < filters.min_agreement:
-                continue
-        split = prompt_split(record.prompt_id, seed=seed, test_fraction=test_fraction)
-        stats.add(record, split)
-        items.extend(
-            DatasetSnapshotItem(snapshot=snapshot, ranking_id=r.ranking_id, split=split)
-            for r in record.rankings
-        )
-        if len(items) >= ITEM_CHUNK:
-            DatasetSnapshotItem.objects.bulk_create(items)
-            items = []
-    DatasetSnapshotItem.objects.bulk_create(items)
+
+    def splits():
+        for record in set_records(rankings, salt=project.pseudonym_salt):
+            if filters.min_agreement is not None:
+                agreement = set_agreement(record)
+                if agreement is None or agreement < filters.min_agreement:
+                    continue
+            yield record, prompt_split(record.prompt_id, seed=seed, test_fraction=test_fraction)
+
+    stats = _write_items(snapshot, splits())
     if not stats.rankings:
         raise ApplicationError(
             "No rankings match these filters; nothing to snapshot.", field="filters"
@@ -113,20 +106,16 @@ def snapshot_swap_splits(
         card="",
         created_by=created_by,
     )
-    stats = _Stats()
-    items: list[DatasetSnapshotItem] = []
-    rankings = snapshot_rankings(snapshot=snapshot)
-    for record in set_records(rankings, salt=snapshot.project.pseudonym_salt):
-        split = swapped[SnapshotSplit(split_of[record.rankings[0].ranking_id])]
-        stats.add(record, split)
-        items.extend(
-            DatasetSnapshotItem(snapshot=derived, ranking_id=r.ranking_id, split=split)
-            for r in record.rankings
-        )
-        if len(items) >= ITEM_CHUNK:
-            DatasetSnapshotItem.objects.bulk_create(items)
-            items = []
-    DatasetSnapshotItem.objects.bulk_create(items)
+    records = set_records(
+        snapshot_rankings(snapshot=snapshot), salt=snapshot.project.pseudonym_salt
+    )
+    stats = _write_items(
+        derived,
+        (
+            (record, swapped[SnapshotSplit(split_of[record.rankings[0].ranking_id])])
+            for record in records
+        ),
+    )
     derived.content_hash = _content_hash(derived)
     derived.counts = stats.as_json()
     card = _card(derived, stats)
@@ -138,6 +127,23 @@ def snapshot_swap_splits(
     derived.card = card.replace("## How it was made\n\n", "## How it was made\n\n" + origin, 1)
     derived.save(update_fields=["content_hash", "counts", "card"])
     return derived
+
+
+def _write_items(snapshot: DatasetSnapshot, splits) -> _Stats:
+    """Write the snapshot's items from ``(set record, split)`` pairs, in chunks; their counts."""
+    stats = _Stats()
+    items: list[DatasetSnapshotItem] = []
+    for record, split in splits:
+        stats.add(record, split)
+        items.extend(
+            DatasetSnapshotItem(snapshot=snapshot, ranking_id=r.ranking_id, split=split)
+            for r in record.rankings
+        )
+        if len(items) >= ITEM_CHUNK:
+            DatasetSnapshotItem.objects.bulk_create(items)
+            items = []
+    DatasetSnapshotItem.objects.bulk_create(items)
+    return stats
 
 
 def _content_hash(snapshot: DatasetSnapshot) -> str:

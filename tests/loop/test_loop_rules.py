@@ -9,8 +9,6 @@ held-out accuracy varied 0.57–0.71 between runs of the same round."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from annotation.services.imports import prompts_import
@@ -21,15 +19,9 @@ from tinyworld.presets import TINYWORLD_SETS_PER_PROMPT, tinyworld_loop_settings
 from tinyworld.world import prompt_metadata
 from training.models import GenerationJob
 
-ROUND_TIMEOUT = 30 * 60
+from .test_loop_rounds import wait_for
 
-
-def wait_for(predicate, what: str, timeout: float = ROUND_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1.0)
-    return value
+ROUND_TIMEOUT = 30 * 60  # three sets per prompt and six DPO epochs: 18 min on a loaded machine
 
 
 @pytest.mark.slow
@@ -67,6 +59,7 @@ def test_one_dpo_round_learns_a_closing_that_depends_on_the_prompt_template(
     job = wait_for(
         lambda: GenerationJob.objects.filter(pk=response.json()["id"], status="succeeded").first(),
         "the round-0 generation job",
+        timeout=ROUND_TIMEOUT,
     )
     assert job.sets_created > 2 * len(tinyworld.train_prompts())
 
@@ -82,7 +75,7 @@ def test_one_dpo_round_learns_a_closing_that_depends_on_the_prompt_template(
         found = LoopRound.objects.filter(loop__project=project, number=1).first()
         return found if found and found.status != RoundStatus.RUNNING else None
 
-    loop_round = wait_for(finished, "round 1")
+    loop_round = wait_for(finished, "round 1", timeout=ROUND_TIMEOUT)
     assert loop_round.status != RoundStatus.FAILED, (loop_round.step, loop_round.error)
 
     # The reward model learned the rule, not the length of the answers …
