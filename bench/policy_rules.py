@@ -15,15 +15,14 @@ DPO took. Shares its cache (world, samples) with bench/reward_rules.py.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
 import time
 from pathlib import Path
 
-from common import ROOT, NoHooks, in_process_django
-from reward_rules import NOISE, K, preference_rows, samples
+from common import NoHooks, in_process_django
+from reward_rules import NOISE, K, arguments, preference_rows, world_and_samples
 
 in_process_django()
 
@@ -91,23 +90,8 @@ def measure(world, data, work: Path, rule: str, variant: str, seed: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rules", default="topic,template")
-    parser.add_argument("--variants", default="preset")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    import torch
-
-    torch.set_num_threads(1)
-    from tinyworld.build import build_tinyworld
-
-    work = ROOT / "var" / "bench-reward-rules"
-    world = build_tinyworld(work / "world")
-    data = samples(world, work, args.seed)
+    args = arguments(__doc__, "topic,template", "preset")
+    world, data, work = world_and_samples(args.seed)
     print(
         "| rule | variant | seed | train pairs | trait before → after | on-topic before → after "
         "| well-formed after | s |\n|---|---|---|---|---|---|---|---|",

@@ -153,13 +153,16 @@ def measure(world, data, work: Path, rule: str, variant: str, seed: int) -> dict
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rules", default="polite,topic,template")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+def arguments(doc: str, rules: str, variants: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rules", default=rules)
+    parser.add_argument("--variants", default=variants)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def world_and_samples(seed: int):
+    """Django set up, one torch thread; the cached world, its samples and the work directory."""
     import django
 
     django.setup()
@@ -170,7 +173,12 @@ def main() -> None:
 
     work = ROOT / "var" / "bench-reward-rules"
     world = build_tinyworld(work / "world")
-    data = samples(world, work, args.seed)
+    return world, samples(world, work, seed), work
+
+
+def main() -> None:
+    args = arguments(__doc__, "polite,topic,template", ",".join(VARIANTS))
+    world, data, work = world_and_samples(args.seed)
     print(
         "| rule | variant | seed | train pairs | held-out acc | train acc | length baseline "
         "| ceiling | s |\n|---|---|---|---|---|---|---|---|---|",
