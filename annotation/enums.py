@@ -21,6 +21,16 @@ class CandidateSetState(models.TextChoices):
     RETIRED = "retired", "Retired"  # withdrawn by an admin; never handed out
 
 
+class SetPurpose(models.TextChoices):
+    """What a candidate set's rankings are for. Preference sets are training data (exports,
+    snapshots, the loop's triggers); evaluation sets are blind side-by-side comparisons of two
+    policies on held-out prompts (issue 17): they feed the human leaderboard and a round's
+    human win-rate, and are never trained on."""
+
+    PREFERENCE = "preference", "Preference data"
+    EVALUATION = "evaluation", "Evaluation (A/B of two policies)"
+
+
 class AssignmentState(models.TextChoices):
     LEASED = "leased", "Leased"
     SUBMITTED = "submitted", "Submitted"

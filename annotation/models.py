@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .enums import AssignmentState, CandidateSetState, GoldSource, SnapshotSplit
+from .enums import AssignmentState, CandidateSetState, GoldSource, SetPurpose, SnapshotSplit
 
 MIN_K, MAX_K = 2, 9
 
@@ -173,6 +173,13 @@ class CandidateSet(models.Model):
         null=True,
         blank=True,
         help_text="A reward model's ranking of the set: {model_version, tiers, scores}.",
+    )
+    purpose = models.CharField(
+        max_length=16,
+        choices=SetPurpose.choices,
+        default=SetPurpose.PREFERENCE,
+        help_text="evaluation: a blind A/B of two policies on a held-out prompt (a loop round's "
+        "human evaluation); its rankings are never exported or trained on.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -3,7 +3,7 @@ leaderboard."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,8 +19,9 @@ from training.models import MAX_SETS_PER_PROMPT
 from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
 from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
 from .services.decisions import round_decide
+from .services.human_eval import human_eval_progress
 from .services.rounds import round_retry, round_start
-from .services.settings import loop_for, loop_update
+from .services.settings import MAX_HUMAN_EVAL_PROMPTS, loop_for, loop_update
 
 
 class LoopOutput(ModelOutput):
@@ -31,7 +32,7 @@ class LoopOutput(ModelOutput):
         fields = (
             "project auto trigger min_new_rankings policy_kind reward_config policy_config adapter "
             "sampling prompt_selection prompts_per_round sets_per_prompt snapshot_scope "
-            "compare_with_previous "
+            "compare_with_previous human_eval_prompts "
             "test_fraction eval_prompts eval_samples_per_prompt eval_max_new_tokens oracle "
             "ai_feedback require_confirmation seed current_policy"
         ).split()
@@ -65,6 +66,13 @@ class LoopInput(serializers.Serializer):
     )
     snapshot_scope = serializers.ChoiceField(choices=SnapshotScope.choices, required=False)
     compare_with_previous = serializers.IntegerField(min_value=0, max_value=8, required=False)
+    human_eval_prompts = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_HUMAN_EVAL_PROMPTS,
+        required=False,
+        help_text="Blind human A/B of each round's new policy against the previous one on this "
+        "many held-out prompts, before its verdict; 0: off.",
+    )
     test_fraction = serializers.FloatField(required=False)
     eval_prompts = serializers.JSONField(required=False)
     eval_samples_per_prompt = serializers.IntegerField(min_value=1, max_value=64, required=False)
@@ -103,6 +111,12 @@ class LoopApi(APIView):
         return Response(LoopOutput(loop).data)
 
 
+class HumanEvalProgressOutput(serializers.Serializer):
+    sets = serializers.IntegerField()
+    complete = serializers.IntegerField()
+    rankings = serializers.IntegerField()
+
+
 class RoundOutput(ModelOutput):
     project = serializers.IntegerField(source="loop.project_id")
     reward_run_status = serializers.CharField(source="reward_run.status", allow_null=True)
@@ -114,15 +128,24 @@ class RoundOutput(ModelOutput):
         "without the stored samples and comparisons."
     )
     verdict_reasons = serializers.ListField(child=serializers.CharField())
+    human_eval = serializers.SerializerMethodField(
+        help_text="The blind A/B's progress: sets written, sets complete, rankings; null "
+        "without one. Its win-rate is the evaluation's human_win_rate."
+    )
 
     class Meta:
         model = LoopRound
         fields = (
             "id project number status step error policy_kind base_policy snapshot reward_run "
             "reward_run_status judge_run judge_model policy_run policy_run_status reward_model "
-            "policy_model generation_job generation_job_status selection evaluation verdict "
+            "policy_model generation_job generation_job_status human_eval_job human_eval "
+            "selection evaluation verdict "
             "verdict_reasons decision decided_by decided_at step_seconds created_at finished_at"
         ).split()
+
+    @extend_schema_field(HumanEvalProgressOutput(allow_null=True))
+    def get_human_eval(self, loop_round) -> dict | None:
+        return human_eval_progress(loop_round)
 
     def get_evaluation(self, loop_round) -> dict:
         hidden = {"samples", "comparisons", "prompts"}
@@ -172,7 +195,7 @@ class RoundListStartApi(APIView):
 def _get_round(round_id: int) -> LoopRound:
     loop_round = (
         LoopRound.objects.select_related(
-            "loop", "snapshot", "reward_run", "policy_run", "generation_job"
+            "loop", "snapshot", "reward_run", "policy_run", "generation_job", "human_eval_job"
         )
         .filter(pk=round_id)
         .first()
@@ -205,8 +228,8 @@ class DecisionInput(serializers.Serializer):
 
 
 class RoundDecisionApi(APIView):
-    """POST: decide an unconfirmed round waiting for a decision (admin); 409 when it waits for
-    none."""
+    """POST: decide an unconfirmed round waiting for a decision, or one waiting on its blind
+    human evaluation (admin); 409 when it waits for neither."""
 
     permission_classes = [IsAdmin]
 

@@ -95,6 +95,13 @@ class Loop(models.Model):
         "draws: a preference that depends on the prompt needs several comparisons per prompt "
         "group (issue 17).",
     )
+    human_eval_prompts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Blind human evaluation: after its automatic evaluation each round asks the "
+        "annotators to rank its new policy against the previous one on this many held-out "
+        "prompts (the snapshot's test split; A/B order drawn per annotator) and waits for those "
+        "rankings before its verdict; 0: off.",
+    )
     test_fraction = models.FloatField(default=0.2)
     eval_prompts = models.JSONField(
         default=list,
@@ -151,6 +158,7 @@ class RoundStep(models.TextChoices):
     REWARD = "reward", "Reward model"
     POLICY = "policy", "Policy"
     EVALUATE = "evaluate", "Evaluate"
+    HUMAN_EVAL = "human_eval", "Human A/B evaluation"
     DECIDE = "decide", "Decision"
     GENERATE = "generate", "Generate"
     AI_FEEDBACK = "ai_feedback", "AI pre-ranking"
@@ -205,6 +213,15 @@ class LoopRound(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    human_eval_job = models.ForeignKey(
+        "training.GenerationJob",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The blind A/B sets of the round's human evaluation: the new policy against "
+        "the previous one on held-out prompts.",
     )
     selected_prompts = models.JSONField(default=list, blank=True)
     selection = models.JSONField(

@@ -23,7 +23,7 @@ def advance_waiting_round(sender, *, kind: str, job_id: int, **kwargs) -> None:
             Q(reward_run_id=job_id) | Q(judge_run_id=job_id) | Q(policy_run_id=job_id)
         )
     elif kind == "generation_job":
-        rounds = rounds.filter(generation_job_id=job_id)
+        rounds = rounds.filter(Q(generation_job_id=job_id) | Q(human_eval_job_id=job_id))
     elif kind == "round_step":
         rounds = rounds.filter(step_jobs__id=job_id)
     else:

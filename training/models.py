@@ -8,6 +8,7 @@ its model, and candidates know their job.
 from django.db import models
 from django.db.models import Q
 
+from annotation.enums import SetPurpose
 from annotation.models import Created
 
 
@@ -195,6 +196,13 @@ class GenerationJob(Job):
         "annotators compare the two models' responses side by side.",
     )
     mix_count = models.PositiveSmallIntegerField(default=0)
+    purpose = models.CharField(
+        max_length=16,
+        choices=SetPurpose.choices,
+        default=SetPurpose.PREFERENCE,
+        help_text="The purpose of the sets it writes: evaluation sets (a loop round's blind A/B "
+        "of its new policy against the previous one) are never exported or trained on.",
+    )
     round = models.PositiveIntegerField(default=0)
     sampling = models.JSONField(help_text="temperature, top_p, max_new_tokens, batch size")
     seed = models.BigIntegerField(default=0)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from ..enums import SetPurpose
 from ..models import CandidateSetMember, Project, Prompt, Ranking
 from .rows import RankingRecord, SetRecord
 
@@ -33,9 +34,12 @@ def exportable_rankings(
     exclude_user_ids: Iterable[int] = (),
     exclude_flagged: bool = False,
 ) -> QuerySet[Ranking]:
-    """Rankings of the project's normal (non-gold) sets, with the ranking-level filters."""
+    """Rankings of the project's preference sets (not gold, not a blind A/B evaluation), with
+    the ranking-level filters."""
     qs = Ranking.objects.filter(
-        candidate_set__project=project, candidate_set__gold_tiers__isnull=True
+        candidate_set__project=project,
+        candidate_set__gold_tiers__isnull=True,
+        candidate_set__purpose=SetPurpose.PREFERENCE,
     )
     if since is not None:
         qs = qs.filter(created_at__gte=since)

@@ -1,6 +1,6 @@
 """A person's decision on an unconfirmed round (issue 17): promote its policy anyway, or reject
 it. Until then the round waits (``awaiting_decision``) and the loop stops: no round starts beside
-it, by hand or by the trigger."""
+it, by hand or by the trigger. A round still waiting on its blind A/B sets can be decided early."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.utils import timezone
 from flywheel.errors import ApplicationError
 
 from ..models import Decision, LoopRound, RoundStatus, RoundStep
-from .transitions import dispatch_advance, goto_step, promote_and_generate
+from .human_eval import human_win_rate
+from .transitions import dispatch_advance, goto_step, promote_and_generate, record_human_evaluation
 
 
 def round_decide(
@@ -20,14 +21,22 @@ def round_decide(
     """Promote: the round's policy becomes the current policy and the round goes on to generate
     the next round's candidates, as a confirmed round does. Reject: nothing is promoted, the
     round ends, and the loop may start again (the next round trains on the rejected round's
-    rankings too). 409 unless the round waits for a decision."""
+    rankings too). A round that waits on its blind human evaluation may be decided too, without
+    waiting for the rest of its A/B sets (the win-rate of the rankings so far is recorded, marked
+    partial). 409 unless the round waits for a decision or for its human evaluation."""
     with transaction.atomic():
         locked = (
             LoopRound.objects.select_for_update(of=("self",))
             .select_related("loop__project", "policy_model", "base_policy")
             .get(pk=loop_round.pk)
         )
-        if locked.status != RoundStatus.AWAITING_DECISION:
+        waits_on_people = (
+            locked.status == RoundStatus.RUNNING and locked.step == RoundStep.HUMAN_EVAL
+        )
+        if waits_on_people:
+            # decided before every A/B set was ranked: what they said so far is kept with it
+            record_human_evaluation(locked, human_win_rate(locked) | {"partial": True})
+        elif locked.status != RoundStatus.AWAITING_DECISION:
             raise ApplicationError(
                 f"Round {locked.number} does not wait for a decision; it {locked.status}"
                 + (f" ({locked.decision})." if locked.decision else "."),

@@ -39,7 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from annotation.enums import CandidateSetState
+from annotation.enums import CandidateSetState, SetPurpose
 from annotation.exports.rows import ExportOptions
 from annotation.exports.stream import export_rows, snapshot_rankings
 from annotation.models import CandidateSet, Prompt
@@ -261,17 +261,17 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
 
 
 def pending_prompt_pool(loop_round: LoopRound) -> list[int]:
-    """Prompts of the project that no open set is waiting on (gold sets aside): those never
-    shown yet come first in id order, then those ranked in earlier rounds."""
+    """Prompts of the project that no open preference set is waiting on (gold and A/B
+    evaluation sets aside): those never shown yet come first in id order, then those ranked in
+    earlier rounds."""
     project_id = loop_round.loop.project_id
+    preference = CandidateSet.objects.filter(
+        project_id=project_id, gold_tiers__isnull=True, purpose=SetPurpose.PREFERENCE
+    )
     busy = set(
-        CandidateSet.objects.filter(project_id=project_id, gold_tiers__isnull=True)
-        .exclude(state=CandidateSetState.COMPLETE)
-        .values_list("prompt_id", flat=True)
+        preference.exclude(state=CandidateSetState.COMPLETE).values_list("prompt_id", flat=True)
     )
-    used = set(
-        CandidateSet.objects.filter(project_id=project_id).values_list("prompt_id", flat=True)
-    )
+    used = set(preference.values_list("prompt_id", flat=True))
     ids = [
         pid
         for pid in Prompt.objects.filter(project_id=project_id)

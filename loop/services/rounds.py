@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotation.enums import SetPurpose
 from annotation.exports.stream import ExportFilters
 from annotation.models import CandidateSet, Project, Ranking
 from annotation.services.snapshots import snapshot_create, snapshot_swap_splits
@@ -40,7 +41,7 @@ from ..models import (
     RoundStepJob,
     SnapshotScope,
 )
-from . import evaluation
+from . import evaluation, human_eval
 from .settings import loop_for
 from .transitions import (
     FAILED_JOB,
@@ -49,6 +50,7 @@ from .transitions import (
     dispatch_advance,
     fail_round,
     goto_step,
+    record_human_evaluation,
     worker_step_start,
 )
 from .verdict import round_verdict
@@ -69,7 +71,9 @@ def round_start(*, project: Project, started_by: AbstractUser | None = None) -> 
             field="current_policy",
         )
     if not Ranking.objects.filter(
-        candidate_set__project=project, candidate_set__gold_tiers__isnull=True
+        candidate_set__project=project,
+        candidate_set__gold_tiers__isnull=True,
+        candidate_set__purpose=SetPurpose.PREFERENCE,
     ).exists():
         raise ApplicationError("The project has no rankings yet.", code="no_rankings")
     with transaction.atomic():
@@ -146,7 +150,12 @@ def round_advance(*, round_id: int) -> str:
         loop_round = (
             LoopRound.objects.select_for_update(of=("self",))
             .select_related(
-                "loop__project", "reward_run", "judge_run", "policy_run", "generation_job"
+                "loop__project",
+                "reward_run",
+                "judge_run",
+                "policy_run",
+                "generation_job",
+                "human_eval_job",
             )
             .filter(pk=round_id)
             .first()
@@ -243,6 +252,22 @@ def _advance(loop_round: LoopRound) -> None:  # noqa: C901 — one branch per st
             detail = f": {reason[0]}" if reason else ""
             fail_round(loop_round, f"The {loop_round.step} job {job.pk} {job.status}{detail}")
         return
+    if loop_round.step == RoundStep.HUMAN_EVAL:
+        job = loop_round.human_eval_job
+        if job.status in FAILED_JOB:
+            reason = (job.error or "").strip().splitlines()
+            outcome = {
+                "reason": f"the A/B generation job {job.pk} {job.status}"
+                + (f": {reason[0]}" if reason else "")
+            }
+        elif job.status != JobStatus.SUCCEEDED or not human_eval.human_eval_settled(loop_round):
+            return  # the annotators are not done (the periodic sweep looks again)
+        else:
+            outcome = human_eval.human_win_rate(loop_round)
+        record_human_evaluation(loop_round, outcome)
+        conclude_evaluation(loop_round)
+        if loop_round.status != RoundStatus.RUNNING:
+            return
     if loop_round.step == RoundStep.GENERATE:
         job = loop_round.generation_job
         if job is None:  # nothing to generate for (see the round's `selection`)

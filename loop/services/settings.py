@@ -16,6 +16,7 @@ from training.services.generation import sampling_check
 from ..models import Loop, Oracle, PromptSelection, SnapshotScope, Trigger
 
 MAX_EVAL_PROMPTS = 2_000
+MAX_HUMAN_EVAL_PROMPTS = 1_000
 
 
 def loop_for(project: Project) -> Loop:
@@ -90,6 +91,8 @@ def loop_update(*, loop: Loop, changes: dict[str, Any]) -> Loop:
             value = _check_adapter(value)
         elif name == "sets_per_prompt" and not 1 <= value <= MAX_SETS_PER_PROMPT:
             raise ApplicationError(f"Must be from 1 to {MAX_SETS_PER_PROMPT}.", field=name)
+        elif name == "human_eval_prompts" and not 0 <= value <= MAX_HUMAN_EVAL_PROMPTS:
+            raise ApplicationError(f"Must be from 0 to {MAX_HUMAN_EVAL_PROMPTS}.", field=name)
         elif name == "test_fraction" and not 0 < value < 1:
             raise ApplicationError("Must be above 0 and below 1.", field=name)
         clean[name] = value

@@ -17,6 +17,8 @@ from training.models import GenerationJob, JobStatus
 from training.services.generation import generation_job_create
 
 from ..models import Decision, LoopRound, RoundStatus, RoundStep, RoundStepJob, Verdict
+from .human_eval import human_eval_job_create
+from .verdict import round_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,12 @@ def next_generation_job(loop_round: LoopRound) -> GenerationJob:
     )
 
 
+def record_human_evaluation(loop_round: LoopRound, result: dict) -> None:
+    """Store the blind A/B's outcome in the evaluation and recompute the verdict with it."""
+    loop_round.evaluation = (loop_round.evaluation or {}) | {"human_win_rate": result}
+    loop_round.verdict, loop_round.verdict_reasons = round_verdict(loop_round.evaluation)
+
+
 def promote_and_generate(loop_round: LoopRound, *, decided_by: AbstractUser | None) -> None:
     """Make the round's policy the project's current policy (``decided_by`` None: the verdict
     did), then go on to generate the next round's candidates from it."""
@@ -103,9 +111,20 @@ def promote_and_generate(loop_round: LoopRound, *, decided_by: AbstractUser | No
 
 
 def conclude_evaluation(loop_round: LoopRound) -> None:
-    """After the evaluation recorded its verdict: promote and generate when it is confirmed (or
-    the loop does not ask for confirmation); otherwise stop and wait for a person's decision,
-    neither promoting the policy nor generating from it."""
+    """After the evaluation recorded its verdict: with a blind human evaluation asked for and
+    not yet held, queue its A/B sets and wait for the annotators (step ``human_eval``; the
+    advance comes back here with their win-rate in the verdict). Then promote and generate when
+    the verdict is confirmed (or the loop does not ask for confirmation); otherwise stop and
+    wait for a person's decision, neither promoting the policy nor generating from it."""
+    if loop_round.loop.human_eval_prompts and "human_win_rate" not in loop_round.evaluation:
+        job = human_eval_job_create(loop_round)
+        if job is not None:
+            loop_round.human_eval_job = job
+            goto_step(loop_round, RoundStep.HUMAN_EVAL)
+            return
+        record_human_evaluation(
+            loop_round, {"reason": "the round's snapshot has no held-out prompts to ask about"}
+        )
     if loop_round.verdict == Verdict.CONFIRMED or not loop_round.loop.require_confirmation:
         promote_and_generate(loop_round, decided_by=None)
         return

@@ -7,7 +7,7 @@ import logging
 
 from django.db.models import Max
 
-from annotation.enums import CandidateSetState
+from annotation.enums import CandidateSetState, SetPurpose
 from annotation.models import CandidateSet, Ranking
 from flywheel.errors import ApplicationError
 
@@ -18,8 +18,11 @@ logger = logging.getLogger(__name__)
 
 
 def latest_round_complete(loop: Loop) -> bool:
-    """The newest round's candidate sets are all complete (round_complete trigger)."""
-    sets = CandidateSet.objects.filter(project_id=loop.project_id, gold_tiers__isnull=True)
+    """The newest round's candidate sets are all complete (round_complete trigger); gold sets
+    and a round's blind A/B evaluation sets are not training data and do not count."""
+    sets = CandidateSet.objects.filter(
+        project_id=loop.project_id, gold_tiers__isnull=True, purpose=SetPurpose.PREFERENCE
+    )
     latest = sets.aggregate(r=Max("round"))["r"]
     if latest is None:
         return False
@@ -28,7 +31,9 @@ def latest_round_complete(loop: Loop) -> bool:
 
 def rankings_since_last_round(loop: Loop) -> int:
     rankings = Ranking.objects.filter(
-        candidate_set__project_id=loop.project_id, candidate_set__gold_tiers__isnull=True
+        candidate_set__project_id=loop.project_id,
+        candidate_set__gold_tiers__isnull=True,
+        candidate_set__purpose=SetPurpose.PREFERENCE,
     )
     last = loop.rounds.exclude(snapshot=None).order_by("-number").first()
     if last is not None:

@@ -17,7 +17,19 @@ when any of these holds, each with a reason a person can read:
 4. the length-controlled win-rate is at most 0.5: at equal lengths the judge does not prefer
    the new policy (what it preferred, if anything, was the length).
 
-Otherwise it is **confirmed**. Pure: reads the evaluation dict only.
+Reasons 2–4 are the judge's. With a blind human evaluation (``human_win_rate``,
+loop/services/human_eval.py) the annotators are a second independent judge:
+
+5. their win-rate's 95 % interval lies below 0.5 (they preferred the previous policy): always
+   unconfirmed;
+6. their interval lies above 0.5: the gain is confirmed by people, and the judge's reasons
+   (2–4) no longer stand against it (a judge trained on the small held-out split cannot learn
+   every rule: bench/RESULTS.md, the topic rule); otherwise (interval across 0.5, or no
+   comparison) the judge's reasons stand, with the annotators' beside them.
+
+Reason 1 holds whatever the annotators say: a reward model that learned only length trained a
+policy nobody should build the next round on. Otherwise it is **confirmed**. Pure: reads the
+evaluation dict only.
 """
 
 from __future__ import annotations
@@ -53,6 +65,36 @@ def _accuracy_text(measure: dict[str, Any]) -> str:
 
 def round_verdict(evaluation: dict[str, Any]) -> tuple[str, list[str]]:
     """(``confirmed`` | ``unconfirmed``, the reasons it is not confirmed)."""
+    reasons = _reward_reasons(evaluation)
+    judge_reasons = _judge_reasons(evaluation)
+    human = evaluation.get("human_win_rate")
+    human_reasons: list[str] = []
+    if human is not None:
+        if human.get("win_rate") is None:
+            human_reasons.append(f"No human evaluation: {human.get('reason', 'no rankings')}.")
+        else:
+            text = (
+                f"{_percent(human['win_rate'])} (95 % interval {_percent(human['ci_low'])}–"
+                f"{_percent(human['ci_high'])}, {human['comparisons']} comparisons on "
+                f"{human['prompts']} held-out prompts)"
+            )
+            if human["ci_high"] < 0.5:
+                reasons.append(
+                    f"In the blind A/B the annotators preferred the previous policy: {text}."
+                )
+            elif human["ci_low"] > 0.5:
+                judge_reasons = []  # people confirmed it
+            else:
+                human_reasons.append(
+                    f"The annotators' win-rate of the new policy in the blind A/B is {text}: "
+                    "not above 0.5."
+                )
+    if judge_reasons:
+        reasons += judge_reasons + human_reasons
+    return (Verdict.UNCONFIRMED if reasons else Verdict.CONFIRMED).value, reasons
+
+
+def _reward_reasons(evaluation: dict[str, Any]) -> list[str]:
     reasons: list[str] = []
     reward = evaluation.get("reward")
     if not reward or not reward.get("pairs"):
@@ -62,6 +104,11 @@ def round_verdict(evaluation: dict[str, Any]) -> tuple[str, list[str]]:
             "The reward model is within noise of its length baseline on held-out pairs: "
             f"{_accuracy_text(reward)}."
         )
+    return reasons
+
+
+def _judge_reasons(evaluation: dict[str, Any]) -> list[str]:
+    reasons: list[str] = []
     judge = evaluation.get("judge") or {}
     if judge.get("model_version") is None:
         reasons.append(f"No independent judge: {judge.get('reason') or 'none was trained'}.")
@@ -88,4 +135,4 @@ def round_verdict(evaluation: dict[str, Any]) -> tuple[str, list[str]]:
             f"The length-controlled win-rate is {_percent(lc['win_rate'])}: at equal lengths "
             "the judge does not prefer the new policy."
         )
-    return (Verdict.UNCONFIRMED if reasons else Verdict.CONFIRMED).value, reasons
+    return reasons

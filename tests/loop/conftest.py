@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from annotation.enums import Role
 from annotation.models import Project
 from annotation.services.imports import candidate_sets_import, prompts_import
 from training.models import ModelVersion
@@ -54,3 +55,38 @@ def templated_sets(project: Project, tinyworld, n: int, seed: int = 0) -> list:
             texts = candidate_responses(prompt, 4, rng, off_topic_probability=0.0)
         rows.append((i, {"messages": prompt, "candidates": [{"text": t} for t in texts]}))
     return candidate_sets_import(project=project, rows=rows)
+
+
+@pytest.fixture
+def evaluated_round(client_for, tinyworld_project, tinyworld, monkeypatch):
+    """A round whose policy has trained, its evaluation about to report ``result`` (the real
+    state machine from there on; the evaluation itself runs on a worker elsewhere)."""
+    from loop.models import Loop, LoopRound, RoundStep
+    from loop.services import evaluation
+    from loop.services.rounds import round_advance, round_run_worker_step, round_start
+
+    from .test_loop_api import rank_all
+
+    def make(result: dict, **loop_fields) -> LoopRound:
+        project = tinyworld_project(n=0)
+        templated_sets(project, tinyworld, 6)
+        rank_all(client_for(Role.ANNOTATOR), project)
+        Loop.objects.update_or_create(project=project, defaults=loop_fields)
+        loop_round = round_start(project=project)
+        round_advance(round_id=loop_round.pk)  # snapshot, then the reward runs are queued
+        policy = model_version_register(
+            name=f"tw-dpo-p{project.pk}", path=str(tinyworld.sft_model_dir), kind="policy"
+        )
+        LoopRound.objects.filter(pk=loop_round.pk).update(
+            step=RoundStep.EVALUATE, policy_model=policy
+        )
+        prompts = list(project.prompts.order_by("id").values_list("id", flat=True)[:2])
+        monkeypatch.setattr(evaluation, "evaluate", lambda loop_round: result)
+        selection = {"method": "random", "pool": 6, "chosen": 2}
+        monkeypatch.setattr(evaluation, "select_prompts", lambda loop_round: (prompts, selection))
+        assert round_run_worker_step(round_id=loop_round.pk, step=RoundStep.EVALUATE) == (
+            "evaluated"
+        )
+        return LoopRound.objects.get(pk=loop_round.pk)
+
+    return make

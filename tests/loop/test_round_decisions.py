@@ -10,12 +10,10 @@ import pytest
 
 from annotation.enums import Role
 from annotation.models import DatasetSnapshotItem, Project
-from loop.models import Loop, LoopRound, RoundStep
-from loop.services import evaluation
-from loop.services.rounds import round_advance, round_run_worker_step, round_start
+from loop.models import Loop, LoopRound
+from loop.services.rounds import round_advance
 from loop.services.triggers import loop_tick
 from training.models import GenerationJob
-from training.services.registry import model_version_register
 
 from .conftest import templated_sets
 from .test_loop_api import rank_all
@@ -35,35 +33,6 @@ UNCONFIRMED = CONFIRMED | {
     "win_rate": {"win_rate": 0.67, "ci_low": 0.6, "ci_high": 0.74},
     "independent_win_rate": {"win_rate": 0.5, "ci_low": 0.41, "ci_high": 0.59},
 }
-
-
-@pytest.fixture
-def evaluated_round(client_for, tinyworld_project, tinyworld, monkeypatch):
-    """A round whose policy has trained, its evaluation about to report ``result``."""
-
-    def make(result: dict, **loop_fields) -> LoopRound:
-        project = tinyworld_project(n=0)
-        templated_sets(project, tinyworld, 6)
-        rank_all(client_for(Role.ANNOTATOR), project)
-        Loop.objects.update_or_create(project=project, defaults=loop_fields)
-        loop_round = round_start(project=project)
-        round_advance(round_id=loop_round.pk)  # snapshot, then the reward runs are queued
-        policy = model_version_register(
-            name=f"tw-dpo-p{project.pk}", path=str(tinyworld.sft_model_dir), kind="policy"
-        )
-        LoopRound.objects.filter(pk=loop_round.pk).update(
-            step=RoundStep.EVALUATE, policy_model=policy
-        )
-        prompts = list(project.prompts.order_by("id").values_list("id", flat=True)[:2])
-        monkeypatch.setattr(evaluation, "evaluate", lambda loop_round: result)
-        selection = {"method": "random", "pool": 6, "chosen": 2}
-        monkeypatch.setattr(evaluation, "select_prompts", lambda loop_round: (prompts, selection))
-        assert round_run_worker_step(round_id=loop_round.pk, step=RoundStep.EVALUATE) == (
-            "evaluated"
-        )
-        return LoopRound.objects.get(pk=loop_round.pk)
-
-    return make
 
 
 def test_a_confirmed_round_promotes_its_policy_and_generates_from_it(evaluated_round):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.apis.projects import get_project_or_404
+from annotation.enums import SetPurpose
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
 from flywheel.serializers import ModelOutput
@@ -44,6 +45,13 @@ class GenerateInput(serializers.Serializer):
         help_text="Independent sets of K per prompt, each annotated on its own: a preference "
         "that depends on the prompt needs several comparisons per prompt group.",
     )
+    purpose = serializers.ChoiceField(
+        choices=SetPurpose.choices,
+        required=False,
+        default=SetPurpose.PREFERENCE,
+        help_text="evaluation: blind A/B sets of the model against mix_model (needs mix_model), "
+        "ranked like any set, feeding the human leaderboard, never exported or trained on.",
+    )
     executor = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Where it runs (e.g. inline)."
     )
@@ -57,9 +65,9 @@ class GenerationJobOutput(ModelOutput):
     class Meta:
         model = GenerationJob
         fields = (
-            "id project model_version model_name mix_model_version mix_count status executor "
-            "cancel_requested k sets_per_prompt round sampling seed backend prompts sets_total "
-            "done sets_created prompts_skipped error created_at finished_at"
+            "id project model_version model_name mix_model_version mix_count purpose status "
+            "executor cancel_requested k sets_per_prompt round sampling seed backend prompts "
+            "sets_total done sets_created prompts_skipped error created_at finished_at"
         ).split()
 
 
@@ -90,6 +98,7 @@ class GenerateApi(APIView):
             mix_model_version=related_or_400(ModelVersion, v.get("mix_model"), "mix_model"),
             mix_count=v["mix_count"],
             sets_per_prompt=v["sets_per_prompt"],
+            purpose=v["purpose"],
             executor=v["executor"],
             created_by=request.user,
         )

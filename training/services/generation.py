@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.db.models import F, Max
 
+from annotation.enums import SetPurpose
 from annotation.models import Candidate, CandidateSet, CandidateSetMember, Project, Prompt
 from flywheel.errors import ApplicationError
 from training.engine.execution import job_execute
@@ -78,6 +79,7 @@ def generation_job_create(
     mix_model_version: ModelVersion | None = None,
     mix_count: int = 0,
     sets_per_prompt: int = 1,
+    purpose: str = SetPurpose.PREFERENCE,
     executor: str = "",
     created_by: AbstractUser | None = None,
 ) -> GenerationJob:
@@ -85,7 +87,9 @@ def generation_job_create(
     or a list of prompt ids; the model defaults to the project's current policy. With
     ``mix_model_version``, ``mix_count`` of each set's K candidates come from that model (a
     human comparison of the two: see the loop's leaderboard). ``sets_per_prompt`` independent
-    sets of K are written per prompt (1 to ``MAX_SETS_PER_PROMPT``)."""
+    sets of K are written per prompt (1 to ``MAX_SETS_PER_PROMPT``). ``purpose`` evaluation: the
+    sets are a blind A/B of the two models (a loop round's human evaluation), never trained on;
+    "pending" prompts are those without a preference set."""
     if (
         isinstance(sets_per_prompt, bool)
         or not isinstance(sets_per_prompt, int)
@@ -110,9 +114,19 @@ def generation_job_create(
             raise ApplicationError(f"Must be from 1 to {project.k - 1}.", field="mix_count")
     elif mix_count:
         raise ApplicationError("Needs mix_model_version.", field="mix_count")
+    if purpose not in SetPurpose.values:
+        raise ApplicationError(f"Must be one of {', '.join(SetPurpose.values)}.", field="purpose")
+    if purpose == SetPurpose.EVALUATION and mix_model_version is None:
+        raise ApplicationError(
+            "An evaluation compares two models: name the second one (mix_model).", field="purpose"
+        )
     project_prompts = Prompt.objects.filter(project=project)
     if prompts == "pending":
-        ids = list(project_prompts.filter(candidate_sets__isnull=True).values_list("id", flat=True))
+        ids = list(
+            project_prompts.exclude(candidate_sets__purpose=SetPurpose.PREFERENCE).values_list(
+                "id", flat=True
+            )
+        )
     elif prompts == "all":
         ids = list(project_prompts.values_list("id", flat=True))
     elif isinstance(prompts, list) and all(isinstance(i, int) for i in prompts) and prompts:
@@ -144,6 +158,7 @@ def generation_job_create(
             sets_per_prompt=sets_per_prompt,
             mix_model_version=mix_model_version,
             mix_count=mix_count,
+            purpose=purpose,
             round=round,
             sampling=sampling_check(sampling or {}),
             seed=seed,
@@ -190,7 +205,7 @@ def candidate_set_from_generation(
         for text, mixed in sources
     )
     candidate_set = CandidateSet.objects.create(
-        project_id=job.project_id, prompt_id=prompt_id, round=job.round
+        project_id=job.project_id, prompt_id=prompt_id, round=job.round, purpose=job.purpose
     )
     CandidateSetMember.objects.bulk_create(
         CandidateSetMember(candidate_set=candidate_set, candidate=c, position=i)

@@ -695,8 +695,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * @description POST: decide an unconfirmed round waiting for a decision (admin); 409 when it waits for
-         *     none.
+         * @description POST: decide an unconfirmed round waiting for a decision, or one waiting on its blind
+         *     human evaluation (admin); 409 when it waits for neither.
          */
         post: operations["rounds_decision_create"];
         delete?: never;
@@ -1068,6 +1068,14 @@ export interface components {
              */
             sets_per_prompt: number;
             /**
+             * @description evaluation: blind A/B sets of the model against mix_model (needs mix_model), ranked like any set, feeding the human leaderboard, never exported or trained on.
+             *
+             *     * `preference` - Preference data
+             *     * `evaluation` - Evaluation (A/B of two policies)
+             * @default preference
+             */
+            purpose: components["schemas"]["PurposeEnum"];
+            /**
              * @description Where it runs (e.g. inline).
              * @default
              */
@@ -1088,6 +1096,13 @@ export interface components {
             /** @description A second model that writes `mix_count` of each set's K candidates, so that annotators compare the two models' responses side by side. */
             readonly mix_model_version: number | null;
             readonly mix_count: number;
+            /**
+             * @description The purpose of the sets it writes: evaluation sets (a loop round's blind A/B of its new policy against the previous one) are never exported or trained on.
+             *
+             *     * `preference` - Preference data
+             *     * `evaluation` - Evaluation (A/B of two policies)
+             */
+            readonly purpose: components["schemas"]["PurposeEnum"];
             readonly status: components["schemas"]["JobStatusEnum"];
             /** @description Where the job's process runs (training.engine.executors); empty: the FLYWHEEL_DEFAULT_EXECUTOR setting. */
             readonly executor: string;
@@ -1167,6 +1182,11 @@ export interface components {
             /** @default 0 */
             seed: number;
         };
+        HumanEvalProgressOutput: {
+            sets: number;
+            complete: number;
+            rankings: number;
+        };
         ImportResult: {
             created: number;
             ids: number[];
@@ -1235,6 +1255,8 @@ export interface components {
             readonly snapshot_scope: components["schemas"]["SnapshotScopeEnum"];
             /** @description Of each new set's K candidates, how many the previous policy writes, so annotators compare new and old side by side (the human leaderboard); 0: none. */
             readonly compare_with_previous: number;
+            /** @description Blind human evaluation: after its automatic evaluation each round asks the annotators to rank its new policy against the previous one on this many held-out prompts (the snapshot's test split; A/B order drawn per annotator) and waits for those rankings before its verdict; 0: off. */
+            readonly human_eval_prompts: number;
             /** Format: double */
             readonly test_fraction: number;
             /** @description Held-out prompts (lists of messages) for evaluation; never annotated. */
@@ -1499,6 +1521,8 @@ export interface components {
             sets_per_prompt?: number;
             snapshot_scope?: components["schemas"]["SnapshotScopeEnum"];
             compare_with_previous?: number;
+            /** @description Blind human A/B of each round's new policy against the previous one on this many held-out prompts, before its verdict; 0: off. */
+            human_eval_prompts?: number;
             /** Format: double */
             test_fraction?: number;
             eval_prompts?: unknown;
@@ -1640,6 +1664,12 @@ export interface components {
          */
         PromptSelectionEnum: "random" | "uncertainty";
         /**
+         * @description * `preference` - Preference data
+         *     * `evaluation` - Evaluation (A/B of two policies)
+         * @enum {string}
+         */
+        PurposeEnum: "preference" | "evaluation";
+        /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
          *     schema says what the database holds; fields that are not the model's (annotations, related
@@ -1690,6 +1720,10 @@ export interface components {
             readonly policy_model: number | null;
             readonly generation_job: number | null;
             generation_job_status: string | null;
+            /** @description The blind A/B sets of the round's human evaluation: the new policy against the previous one on held-out prompts. */
+            readonly human_eval_job: number | null;
+            /** @description The blind A/B's progress: sets written, sets complete, rankings; null without one. Its win-rate is the evaluation's human_win_rate. */
+            readonly human_eval: components["schemas"]["HumanEvalProgressOutput"] | null;
             /** @description How the next round's prompts were chosen. */
             readonly selection: unknown;
             /** @description Reward-model accuracy vs the length baseline, the policies' scores, the self-judged win-rate, the judge and its independent and length-controlled win-rates; without the stored samples and comparisons. */
@@ -1757,6 +1791,10 @@ export interface components {
             readonly policy_model: number | null;
             readonly generation_job: number | null;
             generation_job_status: string | null;
+            /** @description The blind A/B sets of the round's human evaluation: the new policy against the previous one on held-out prompts. */
+            readonly human_eval_job: number | null;
+            /** @description The blind A/B's progress: sets written, sets complete, rankings; null without one. Its win-rate is the evaluation's human_win_rate. */
+            readonly human_eval: components["schemas"]["HumanEvalProgressOutput"] | null;
             /** @description How the next round's prompts were chosen. */
             readonly selection: unknown;
             /** @description Reward-model accuracy vs the length baseline, the policies' scores, the self-judged win-rate, the judge and its independent and length-controlled win-rates; without the stored samples and comparisons. */
@@ -1931,13 +1969,14 @@ export interface components {
          *     * `reward` - Reward model
          *     * `policy` - Policy
          *     * `evaluate` - Evaluate
+         *     * `human_eval` - Human A/B evaluation
          *     * `decide` - Decision
          *     * `generate` - Generate
          *     * `ai_feedback` - AI pre-ranking
          *     * `done` - Done
          * @enum {string}
          */
-        StepEnum: "snapshot" | "reward" | "policy" | "evaluate" | "decide" | "generate" | "ai_feedback" | "done";
+        StepEnum: "snapshot" | "reward" | "policy" | "evaluate" | "human_eval" | "decide" | "generate" | "ai_feedback" | "done";
         SubmissionInputRequest: {
             /** @description Tiers best → worst: [[id], [id, id], …]; ids in one tier are tied. */
             ranking?: unknown;
