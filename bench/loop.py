@@ -1,7 +1,7 @@
 """Wall time of one full feedback-loop round on this machine, broken down by step.
 
     python bench/loop.py [--policy dpo|ppo|grpo] [--annotators 4] [--rule polite|topic|template]
-                         [--seed 0] [--sets-per-prompt N] [--slot N] [--keep]
+                         [--seed 0] [--sets-per-prompt N] [--human-eval N] [--slot N] [--keep]
 
 What a `make demo` user gets, end to end, in a scratch database ``flywheel_bench_loop``:
 `seed_demo` (tiny world, cached under var/bench-loop; the SFT model's round-0 candidates),
@@ -12,7 +12,10 @@ records it), the training runs' own compute time, and the platform's share of th
 time not spent inside the trainers or sampling: queueing, exports, model registration,
 dispatch). Goal: a round in < 3 min on 2 CPU cores. Creates/drops only ``flywheel_bench_loop``.
 ``--rule`` picks the tiny world's hidden rule (tinyworld.scorer.RULES): the one the simulated
-annotators rank by and the loop's oracle scores the policies by.
+annotators rank by and the loop's oracle scores the policies by. ``--human-eval N``: the round
+also asks for a blind human A/B on N held-out prompts; the same simulated annotators rank those
+sets when they appear (with Celery beat running, as `make demo` does, so the round notices),
+and that step's wall time (people's, not the platform's) is left out of the ratio.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ def main() -> None:
         action="store_true",
         help="Train LoRA adapters (tinyworld.presets.TINYWORLD_ADAPTER) instead of every weight.",
     )
+    parser.add_argument(
+        "--human-eval",
+        type=int,
+        default=0,
+        help="Blind human A/B prompts per round (the loop's human_eval_prompts); 0: none.",
+    )
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flywheel")
@@ -103,6 +112,7 @@ def main() -> None:
         "FLYWHEEL_TORCH_THREADS": "1",
         "HF_HUB_OFFLINE": "1",
         "FLYWHEEL_LOG_LEVEL": "WARNING",
+        "FLYWHEEL_LOOP_TICK_SECONDS": "2",
         "DJANGO_SETTINGS_MODULE": "flywheel.settings",
     }
     import redis
@@ -136,15 +146,26 @@ def main() -> None:
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
+        if args.human_eval:
+            beat_schedule = Path(env["FLYWHEEL_VAR_DIR"]) / "bench-beat-schedule"
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "flywheel", "beat", "-l", "warning",
+                     "--schedule", str(beat_schedule)],
+                    cwd=ROOT, env=env,
+                )
+            )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         wait_http(url + "/api/v1/schema/")
-        started = time.perf_counter()
-        print(
-            manage(
+
+        def annotate(seed: int) -> str:
+            return manage(
                 env, "simulate_annotators", "--project", "demo", "--n", str(args.annotators),
-                "--noise", "0.1", "--rule", args.rule, "--url", url, "--seed", str(args.seed),
-            ).strip().splitlines()[-1]
-        )  # fmt: skip
+                "--noise", "0.1", "--rule", args.rule, "--url", url, "--seed", str(seed),
+            ).strip().splitlines()[-1]  # fmt: skip
+
+        started = time.perf_counter()
+        print(annotate(args.seed))
         annotate_seconds = time.perf_counter() - started
         client = httpx.Client(base_url=url, timeout=30)
         token = client.post("/api/v1/auth/token/", json={"username": "admin", "password": PASSWORD})
@@ -158,6 +179,7 @@ def main() -> None:
                 "auto": False,
                 "policy_kind": args.policy,
                 **_loop_configs(args.policy, args.adapter, args.rule),
+                "human_eval_prompts": args.human_eval,
             },
         )
         patch.raise_for_status()
@@ -165,7 +187,14 @@ def main() -> None:
         response = client.post(f"/api/v1/projects/{project['id']}/rounds/")
         response.raise_for_status()
         round_id = response.json()["id"]
+        ab_ranked = False
         while (detail := client.get(f"/api/v1/rounds/{round_id}/").json())["status"] == "running":
+            job = detail["human_eval_job"]
+            if detail["step"] == "human_eval" and job and not ab_ranked:
+                job_status = client.get(f"/api/v1/generation-jobs/{job}/").json()["status"]
+                if job_status == "succeeded":
+                    print("blind A/B:", annotate(args.seed + 1))
+                    ab_ranked = True
             time.sleep(0.5)
         wall = time.perf_counter() - started
         report(client, detail, wall, annotate_seconds)
@@ -212,6 +241,10 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
         if runtime:
             compute += runtime
             print(f"\n{name} run {run['id']}: trainer's own train_runtime {runtime:.1f} s")
+    people = detail["step_seconds"].get("human_eval", 0.0)
+    if people:
+        print(f"\nblind A/B (generation and the annotators' ranking): {people:.1f} s, not counted")
+        wall -= people
     if compute:
         print(f"training compute / round wall time: {compute / wall:.2f}")
         print(f"round wall time / trainers' train_runtime: {wall / compute:.2f} (goal <= 1.3)")
@@ -219,7 +252,14 @@ def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: fl
     print(
         f"\nverdict: {detail.get('verdict')} ({detail['status']}) {detail.get('verdict_reasons')}"
     )
-    keys = ("reward", "judge", "win_rate", "independent_win_rate", "length_controlled_win_rate")
+    keys = (
+        "reward",
+        "judge",
+        "win_rate",
+        "independent_win_rate",
+        "length_controlled_win_rate",
+        "human_win_rate",
+    )
     for key in keys:
         print(f"  {key}: {evaluation.get(key)}")
     diagnostics = runs["reward"].get("diagnostics") or {}
