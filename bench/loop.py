@@ -85,6 +85,13 @@ def main() -> None:
         help="Train LoRA adapters (tinyworld.presets.TINYWORLD_ADAPTER) instead of every weight.",
     )
     parser.add_argument(
+        "--fast-preset",
+        action="store_true",
+        help="The tiny world's preset before issue 17 (one set per prompt, reward 1e-3 x 2 "
+        "epochs, DPO 3 epochs): it learns rules shared by every prompt (polite) and is the one "
+        "issue 15's timing goals were set against.",
+    )
+    parser.add_argument(
         "--human-eval",
         type=int,
         default=0,
@@ -128,8 +135,9 @@ def main() -> None:
         manage(env, "migrate", "-v0")
         started = time.perf_counter()
         seed_args = ["--rule", args.rule, "--seed", str(args.seed)]
-        if args.sets_per_prompt:
-            seed_args += ["--sets-per-prompt", str(args.sets_per_prompt)]
+        sets_per_prompt = 1 if args.fast_preset else args.sets_per_prompt
+        if sets_per_prompt:
+            seed_args += ["--sets-per-prompt", str(sets_per_prompt)]
         print(manage(env, "seed_demo", *seed_args).strip())
         print(f"seed_demo: {time.perf_counter() - started:.1f} s")
         processes.append(
@@ -178,7 +186,7 @@ def main() -> None:
             json={
                 "auto": False,
                 "policy_kind": args.policy,
-                **_loop_configs(args.policy, args.adapter, args.rule),
+                **_loop_configs(args.policy, args.adapter, args.rule, args.fast_preset),
                 "human_eval_prompts": args.human_eval,
             },
         )
@@ -210,11 +218,23 @@ def main() -> None:
             admin_sql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
-def _loop_configs(kind: str, adapter: bool, rule: str) -> dict:
+# The tiny world's preset before issue 17 (bench/RESULTS.md, issue 15's sections).
+FAST_PRESET = {
+    "reward_config": {"learning_rate": 1e-3, "num_train_epochs": 2.0},
+    "policy_config": {"num_train_epochs": 3.0},
+}
+
+
+def _loop_configs(kind: str, adapter: bool, rule: str, fast: bool) -> dict:
     from tinyworld.presets import tinyworld_loop_settings
 
     settings = tinyworld_loop_settings(policy_kind=kind, adapter=adapter, rule=rule)
-    return {k: settings[k] for k in ("policy_config", "reward_config", "adapter", "oracle")}
+    configs = {k: settings[k] for k in ("policy_config", "reward_config", "adapter", "oracle")}
+    if fast:
+        configs["reward_config"] |= FAST_PRESET["reward_config"]
+        if kind == "dpo":
+            configs["policy_config"] |= FAST_PRESET["policy_config"]
+    return configs
 
 
 def report(client: httpx.Client, detail: dict, wall: float, annotate_seconds: float) -> None:
