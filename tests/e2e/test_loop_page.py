@@ -17,7 +17,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from annotation.models import Candidate, CandidateSet, DatasetSnapshot, Project, Ranking
+from annotation.models import (
+    Candidate,
+    CandidateSet,
+    CandidateSetMember,
+    DatasetSnapshot,
+    Project,
+    Prompt,
+    Ranking,
+)
 from annotation.services.imports import candidate_sets_import
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
@@ -535,6 +543,82 @@ def test_an_admin_sees_an_unconfirmed_round_with_its_reasons_and_promotes_its_po
     assert Project.objects.get(pk=project.pk).current_policy_id == unconfirmed.policy_model_id
 
 
+def seed_round_at_human_eval(seeded: dict) -> LoopRound:
+    """Round 4 waiting for its blind human A/B: three A/B sets (its policy against round 2's)
+    written, one of them complete; the judge alone does not confirm the round."""
+    loop_round = seed_unconfirmed_round(seeded)
+    project, old = seeded["project"], seeded["models"]["dpo2"]
+    job = GenerationJob.objects.create(
+        project=project,
+        model_version=loop_round.policy_model,
+        mix_model_version=old,
+        mix_count=1,
+        purpose="evaluation",
+        prompt_ids=[],
+        k=2,
+        sampling={},
+        round=4,
+        status="succeeded",
+        finished_at=timezone.now(),
+    )
+    for i, state in enumerate(["complete", "open", "open"]):
+        prompt = Prompt.objects.create(
+            project=project, messages=[{"role": "user", "content": f"A/B prompt {i}"}]
+        )
+        ab = CandidateSet.objects.create(
+            project=project, prompt=prompt, round=4, state=state, purpose="evaluation"
+        )
+        for position, model in enumerate([loop_round.policy_model, old]):
+            candidate = Candidate.objects.create(
+                prompt=prompt, text=f"reply {position}", model_version=model, generation_job=job
+            )
+            CandidateSetMember.objects.create(
+                candidate_set=ab, candidate=candidate, position=position
+            )
+    Loop.objects.filter(pk=loop_round.loop_id).update(human_eval_prompts=3)
+    LoopRound.objects.filter(pk=loop_round.pk).update(
+        status="running", step="human_eval", human_eval_job=job
+    )
+    loop_round.refresh_from_db()
+    return loop_round
+
+
+def test_an_admin_promotes_a_round_without_waiting_for_its_blind_human_evaluation(
+    live_server, page: Page
+):
+    user_create(username="root", password=PASSWORD, role="admin")
+    seeded = seed_loop()
+    waiting = seed_round_at_human_eval(seeded)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_loop_page(page, live_server.url, "root", seeded["project"])
+    row = page.locator('tr[data-round="4"]')
+    expect(row.locator('[data-step="human_eval"]')).to_have_attribute("data-state", "waiting")
+    expect(row.get_by_role("list").first).to_have_accessible_name(
+        "Round 4 steps: Step 5 of 7: Human A/B (waiting for a person)"
+    )
+    expect(row.locator('[data-col="verdict"]')).to_contain_text("awaiting the blind A/B")
+    human = page.locator('[data-round-human-eval="4"]')
+    expect(human).to_contain_text(
+        "Round 4 waits for its blind human evaluation: 1 of 3 A/B sets ranked (0 rankings)."
+    )
+    expect(page.locator('[data-round-verdict="4"]')).to_have_count(0)
+    evaluated = page.locator('tr[data-eval-round="4"] [data-col="human_win_rate"]')
+    expect(evaluated).to_have_text("waiting: 1 of 3 A/B sets ranked (0 rankings)")
+    assert axe_violations(page) == []
+
+    human.get_by_role("button", name="Promote round 4's policy now").click()
+    expect(page.locator("[data-current-policy]")).to_have_text("tw-dpo-r4")
+    expect(human).to_have_count(0)
+    # What the annotators said so far is kept, marked partial: here, nothing compared them.
+    expect(evaluated).to_contain_text("no figure: no ranking compared the two policies")
+    expect(evaluated).to_contain_text("partial: decided before every A/B set was ranked")
+    expect(page.locator('[data-round-verdict="4"]')).to_contain_text("a person promoted its policy")
+    waiting.refresh_from_db()
+    assert (waiting.decision, waiting.step) == ("promoted", "generate")
+    assert waiting.evaluation["human_win_rate"]["partial"] is True
+
+
 def test_an_admin_changes_the_loop_settings_and_sees_each_refusal_at_its_field(
     live_server, page: Page, browser: Browser
 ):
@@ -555,7 +639,7 @@ def test_an_admin_changes_the_loop_settings_and_sees_each_refusal_at_its_field(
     kl = page.locator("#loop-policy-kl_coef")
     expect(kl).to_have_value("0.05")
     kl.fill("0.1")
-    page.get_by_label("Prompts per round").fill("20")
+    page.get_by_label("Prompts per round", exact=True).fill("20")
     page.locator("#loop-sampling-temperature").fill("0.8")
     with page.expect_request(
         lambda r: r.url.endswith(f"/api/v1/projects/{project.pk}/loop/") and r.method == "PATCH"
@@ -599,6 +683,12 @@ def test_an_admin_changes_the_loop_settings_and_sees_each_refusal_at_its_field(
     )
     expect(fraction).not_to_have_attribute("aria-invalid", "true")
     mixed.fill("1")
+    blind = page.get_by_label("Blind human A/B prompts per round")
+    blind.fill("1001")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#loop-err-human_eval_prompts")).to_contain_text("1000")
+    expect(blind).to_have_attribute("aria-invalid", "true")
+    blind.fill("0")
     kl.fill("-1")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#loop-policy-kl_coef-err")).to_have_text("must be >= 0")

@@ -75,9 +75,10 @@ describe("parsing rounds", () => {
       judge: null,
       independentWinRate: null,
       lengthControlledWinRate: null,
+      humanWinRate: null,
       prompts: null,
     });
-    expect(r).toMatchObject({ verdict: "", reasons: [], decision: "", judgeRun: null });
+    expect(r).toMatchObject({ verdict: "", reasons: [], decision: "", judgeRun: null, humanEvalJob: null, humanEval: null });
     const noOracle = parseRound({ ...BODY, evaluation: { policy: { model_version: 1, samples: 4, mean_reward: 0.2 } } });
     expect(noOracle?.evaluation.policy?.traitRate).toBeNull();
   });
@@ -140,8 +141,23 @@ describe("step progress", () => {
     expect(stepProgressText(rejected)).toBe("All 6 steps done");
   });
 
+  it("shows the human A/B where the round holds one or the loop will ask for one, waiting for the annotators", () => {
+    const at = roundStepMarks({ status: "running", step: "human_eval", stepSeconds: { evaluate: 3 }, humanEvalJob: 12 }, false);
+    expect(states(at)).toEqual(["snapshot:done", "reward:done", "policy:done", "evaluate:done", "human_eval:waiting", "generate:pending", "done:pending"]);
+    expect(stepProgressText(at)).toBe("Step 5 of 6: Human A/B (waiting for a person)");
+    const ahead = roundStepMarks({ status: "running", step: "policy", stepSeconds: {} }, false, true);
+    expect(states(ahead)).toContain("human_eval:pending");
+    // A round past its evaluation without one does not grow the step when the setting is turned on.
+    const without = roundStepMarks({ status: "running", step: "generate", stepSeconds: { evaluate: 3 } }, false, true);
+    expect(without.map((m) => m.step)).not.toContain("human_eval");
+    const held = roundStepMarks({ status: "succeeded", step: "done", stepSeconds: { evaluate: 3, human_eval: 600 }, humanEvalJob: 12 }, false);
+    expect(states(held)).toContain("human_eval:done");
+    expect(held.find((m) => m.step === "human_eval")?.label).toBe("Human A/B");
+  });
+
   it("orders the timings by step and adds them up", () => {
     expect(orderedTimings({ reward: 2, x: 1, snapshot: 1, ai_feedback: 3 }).map(([s]) => s)).toEqual(["snapshot", "reward", "ai_feedback", "x"]);
+    expect(orderedTimings({ decide: 1, human_eval: 2, evaluate: 3 }).map(([s]) => s)).toEqual(["evaluate", "human_eval", "decide"]);
     expect(totalSeconds(round())).toBeCloseTo(123.1);
     expect(totalSeconds(round({ stepSeconds: {} }))).toBeNull();
   });
@@ -170,6 +186,7 @@ describe("the chart across rounds", () => {
         judge: null,
         independentWinRate: null,
         lengthControlledWinRate: null,
+        humanWinRate: null,
         prompts: 6,
       },
     });

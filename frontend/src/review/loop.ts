@@ -1,18 +1,23 @@
 /**
  * The feedback loop's rounds: rows of `GET /api/v1/projects/{id}/rounds/` and the detail of
  * `GET /api/v1/rounds/{id}/`, where a round stands in its steps (snapshot → reward → policy →
- * evaluate → generate → AI pre-ranking → done), the evaluation numbers a round reports, and the
- * series the chart across rounds draws. Pure; components/loop/LoopPage.tsx renders them.
+ * evaluate → human A/B → decision → generate → AI pre-ranking → done), the evaluation numbers a
+ * round reports, and the series the chart across rounds draws. Pure; components/loop/LoopPage.tsx
+ * renders them.
  */
 
 import { type Schemas, wire } from "../apiTypes";
 import { type Point, linePath, linearScale } from "./chart";
 import { type RewardDiagnostics, parseRewardDiagnostics } from "./rewardDiagnostics";
 import {
+  type HumanEvalProgress,
+  type HumanWinRate,
   type Judge,
   type LengthControlled,
   type RoundVerdict,
   type WinRate,
+  parseHumanEvalProgress,
+  parseHumanWinRate,
   parseJudge,
   parseLengthControlled,
   parseVerdict,
@@ -23,7 +28,7 @@ import { asObj, int, num, str } from "./resource";
 export const ROUND_POLL_MS = 2000;
 
 /** The steps in the order a round takes them (loop/models.py RoundStep). */
-export const ROUND_STEPS = ["snapshot", "reward", "policy", "evaluate", "decide", "generate", "ai_feedback", "done"] as const;
+export const ROUND_STEPS = ["snapshot", "reward", "policy", "evaluate", "human_eval", "decide", "generate", "ai_feedback", "done"] as const;
 export type RoundStep = (typeof ROUND_STEPS)[number];
 
 export const STEP_LABELS: Record<RoundStep, string> = {
@@ -31,6 +36,7 @@ export const STEP_LABELS: Record<RoundStep, string> = {
   reward: "Reward model",
   policy: "Policy",
   evaluate: "Evaluate",
+  human_eval: "Human A/B",
   decide: "Decision",
   generate: "Generate",
   ai_feedback: "AI pre-ranking",
@@ -62,6 +68,8 @@ export interface RoundEvaluation {
   /** The same sample pairs judged by the judge. */
   independentWinRate: WinRate | null;
   lengthControlledWinRate: LengthControlled | null;
+  /** The annotators' blind A/B of the new policy against the previous one; null: none asked. */
+  humanWinRate: HumanWinRate | null;
   /** Held-out prompts evaluated on. */
   prompts: number | null;
 }
@@ -94,6 +102,10 @@ export interface LoopRound extends RoundVerdict {
   judgeModel: number | null;
   generationJob: number | null;
   generationJobStatus: string | null;
+  /** The generation job of the round's blind A/B sets; null without one. */
+  humanEvalJob: number | null;
+  /** How far the annotators are with those sets; null without them. */
+  humanEval: HumanEvalProgress | null;
   selection: RoundSelection | null;
   evaluation: RoundEvaluation;
   /** Wall seconds per step (a retried step adds up). */
@@ -144,6 +156,7 @@ export function parseEvaluation(value: unknown): RoundEvaluation {
     judge: parseJudge(e.judge),
     independentWinRate: parseWinRate(e.independent_win_rate),
     lengthControlledWinRate: parseLengthControlled(e.length_controlled_win_rate),
+    humanWinRate: parseHumanWinRate(e.human_win_rate),
     prompts: id(e.prompts),
   };
 }
@@ -192,6 +205,8 @@ export function parseRound(row: unknown): LoopRound | null {
     judgeModel: id(r.judge_model),
     generationJob: id(r.generation_job),
     generationJobStatus: optStr(r.generation_job_status),
+    humanEvalJob: id(r.human_eval_job),
+    humanEval: parseHumanEvalProgress(r.human_eval),
     selection: parseSelection(r.selection),
     evaluation: parseEvaluation(r.evaluation),
     stepSeconds: parseSeconds(r.step_seconds),
@@ -252,15 +267,29 @@ export interface StepMark {
 /**
  * The steps of a round with where it stands in each. The AI pre-ranking step shows only where
  * the round took it (its timing or its current step says so) or, for a round that has not
- * passed generation yet, where the loop has AI feedback on now.
+ * passed generation yet, where the loop has AI feedback on now; the human A/B step likewise,
+ * for a round not past its evaluation, where the loop asks for one now (`humanEval`). A round at
+ * the human A/B waits for people: the annotators ranking its A/B sets.
  */
-export function roundStepMarks(round: Pick<LoopRound, "status" | "step" | "stepSeconds">, aiFeedback: boolean): StepMark[] {
+export function roundStepMarks(
+  round: Pick<LoopRound, "status" | "step" | "stepSeconds"> & { humanEvalJob?: number | null },
+  aiFeedback: boolean,
+  humanEval = false,
+): StepMark[] {
   const at = ROUND_STEPS.indexOf(round.step as RoundStep);
   const pastGenerate = at > ROUND_STEPS.indexOf("generate");
   const withAi = round.step === "ai_feedback" || "ai_feedback" in round.stepSeconds || (!pastGenerate && aiFeedback);
+  const pastEvaluate = at > ROUND_STEPS.indexOf("evaluate");
+  const withHuman =
+    round.step === "human_eval" ||
+    "human_eval" in round.stepSeconds ||
+    (round.humanEvalJob ?? null) !== null ||
+    (!pastEvaluate && humanEval);
   // The decision step is a round's only where it waited for one (an unconfirmed round).
   const withDecision = round.step === "decide" || "decide" in round.stepSeconds;
-  const steps = ROUND_STEPS.filter((s) => (s !== "ai_feedback" || withAi) && (s !== "decide" || withDecision));
+  const steps = ROUND_STEPS.filter(
+    (s) => (s !== "ai_feedback" || withAi) && (s !== "decide" || withDecision) && (s !== "human_eval" || withHuman),
+  );
   return steps.map((step) => {
     const index = ROUND_STEPS.indexOf(step);
     let state: StepState;
@@ -268,6 +297,7 @@ export function roundStepMarks(round: Pick<LoopRound, "status" | "step" | "stepS
     else if (index < at) state = "done";
     else if (step === "done") state = "done";
     else if (round.status === "awaiting_decision") state = "waiting";
+    else if (step === "human_eval" && round.status === "running") state = "waiting";
     else state = round.status === "failed" ? "failed" : round.status === "running" ? "current" : "done";
     const seconds = round.stepSeconds[step];
     return { step, label: STEP_LABELS[step], state, seconds: seconds === undefined ? null : seconds };

@@ -108,6 +108,23 @@ describe("loopPatch", () => {
     });
   });
 
+  it("reads, sends and summarises the blind human A/B prompts (off: 0, and not in the summary)", () => {
+    expect(settings().humanEvalPrompts).toBe(0);
+    expect(settingsSummary(settings()).map(([label]) => label)).not.toContain("Blind human A/B");
+    const on = parseLoopSettings({ ...BODY, human_eval_prompts: 12 })!;
+    expect(on.humanEvalPrompts).toBe(12);
+    expect(loopForm(on).humanEvalPrompts).toBe("12");
+    expect(settingsSummary(on)).toContainEqual(["Blind human A/B", "12 held-out prompts per round, ranked by the annotators before the verdict"]);
+    expect(loopPatch(settings(), { ...loopForm(settings()), humanEvalPrompts: "12" }, KINDS)).toEqual({ ok: true, patch: { human_eval_prompts: 12 } });
+    expect(loopPatch(on, { ...loopForm(on), humanEvalPrompts: "0" }, KINDS)).toEqual({ ok: true, patch: { human_eval_prompts: 0 } });
+    expect(loopPatch(settings(), { ...loopForm(settings()), humanEvalPrompts: "" }, KINDS)).toEqual({
+      ok: false,
+      errors: { human_eval_prompts: "Must be a whole number." },
+    });
+    // The server's range error has an input to sit next to.
+    expect(unplacedLoopErrors({ human_eval_prompts: "Ensure this value is less than or equal to 1000." }, [], [])).toEqual([]);
+  });
+
   it("sends a config with the changed values only, keeping keys the form has no input for", () => {
     const base = loopForm(settings());
     const form = { ...base, rewardEdits: { ...base.rewardEdits, num_epochs: "2" }, policyEdits: { beta: "0.1", loss_type: "ipo" } };

@@ -29,6 +29,8 @@ export interface LoopSettings {
   setsPerPrompt: number;
   snapshotScope: string;
   compareWithPrevious: number;
+  /** Held-out prompts of each round's blind human A/B (new policy against the previous one); 0: off. */
+  humanEvalPrompts: number;
   testFraction: number;
   /** How many held-out evaluation prompts the loop has (the prompts themselves are not edited here). */
   evalPromptCount: number;
@@ -60,6 +62,7 @@ export function parseLoopSettings(body: unknown): LoopSettings | null {
     setsPerPrompt: Number.isInteger(b.sets_per_prompt) ? (b.sets_per_prompt as number) : 1,
     snapshotScope: str(b.snapshot_scope),
     compareWithPrevious: int(b.compare_with_previous),
+    humanEvalPrompts: int(b.human_eval_prompts),
     testFraction: num(b.test_fraction) ?? 0,
     evalPromptCount: Array.isArray(b.eval_prompts) ? b.eval_prompts.length : 0,
     evalSamplesPerPrompt: int(b.eval_samples_per_prompt),
@@ -118,6 +121,7 @@ export interface LoopForm {
   setsPerPrompt: string;
   snapshotScope: string;
   compareWithPrevious: string;
+  humanEvalPrompts: string;
   testFraction: string;
   evalSamplesPerPrompt: string;
   evalMaxNewTokens: string;
@@ -154,6 +158,7 @@ export function loopForm(s: LoopSettings): LoopForm {
     setsPerPrompt: String(s.setsPerPrompt),
     snapshotScope: s.snapshotScope,
     compareWithPrevious: String(s.compareWithPrevious),
+    humanEvalPrompts: String(s.humanEvalPrompts),
     testFraction: String(s.testFraction),
     evalSamplesPerPrompt: String(s.evalSamplesPerPrompt),
     evalMaxNewTokens: String(s.evalMaxNewTokens),
@@ -260,6 +265,7 @@ export function loopPatch(
   else if (fraction !== original.testFraction) patch.test_fraction = fraction;
   whole("eval_samples_per_prompt", form.evalSamplesPerPrompt, original.evalSamplesPerPrompt, (n) => (patch.eval_samples_per_prompt = n));
   whole("eval_max_new_tokens", form.evalMaxNewTokens, original.evalMaxNewTokens, (n) => (patch.eval_max_new_tokens = n));
+  whole("human_eval_prompts", form.humanEvalPrompts, original.humanEvalPrompts, (n) => (patch.human_eval_prompts = n));
   if (form.oracle !== original.oracle) patch.oracle = form.oracle;
   if (form.aiFeedback !== original.aiFeedback) patch.ai_feedback = form.aiFeedback;
   if (form.requireConfirmation !== original.requireConfirmation) patch.require_confirmation = form.requireConfirmation;
@@ -329,6 +335,9 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
     ["Evaluation samples per prompt", String(s.evalSamplesPerPrompt)],
     ["Evaluation max new tokens", String(s.evalMaxNewTokens)],
     ["Oracle", label(ORACLES, s.oracle)],
+    ...(s.humanEvalPrompts > 0
+      ? ([["Blind human A/B", `${s.humanEvalPrompts} held-out prompts per round, ranked by the annotators before the verdict`]] as [string, string][])
+      : []),
     ["AI pre-ranking", s.aiFeedback ? "on" : "off"],
     ["Promotion", s.requireConfirmation ? "only when the independent evaluation confirms the round" : "every round"],
     ["Seed", String(s.seed)],
@@ -351,6 +360,7 @@ export const LOOP_INPUTS = [
   "compare_with_previous",
   "eval_samples_per_prompt",
   "eval_max_new_tokens",
+  "human_eval_prompts",
   "oracle",
   "ai_feedback",
   "require_confirmation",

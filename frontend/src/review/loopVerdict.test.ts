@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { parseRound } from "./loop";
-import { aboveHalf, awaitsDecision, rateWithInterval, verdictHeadline } from "./loopVerdict";
+import {
+  aboveHalf,
+  awaitsDecision,
+  awaitsHumanEval,
+  confirmedBy,
+  humanEvalProgressText,
+  parseHumanEvalProgress,
+  parseHumanWinRate,
+  rateWithInterval,
+  verdictHeadline,
+} from "./loopVerdict";
 
 // An unconfirmed round as GET /api/v1/rounds/{id}/ sends it (issue 17's round: its own reward
 // model says 67 %, the judge 50 %).
@@ -73,5 +83,71 @@ describe("a round's verdict", () => {
     expect(aboveHalf(0.51)).toBe(true);
     expect(aboveHalf(0.5)).toBe(false);
     expect(aboveHalf(null)).toBe(false);
+  });
+});
+
+// The same round with a blind human A/B: the annotators preferred the new policy.
+const HUMAN = { win_rate: 0.7, ci_low: 0.58, ci_high: 0.81, comparisons: 40, rankings: 10, prompts: 8, sets: 8 };
+
+describe("a round's blind human A/B", () => {
+  it("reads the annotators' win-rate with its interval and what it rests on", () => {
+    const r = parseRound({ ...BODY, human_eval_job: 44, human_eval: { sets: 8, complete: 8, rankings: 10 }, evaluation: { ...BODY.evaluation, human_win_rate: HUMAN } });
+    expect(r?.humanEvalJob).toBe(44);
+    expect(r?.humanEval).toEqual({ sets: 8, complete: 8, rankings: 10 });
+    expect(r?.evaluation.humanWinRate).toEqual({
+      winRate: 0.7,
+      ciLow: 0.58,
+      ciHigh: 0.81,
+      comparisons: 40,
+      rankings: 10,
+      prompts: 8,
+      sets: 8,
+      reason: "",
+      partial: false,
+    });
+  });
+
+  it("reads a reason where nothing compared the policies, and marks an early decision partial", () => {
+    const none = parseHumanWinRate({ reason: "no ranking compared the two policies (3 A/B sets, 0 rankings that ranked them)", sets: 3, partial: true });
+    expect(none).toMatchObject({ winRate: null, ciLow: null, sets: 3, partial: true });
+    expect(none?.reason).toContain("no ranking compared");
+    expect(parseHumanWinRate({ reason: "the A/B generation job 7 failed" })).toMatchObject({ sets: null, partial: false });
+    expect(parseHumanWinRate({})?.reason).toBe("no ranking compared the two policies");
+    expect(parseHumanWinRate({ ...HUMAN, partial: true })).toMatchObject({ winRate: 0.7, partial: true, reason: "" });
+    expect(parseHumanWinRate(null)).toBeNull();
+    expect(parseHumanWinRate("x")).toBeNull();
+  });
+
+  it("reads the annotators' progress and says it", () => {
+    const p = parseHumanEvalProgress({ sets: 5, complete: 2, rankings: 7 });
+    expect(humanEvalProgressText(p)).toBe("2 of 5 A/B sets ranked (7 rankings)");
+    expect(humanEvalProgressText({ sets: 1, complete: 0, rankings: 1 })).toBe("0 of 1 A/B sets ranked (1 ranking)");
+    expect(humanEvalProgressText(parseHumanEvalProgress(null))).toBe("no A/B sets yet");
+  });
+
+  it("knows a round waits for the annotators only while it runs at the human A/B", () => {
+    expect(awaitsHumanEval({ status: "running", step: "human_eval" })).toBe(true);
+    expect(awaitsHumanEval({ status: "running", step: "generate" })).toBe(false);
+    expect(awaitsHumanEval({ status: "failed", step: "human_eval" })).toBe(false);
+  });
+
+  it("says whose evidence confirmed a confirmed round", () => {
+    const r = parseRound({ ...BODY, status: "running", step: "generate", verdict: "confirmed", verdict_reasons: [] });
+    if (!r) throw new Error("unparsed");
+    // The judge's interval (38 %–62 %) is not above one half: the annotators confirmed it.
+    const human = parseHumanWinRate(HUMAN);
+    const byPeople = { ...r, evaluation: { ...r.evaluation, humanWinRate: human } };
+    expect(confirmedBy(byPeople.evaluation)).toBe("annotators");
+    const line = verdictHeadline(byPeople);
+    expect(line).toContain("annotators preferred the new policy in the blind A/B");
+    expect(line).not.toContain("judge reward model agrees");
+    const judgeAbove = { ...r.evaluation.independentWinRate!, ciLow: 0.55 };
+    const byBoth = { ...byPeople, evaluation: { ...byPeople.evaluation, independentWinRate: judgeAbove } };
+    expect(verdictHeadline(byBoth)).toBe("Round 3 is confirmed: the judge reward model and the annotators' blind A/B agree the policy improved.");
+    const byJudge = { ...byBoth, evaluation: { ...byBoth.evaluation, humanWinRate: null } };
+    expect(verdictHeadline(byJudge)).toBe("Round 3 is confirmed: the judge reward model agrees the policy improved.");
+    // An interval across one half confirms nothing: the judge did.
+    const across = parseHumanWinRate({ ...HUMAN, ci_low: 0.45 });
+    expect(confirmedBy({ independentWinRate: judgeAbove, humanWinRate: across })).toBe("judge");
   });
 });

@@ -3,7 +3,10 @@
  * held-out split, so it did not train the policy), its win-rate of the new policy over the
  * previous one with a 95 % interval, the length-controlled win-rate, and whether the round is
  * confirmed — or unconfirmed, with the reasons, waiting for a person to promote or reject its
- * policy. Parsed from `GET /api/v1/rounds/…` (loop/services/evaluation.py, verdict.py). Pure.
+ * policy. With a blind human evaluation (loop/services/human_eval.py) the annotators' A/B win-rate
+ * of the new policy over the previous one is a second independent judge: it can confirm what the
+ * judge reward model could not, and stop a round the annotators do not prefer. Parsed from
+ * `GET /api/v1/rounds/…` (loop/services/evaluation.py, verdict.py, human_eval.py). Pure.
  */
 
 import { asObj, int, num, percent, str } from "./resource";
@@ -34,6 +37,32 @@ export interface LengthControlled {
   ciHigh: number | null;
   /** Log-odds per standard deviation of length difference. */
   lengthSlope: number | null;
+}
+
+/** The annotators' blind A/B win-rate of the new policy over the previous one
+ * (`evaluation.human_win_rate`). */
+export interface HumanWinRate {
+  /** null: no ranking compared the two policies (`reason` says why). */
+  winRate: number | null;
+  /** 95 % bootstrap interval over prompts. */
+  ciLow: number | null;
+  ciHigh: number | null;
+  comparisons: number;
+  rankings: number;
+  prompts: number;
+  /** A/B sets written; null where the server did not say. */
+  sets: number | null;
+  reason: string;
+  /** An admin decided before every A/B set was ranked: the rankings so far. */
+  partial: boolean;
+}
+
+/** How far the annotators are with a round's A/B sets (`human_eval`). */
+export interface HumanEvalProgress {
+  sets: number;
+  /** Sets complete (or retired by an admin). */
+  complete: number;
+  rankings: number;
 }
 
 export type Verdict = "confirmed" | "unconfirmed" | "";
@@ -79,6 +108,35 @@ export function parseLengthControlled(value: unknown): LengthControlled | null {
   return { winRate: num(l.win_rate), ciLow: num(l.ci_low), ciHigh: num(l.ci_high), lengthSlope: num(l.length_slope) };
 }
 
+export function parseHumanWinRate(value: unknown): HumanWinRate | null {
+  const h = asObj(value);
+  if (!h) return null;
+  const winRate = num(h.win_rate);
+  return {
+    winRate,
+    ciLow: num(h.ci_low),
+    ciHigh: num(h.ci_high),
+    comparisons: int(h.comparisons),
+    rankings: int(h.rankings),
+    prompts: int(h.prompts),
+    sets: Number.isInteger(h.sets) ? (h.sets as number) : null,
+    reason: str(h.reason, winRate === null ? "no ranking compared the two policies" : ""),
+    partial: h.partial === true,
+  };
+}
+
+export function parseHumanEvalProgress(value: unknown): HumanEvalProgress | null {
+  const p = asObj(value);
+  if (!p) return null;
+  return { sets: int(p.sets), complete: int(p.complete), rankings: int(p.rankings) };
+}
+
+/** "2 of 5 A/B sets ranked (7 rankings)". */
+export function humanEvalProgressText(p: HumanEvalProgress | null): string {
+  if (!p) return "no A/B sets yet";
+  return `${p.complete} of ${p.sets} A/B sets ranked (${p.rankings} ${p.rankings === 1 ? "ranking" : "rankings"})`;
+}
+
 export function parseVerdict(row: Record<string, unknown>): RoundVerdict {
   const verdict = row.verdict === "confirmed" || row.verdict === "unconfirmed" ? row.verdict : "";
   const decision = row.decision === "promoted" || row.decision === "rejected" ? row.decision : "";
@@ -107,10 +165,37 @@ export function awaitsDecision(round: { status: string }): boolean {
   return round.status === "awaiting_decision";
 }
 
+/** A round waiting for the annotators to rank its blind A/B sets; an admin may decide it early. */
+export function awaitsHumanEval(round: { status: string; step: string }): boolean {
+  return round.status === "running" && round.step === "human_eval";
+}
+
+/** The evidence a verdict rests on: the judge's and the annotators' win-rates. */
+export interface VerdictEvidence {
+  independentWinRate: WinRate | null;
+  humanWinRate: HumanWinRate | null;
+}
+
+/** Whose evidence confirmed a confirmed round: the judge's (its win-rate interval above 0.5),
+ * the annotators' (theirs above 0.5) or both. A round evaluated before intervals existed, or
+ * with neither figure, was confirmed by the judge as its verdict then said. */
+export function confirmedBy(e: VerdictEvidence | undefined): "judge" | "annotators" | "both" {
+  const judge = aboveHalf(e?.independentWinRate?.ciLow ?? null);
+  const people = aboveHalf(e?.humanWinRate?.ciLow ?? null);
+  if (people) return judge ? "both" : "annotators";
+  return "judge";
+}
+
+const CONFIRMED_BY = {
+  judge: "the judge reward model agrees the policy improved.",
+  annotators: "the annotators preferred the new policy in the blind A/B (95 % interval above 50%); the judge reward model could not confirm it.",
+  both: "the judge reward model and the annotators' blind A/B agree the policy improved.",
+} as const;
+
 /** What the round's verdict row says in one line. */
-export function verdictHeadline(round: { number: number; status: string } & RoundVerdict): string {
+export function verdictHeadline(round: { number: number; status: string; evaluation?: VerdictEvidence } & RoundVerdict): string {
   const n = round.number;
-  if (round.verdict === "confirmed") return `Round ${n} is confirmed: the judge reward model agrees the policy improved.`;
+  if (round.verdict === "confirmed") return `Round ${n} is confirmed: ${CONFIRMED_BY[confirmedBy(round.evaluation)]}`;
   if (round.verdict !== "unconfirmed") return "";
   if (awaitsDecision(round)) return `Round ${n} is unconfirmed: its policy was not promoted, and the loop waits for a decision.`;
   if (round.decision === "promoted") {

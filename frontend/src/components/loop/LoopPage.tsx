@@ -2,8 +2,9 @@
  * A project's feedback loop: the current policy, every round with its steps (live every 2 s
  * while one runs), each round's evaluation as a table and a chart across rounds, the
  * Bradley–Terry leaderboard of the model versions, and the loop's settings. Admins start a
- * round, retry a failed one, promote or reject the policy of an unconfirmed one, change the
- * settings and whether annotators see the AI suggestion; reviewers read all of it.
+ * round, retry a failed one, promote or reject the policy of an unconfirmed one (or of one still
+ * waiting for its blind human A/B), change the settings and whether annotators see the AI
+ * suggestion; reviewers read all of it.
  */
 
 import { useCallback, useEffect, useState } from "react";
@@ -188,6 +189,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
           <RoundsTable
             rounds={roundList}
             aiFeedback={settings?.aiFeedback ?? false}
+            humanEval={(settings?.humanEvalPrompts ?? 0) > 0}
             refs={refs}
             retrying={retrying}
             onRetry={(r) => void retry(r)}

@@ -15,6 +15,9 @@ import { SETS_PER_PROMPT_HINT } from "../../review/generation";
 import type { RunKindInfo } from "../../review/runConfig";
 import { CheckboxSetting, NumberSetting, SelectSetting } from "./LoopSettingField";
 
+const HUMAN_EVAL_HINT =
+  "0: off. Otherwise each round asks the annotators to rank its new policy against the previous one, blind, on this many held-out prompts, and waits for them before its verdict.";
+
 interface FieldsetProps {
   form: LoopForm;
   errors: Record<string, string>;
@@ -185,6 +188,14 @@ export function EvaluationFieldset({ form, errors, onChange, evalPromptCount }: 
         value={form.evalMaxNewTokens}
         onChange={(evalMaxNewTokens) => onChange({ evalMaxNewTokens })}
       />
+      <NumberSetting
+        setting="human_eval_prompts"
+        label="Blind human A/B prompts per round"
+        hint={HUMAN_EVAL_HINT}
+        error={errors.human_eval_prompts}
+        value={form.humanEvalPrompts}
+        onChange={(humanEvalPrompts) => onChange({ humanEvalPrompts })}
+      />
       <SelectSetting
         setting="oracle"
         label="Oracle"
@@ -205,7 +216,7 @@ export function EvaluationFieldset({ form, errors, onChange, evalPromptCount }: 
       <CheckboxSetting
         setting="require_confirmation"
         label="Promote only confirmed rounds"
-        hint="A round whose gain the judge reward model (trained on the held-out split) does not confirm waits for a person to promote or reject it."
+        hint="A round whose gain neither the judge reward model (trained on the held-out split) nor the annotators' blind A/B confirms waits for a person to promote or reject it."
         error={errors.require_confirmation}
         checked={form.requireConfirmation}
         onChange={(requireConfirmation) => onChange({ requireConfirmation })}

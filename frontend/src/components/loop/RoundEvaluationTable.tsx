@@ -1,11 +1,11 @@
 /** Each round's evaluation: the reward model's held-out accuracy against the length baseline,
  * the policy before → after (trait rate, mean reward), its win-rate against the policy it
  * started from as the round's own reward model judged it (self-judged) beside the judge reward
- * model's (independent: it trained on the held-out split) and the length-controlled one, how the
- * AI pre-ranking agreed with the humans, and the time per step. */
+ * model's (independent: it trained on the held-out split), the length-controlled one and the
+ * annotators' blind A/B, how the AI pre-ranking agreed with the humans, and the time per step. */
 
 import { type LoopRound, type RoundDetail, type RoundEvaluation, change, duration, orderedTimings, stepLabel } from "../../review/loop";
-import { rateWithInterval } from "../../review/loopVerdict";
+import { awaitsHumanEval, humanEvalProgressText, rateWithInterval } from "../../review/loopVerdict";
 import { RoundRewardDiagnostics } from "./RoundRewardDiagnostics";
 import { fixed, percent } from "../../review/resource";
 
@@ -32,6 +32,35 @@ function IndependentWinRate({ e }: { e: RoundEvaluation }) {
   }
   if (e.judge && e.judge.modelVersion === null) return <span className="hint">no judge: {e.judge.reason}</span>;
   return <>–</>;
+}
+
+/** The annotators' blind A/B win-rate with its interval; the reason where there is no figure;
+ * their progress while the round waits for them. */
+function HumanWinRate({ round }: { round: LoopRound }) {
+  const human = round.evaluation.humanWinRate;
+  if (!human) return awaitsHumanEval(round) ? <span className="hint">waiting: {humanEvalProgressText(round.humanEval)}</span> : <>–</>;
+  const partial = human.partial && (
+    <span className="hint small block" data-partial>
+      partial: decided before every A/B set was ranked
+    </span>
+  );
+  if (human.winRate === null) {
+    return (
+      <>
+        <span className="hint">no figure: {human.reason}</span>
+        {partial}
+      </>
+    );
+  }
+  return (
+    <>
+      {rateWithInterval(human.winRate, human.ciLow, human.ciHigh)}
+      <span className="hint small block">
+        {human.comparisons} comparisons in {human.rankings} rankings on {human.prompts} prompts
+      </span>
+      {partial}
+    </>
+  );
 }
 
 function selectionText(r: LoopRound): string {
@@ -68,6 +97,7 @@ export function RoundEvaluationTable({
             <th scope="col">Self-judged win-rate vs base (W / L / T)</th>
             <th scope="col">Independent win-rate (95 %, W / L / T)</th>
             <th scope="col">Length-controlled win-rate</th>
+            <th scope="col">Annotators' blind A/B win-rate (95 %)</th>
             <th scope="col">AI agreement (τ, top choice)</th>
             <th scope="col">Next prompts</th>
             <th scope="col">Step timings</th>
@@ -133,6 +163,9 @@ export function RoundEvaluationTable({
                   {e.lengthControlledWinRate
                     ? rateWithInterval(e.lengthControlledWinRate.winRate, e.lengthControlledWinRate.ciLow, e.lengthControlledWinRate.ciHigh)
                     : "–"}
+                </td>
+                <td data-col="human_win_rate">
+                  <HumanWinRate round={r} />
                 </td>
                 <td data-col="ai_agreement">
                   {ai ? (

@@ -1,13 +1,15 @@
 /** The loop's rounds, newest first: status, the step indicator, the verdict, wall time, and what
  * each step made (snapshot, reward run → reward model, policy run → policy, generation job),
  * linked to their pages. A failed round shows its error under its row, with Retry for admins; an
- * unconfirmed round its reasons, with Promote / Reject for admins while it waits. */
+ * unconfirmed round its reasons, with Promote / Reject for admins while it waits; a round waiting
+ * for its blind human A/B the annotators' progress, with Promote / Reject now for admins. */
 
 import { Fragment } from "react";
 import { type LoopRound, duration, roundStepMarks, totalSeconds } from "../../review/loop";
 import { dateTime } from "../../review/resource";
 import { RoundSteps } from "./RoundSteps";
-import { VerdictBadge, VerdictRow } from "./RoundVerdict";
+import { awaitsHumanEval } from "../../review/loopVerdict";
+import { HumanEvalRow, VerdictBadge, VerdictRow } from "./RoundVerdict";
 
 const COLUMNS = 9;
 
@@ -38,6 +40,7 @@ function RunRef({ id, status, refs }: { id: number | null; status: string | null
 export function RoundsTable({
   rounds,
   aiFeedback,
+  humanEval = false,
   refs,
   retrying,
   onRetry,
@@ -46,6 +49,8 @@ export function RoundsTable({
 }: {
   rounds: LoopRound[];
   aiFeedback: boolean;
+  /** The loop asks for a blind human A/B each round: rounds not evaluated yet show the step. */
+  humanEval?: boolean;
   refs: Refs;
   retrying: number | null;
   onRetry: (round: LoopRound) => void;
@@ -74,7 +79,7 @@ export function RoundsTable({
             <Fragment key={r.id}>
               <tr
                 data-round={r.number}
-                className={r.status === "failed" ? "round-failed" : r.verdict === "unconfirmed" ? "round-unconfirmed" : undefined}
+                className={r.status === "failed" ? "round-failed" : r.verdict === "unconfirmed" && !awaitsHumanEval(r) ? "round-unconfirmed" : undefined}
               >
                 <th scope="row">
                   Round {r.number}
@@ -86,7 +91,7 @@ export function RoundsTable({
                   <span className={`status status-${r.status}`}>{r.status}</span>
                 </td>
                 <td data-col="steps">
-                  <RoundSteps marks={roundStepMarks(r, aiFeedback)} round={r.number} />
+                  <RoundSteps marks={roundStepMarks(r, aiFeedback, humanEval)} round={r.number} />
                 </td>
                 <td data-col="verdict">
                   <VerdictBadge round={r} />
@@ -140,7 +145,10 @@ export function RoundsTable({
                   </td>
                 </tr>
               )}
-              {r.verdict === "unconfirmed" && (
+              {awaitsHumanEval(r) && (
+                <HumanEvalRow round={r} columns={COLUMNS} isAdmin={refs.isAdmin} deciding={deciding === r.id} onDecide={onDecide} />
+              )}
+              {r.verdict === "unconfirmed" && !awaitsHumanEval(r) && (
                 <VerdictRow round={r} columns={COLUMNS} isAdmin={refs.isAdmin} deciding={deciding === r.id} onDecide={onDecide} />
               )}
             </Fragment>
