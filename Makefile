@@ -13,7 +13,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flywheel
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-LINT_PATHS := flywheel annotation training loop tinyworld client tests bench gunicorn.conf.py
+LINT_PATHS := flywheel annotation training loop webhooks tinyworld client tests bench gunicorn.conf.py
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
 # The API's payload types, generated from the OpenAPI schema (drf-spectacular, no server or

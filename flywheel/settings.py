@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "annotation",
     "training",
     "loop",
+    "webhooks",
     "tinyworld",  # demo and test material: its management commands (DESIGN.md, "The tiny world")
 ]
 
@@ -161,6 +162,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("FLYWHEEL_CACHE_PREFIX", "flywheel"),
+        # The ranking submit reads the webhook subscriptions here: a Redis that stops answering
+        # must cost it seconds, not hang it (webhooks/services.py falls back to the database).
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 
@@ -264,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "training.models.JobStatus",
         "RoundStatusEnum": "loop.models.RoundStatus",
         "ModelKindEnum": "training.models.ModelKind",
+        "WebhookEventTypeEnum": "webhooks.enums.EventType",
+        "DeliveryStatusEnum": "webhooks.enums.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -302,9 +308,20 @@ CELERY_BEAT_SCHEDULE = {
         ("release-expired-leases", "annotation.tasks.release_expired_leases", 60.0),
         ("recover-stalled-work", "training.tasks.recover_stalled_work", 30.0),
         ("loop-tick", "loop.tasks.tick", float(env("FLYWHEEL_LOOP_TICK_SECONDS", "15") or 15)),
+        ("webhook-sweep", "webhooks.tasks.sweep", 60.0),
     ]
 }
 CELERY_TASK_ROUTES = {}
+
+# Webhooks (issue 18; webhooks/services.py). Delivery to loopback, private and link-local
+# addresses is refused unless FLYWHEEL_WEBHOOKS_ALLOW_PRIVATE is set (tests, same-host receivers).
+FLYWHEEL_WEBHOOKS_ALLOW_PRIVATE = env_bool("FLYWHEEL_WEBHOOKS_ALLOW_PRIVATE")
+FLYWHEEL_WEBHOOK_MAX_ATTEMPTS = env_int("FLYWHEEL_WEBHOOK_MAX_ATTEMPTS", 8)
+# The first retry's delay; each next one doubles (30 s … 64 min, ≈ 2 h in all with 8 attempts).
+FLYWHEEL_WEBHOOK_RETRY_SECONDS = float(env("FLYWHEEL_WEBHOOK_RETRY_SECONDS", "30") or 30)
+FLYWHEEL_WEBHOOK_TIMEOUT_SECONDS = float(env("FLYWHEEL_WEBHOOK_TIMEOUT_SECONDS", "10") or 10)
+# The sweep queues pending deliveries due longer ago than this (their task was lost).
+FLYWHEEL_WEBHOOK_SWEEP_OVERDUE_SECONDS = 60.0
 
 # The job engine (training/engine; README's configuration table says what each does).
 FLYWHEEL_STALL_SECONDS = env_int("FLYWHEEL_STALL_SECONDS", 120)

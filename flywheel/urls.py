@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("annotation.urls")),
     path("api/v1/", include("training.urls")),
     path("api/v1/", include("loop.urls")),
+    path("api/v1/", include("webhooks.urls")),
     path("", frontend, name="frontend"),
 ]
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
+from flywheel.events import Event, send_events
 from flywheel.sql import Statements, fetch_one
 
 from ..enums import AssignmentState, CandidateSetState
@@ -107,7 +108,7 @@ def ranking_submit(
         ) from exc
     if written is None:  # the assignment is gone
         raise ApplicationError("No such assignment.", code="not_found", status=404)
-    ranking_id, state, expires, earlier = written
+    ranking_id, state, expires, earlier, completed = written
     if ranking_id is None:
         # Something changed between the read and the lock: a duplicate of this submit, or the
         # lease ran out.
@@ -120,7 +121,27 @@ def ranking_submit(
             status=409,
         )
     ranking.pk = ranking_id
+    _send_events(read, ranking, completed=completed is not None)
     return ranking, True
+
+
+def _send_events(read: _Read, ranking: Ranking, *, completed: bool) -> None:
+    """ranking.submitted, and set.completed when this ranking completed its set (webhooks:
+    one cache read when nobody subscribes)."""
+    project_id, set_id = read.project.pk, ranking.candidate_set_id
+    data = {
+        "ranking": ranking.pk,
+        "candidate_set": set_id,
+        "assignment": ranking.assignment_id,
+        "annotator": ranking.annotator_id,
+        "not_rankable": ranking.not_rankable,
+        "created_at": ranking.created_at,
+    }
+    events = [Event("ranking.submitted", project_id, data)]
+    if completed:
+        done = {"candidate_set": set_id, "completed_at": ranking.created_at}
+        events.append(Event("set.completed", project_id, done))
+    send_events(*events)
 
 
 # The submit's reads and writes, in SQL (issue #7: each ORM query was a round trip and cost more
@@ -139,7 +160,8 @@ SELECT a.candidate_set_id, a.display_order, a.state, a.lease_expires_at,
        + (SELECT coalesce(sum(length(message->>'content')), 0)
           FROM jsonb_array_elements(pr.messages) message),
        (SELECT r.id FROM annotation_ranking r
-        WHERE r.annotator_id = %(annotator)s AND r.idempotency_key = %(key)s)
+        WHERE r.annotator_id = %(annotator)s AND r.idempotency_key = %(key)s),
+       s.project_id
 FROM annotation_assignment a
 JOIN annotation_candidateset s ON s.id = a.candidate_set_id
 JOIN annotation_project p ON p.id = s.project_id
@@ -153,9 +175,9 @@ WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
 # Idempotency-Key is unused, store the ranking, mark the assignment submitted and, when this
 # ranking is the set's last one, complete the set (gold sets are shown to every annotator once,
 # so they never complete). Answers the new ranking's id (NULL when nothing was written), the
-# assignment's state and expiry, and the caller's earlier ranking with this key. Every column
-# of Ranking is written here, so a new column needs a database default or a place in this
-# statement.
+# assignment's state and expiry, the caller's earlier ranking with this key, and the set's id
+# when this ranking completed it (NULL otherwise). Every column of Ranking is written here, so
+# a new column needs a database default or a place in this statement.
 _WRITE = Statements(
     """
 SELECT 1 FROM annotation_candidateset WHERE id = (
@@ -195,8 +217,10 @@ WITH assignment AS (
       AND s.state = %(open)s AND s.gold_tiers IS NULL
       AND p.annotations_per_set <= 1 + (
           SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id)
+    RETURNING s.id
 )
-SELECT (SELECT id FROM ranking), a.state, a.lease_expires_at, (SELECT id FROM earlier)
+SELECT (SELECT id FROM ranking), a.state, a.lease_expires_at, (SELECT id FROM earlier),
+       (SELECT id FROM completed)
 FROM assignment a
 """,
 )
@@ -217,7 +241,7 @@ def _read(assignment_id: int, annotator: AbstractUser, key: str | None) -> _Read
     row = fetch_one(_READ, params)
     if row is None:
         raise ApplicationError("No such assignment.", code="not_found", status=404)
-    set_id, order, state, expires, allow_ties, criteria, shown_chars, earlier = row
+    set_id, order, state, expires, allow_ties, criteria, shown_chars, earlier, project_id = row
     assignment = Assignment(
         id=assignment_id,
         candidate_set_id=set_id,
@@ -226,7 +250,7 @@ def _read(assignment_id: int, annotator: AbstractUser, key: str | None) -> _Read
         state=state,
         lease_expires_at=expires,
     )
-    project = Project(allow_ties=allow_ties, criteria=json.loads(criteria))
+    project = Project(id=project_id, allow_ties=allow_ties, criteria=json.loads(criteria))
     return _Read(assignment, project, shown_chars, earlier)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from flywheel.errors import ApplicationError
+from flywheel.events import Event, send_events
 
 from ..enums import SnapshotSplit
 from ..exports.rows import ExportOptions, set_agreement
@@ -77,6 +78,7 @@ def snapshot_create(
     snapshot.counts = stats.as_json()
     snapshot.card = _card(snapshot, stats)
     snapshot.save(update_fields=["content_hash", "counts", "card"])
+    _send_created(snapshot)
     return snapshot
 
 
@@ -126,7 +128,20 @@ def snapshot_swap_splits(
     )
     derived.card = card.replace("## How it was made\n\n", "## How it was made\n\n" + origin, 1)
     derived.save(update_fields=["content_hash", "counts", "card"])
+    _send_created(derived)
     return derived
+
+
+def _send_created(snapshot: DatasetSnapshot) -> None:
+    """snapshot.created, in the snapshot's transaction (webhooks)."""
+    data = {
+        "snapshot": snapshot.pk,
+        "name": snapshot.name,
+        "content_hash": snapshot.content_hash,
+        "counts": snapshot.counts,
+        "created_at": snapshot.created_at,
+    }
+    send_events(Event("snapshot.created", snapshot.project_id, data))
 
 
 def _write_items(snapshot: DatasetSnapshot, splits) -> _Stats:

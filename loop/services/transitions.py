@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
 from annotation.models import Project
+from flywheel.events import Event, send_events
 from training.engine.lifecycle import job_dispatch_on_commit
 from training.models import GenerationJob, JobStatus
 from training.services.generation import generation_job_create
@@ -50,6 +51,7 @@ def fail_round(loop_round: LoopRound, message: str) -> None:
     loop_round.finished_at = timezone.now()
     _time_step(loop_round)
     loop_round.save()
+    _send_finished(loop_round)
     logger.warning("round %s failed at %s: %s", loop_round.pk, loop_round.step, message)
 
 
@@ -70,6 +72,14 @@ def goto_step(loop_round: LoopRound, step: RoundStep) -> None:
     if step == RoundStep.DONE:
         loop_round.status = RoundStatus.SUCCEEDED
         loop_round.finished_at = timezone.now()
+        _send_finished(loop_round)
+
+
+def _send_finished(loop_round: LoopRound) -> None:
+    """round.finished, in the transaction that ends the round (webhooks)."""
+    data = {"round": loop_round.pk, "number": loop_round.number, "status": loop_round.status}
+    data |= {"error": loop_round.error, "policy_model": loop_round.policy_model_id}
+    send_events(Event("round.finished", loop_round.loop.project_id, data))
 
 
 def next_generation_job(loop_round: LoopRound) -> GenerationJob:

@@ -15,6 +15,8 @@ from loop.models import LoopRound, RoundStatus, RoundStep
 from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import assignment_next
 from training.models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
+from webhooks.enums import DeliveryStatus
+from webhooks.models import Delivery, Webhook, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +267,24 @@ MATRIX = [
         lambda ctx: {"promote": False},
         ADMIN_ONLY | {ADMIN: 409},
     ),
+    ("get", "/api/v1/webhooks/", None, ADMIN_ONLY),
+    (
+        "post",
+        "/api/v1/webhooks/",
+        # A public address literal: checked without a DNS lookup.
+        lambda ctx: {"url": "https://93.184.215.14/hook", "events": ["set.completed"]},
+        ADMIN_ONLY | {ADMIN: 201},
+    ),
+    ("get", "/api/v1/webhooks/{webhook}/", None, ADMIN_ONLY),
+    ("patch", "/api/v1/webhooks/{webhook}/", lambda ctx: {"active": False}, ADMIN_ONLY),
+    ("delete", "/api/v1/webhooks/{webhook}/", None, ADMIN_ONLY | {ADMIN: 204}),
+    ("get", "/api/v1/webhooks/{webhook}/deliveries/", None, ADMIN_ONLY),
+    (
+        "post",
+        "/api/v1/webhook-deliveries/{delivery}/redeliver/",
+        None,
+        ADMIN_ONLY | {ADMIN: 202},
+    ),
     ("get", "/api/v1/health/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/schema/", None, dict.fromkeys(ROLES, 200)),
     ("get", "/api/v1/docs/", None, dict.fromkeys(ROLES, 200)),
@@ -303,6 +323,11 @@ def world(make_user, make_project, make_sets):
         name="policy-lora", kind=ModelKind.POLICY, parent=model, adapter_base=model
     )
     merge_job = MergeJob.objects.create(adapter=adapter, name="merged")
+    webhook = Webhook.objects.create(url="https://93.184.215.14/hook", events=["set.completed"])
+    event = WebhookEvent.objects.create(type="set.completed", project=project)
+    delivery = Delivery.objects.create(
+        event=event, webhook=webhook, status=DeliveryStatus.FAILED, attempts=8
+    )
     ids = {
         "model": model.pk,
         "run": run.pk,
@@ -310,6 +335,8 @@ def world(make_user, make_project, make_sets):
         "round": failed_round.pk,
         "adapter": adapter.pk,
         "merge_job": merge_job.pk,
+        "webhook": webhook.pk,
+        "delivery": delivery.pk,
     }
     return project, users, snapshot, ids
 
@@ -373,6 +400,8 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{round}", "{round_id}")
             .replace("{adapter}", "{model_id}")
             .replace("{merge_job}", "{job_id}")
+            .replace("{webhook}", "{webhook_id}")
+            .replace("{delivery}", "{delivery_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
