@@ -1,7 +1,8 @@
 """Issue 17: a round that did not improve says so. A real round on a real worker whose
 annotators rank at random ends unconfirmed: its policy is not promoted, it generates nothing,
 the loop stops until a person decides, and the judge reward model (trained on the held-out
-split) puts the new policy's win-rate near 0.5 whatever the round's own reward model says."""
+split) puts the new policy's win-rate near 0.5 whatever the round's own reward model says, as
+does the blind human A/B when the annotator ranks it at random too."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from annotation.enums import Role
 from annotation.models import Project
 from loop.models import LoopRound, RoundStatus
+from loop.services.rounds import round_advance
 from loop.services.triggers import loop_tick
 from tinyworld.presets import tinyworld_loop_settings
 from training.models import GenerationJob
@@ -41,6 +43,18 @@ def rank_at_random(client, project, seed: int) -> int:
     return done
 
 
+def waiting_on_people(round_id: int) -> LoopRound:
+    """The round once it stopped running or its blind A/B sets are written."""
+    deadline = time.monotonic() + ROUND_TIMEOUT
+    while (loop_round := LoopRound.objects.get(pk=round_id)).status == RoundStatus.RUNNING:
+        job = loop_round.human_eval_job
+        if job is not None and job.status == "succeeded":
+            break
+        assert time.monotonic() < deadline, f"round {round_id} still at {loop_round.step}"
+        time.sleep(1)
+    return loop_round
+
+
 def settled(round_id: int) -> LoopRound:
     deadline = time.monotonic() + ROUND_TIMEOUT
     while (loop_round := LoopRound.objects.get(pk=round_id)).status == RoundStatus.RUNNING:
@@ -58,6 +72,7 @@ def test_a_round_on_random_labels_is_unconfirmed_and_not_promoted(
     templated_sets(project, tinyworld, 120)
     assert rank_at_random(client_for(Role.ANNOTATOR), project, seed=17) == 120
     settings = tinyworld_loop_settings(policy_kind="dpo", eval_prompts=tinyworld.heldout_prompts())
+    settings["human_eval_prompts"] = 8
     response = admin_client.patch(
         f"/api/v1/projects/{project.pk}/loop/", settings | {"auto": True}, format="json"
     )
@@ -65,6 +80,12 @@ def test_a_round_on_random_labels_is_unconfirmed_and_not_promoted(
     started = time.monotonic()
     round_id = admin_client.post(f"/api/v1/projects/{project.pk}/rounds/").json()["id"]
 
+    # the round waits for its blind A/B, which the annotator also ranks at random
+    ab = waiting_on_people(round_id)
+    assert ab.status == RoundStatus.RUNNING and ab.step == "human_eval", (ab.step, ab.error)
+    ab_sets = rank_at_random(client_for(Role.ANNOTATOR), project, seed=19)
+    assert ab_sets == ab.human_eval_job.sets_created > 0
+    round_advance(round_id=round_id)
     loop_round = settled(round_id)
     wall = time.monotonic() - started
     evaluation = loop_round.evaluation
@@ -78,6 +99,8 @@ def test_a_round_on_random_labels_is_unconfirmed_and_not_promoted(
     assert (loop_round.status, loop_round.step) == ("awaiting_decision", "decide"), loop_round.error
     assert loop_round.verdict == "unconfirmed" and loop_round.decision == ""
     assert any("within noise of its length baseline" in r for r in loop_round.verdict_reasons)
+    human = evaluation["human_win_rate"]
+    assert abs(human["win_rate"] - 0.5) <= 0.2 and human["rankings"] == ab_sets, human
     # the judge trained on the held-out split: neither the round's reward model nor its policy
     # saw those rankings
     judge = loop_round.judge_run
@@ -91,7 +114,7 @@ def test_a_round_on_random_labels_is_unconfirmed_and_not_promoted(
     project.refresh_from_db()
     assert project.current_policy_id == sft_policy.pk != loop_round.policy_model_id
     assert loop_round.generation_job is None
-    assert not GenerationJob.objects.filter(project=project).exists()
+    assert list(GenerationJob.objects.filter(project=project)) == [loop_round.human_eval_job]
     # the loop stops: no round starts, by the trigger or by hand, until a person decides
     templated_sets(project, tinyworld, 4, seed=5)
     rank_at_random(client_for(Role.ANNOTATOR), project, seed=18)
