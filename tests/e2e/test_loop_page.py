@@ -606,6 +606,10 @@ def test_an_admin_promotes_a_round_without_waiting_for_its_blind_human_evaluatio
     evaluated = page.locator('tr[data-eval-round="4"] [data-col="human_win_rate"]')
     expect(evaluated).to_have_text("waiting: 1 of 3 A/B sets ranked (0 rankings)")
     assert axe_violations(page) == []
+    if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator('tr[data-round="4"]').scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "loop-human-eval.png"))
 
     human.get_by_role("button", name="Promote round 4's policy now").click()
     expect(page.locator("[data-current-policy]")).to_have_text("tw-dpo-r4")
