@@ -17,6 +17,8 @@ Errors = dict[str, list[str]]
 MAX_TEXT_CHARS = 200_000  # one message or one response
 MAX_RATIONALE_CHARS = 20_000
 MAX_INTERACTION_KEYS = 200
+# The workspace sends a few counters (moves, keys, suggestion shown…): well under 1 KiB.
+MAX_INTERACTION_BYTES = 16 * 1024
 MAX_TIME_SPENT_SECONDS = 24 * 3600
 MAX_NAME_CHARS = 200
 

@@ -113,7 +113,9 @@ def main() -> None:
         settings.FLYWHEEL_RAY_ADDRESS = os.environ.get("FLYWHEEL_RAY_ADDRESS") or cluster.address
         settings.FLYWHEEL_EXECUTORS = ["training.engine.executors.ray"]
         settings.FLYWHEEL_RAY_RESOURCES = {"CPU": 1.0}
-        work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+        # Under the models directory: the registry takes models from the model roots only.
+        Path(settings.FLYWHEEL_MODELS_DIR).mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="bench-ray-", dir=settings.FLYWHEEL_MODELS_DIR))
         snapshot, sft = seed(work)
         config = {
             "max_steps": args.steps,

@@ -106,13 +106,15 @@ def csrf_failure(request, reason: str = ""):
     return django_csrf_failure(request, reason=reason)
 
 
-def error_response(request, detail: str, *, code: str, status: int):
+def error_response(
+    request, detail: str, *, code: str, status: int, errors: dict[str, list[str]] | None = None
+):
     """An error outside DRF's views: the API's JSON shape under ``/api/``, plain text elsewhere
     (the admin, the browser app's pages)."""
     from django.http import HttpResponse, JsonResponse
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": detail, "code": code, "errors": {}}, status=status)
+        return JsonResponse({"detail": detail, "code": code, "errors": errors or {}}, status=status)
     return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse
 
 from .errors import error_response
+from .ids import MAX_ID
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -52,4 +53,28 @@ class RequestSizeLimitMiddleware:
             return too_large(request)
         if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
             return error_response(request, str(exception), code="too_many_fields", status=400)
+        return None
+
+
+class PathIdRangeMiddleware:
+    """An id in the URL path (``<int:project_id>``) above PostgreSQL's bigint names no row: a
+    404 naming the parameter, before the view's lookup would overflow (issue 18)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        for name, value in view_kwargs.items():
+            if isinstance(value, int) and value > MAX_ID:
+                what = name.removesuffix("_id").replace("_", " ")
+                return error_response(
+                    request,
+                    f"No such {what}.",
+                    code="not_found",
+                    status=404,
+                    errors={name: [f"Ids are at most {MAX_ID}."]},
+                )
         return None

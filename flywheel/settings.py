@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 answer.
     "axes.middleware.AxesMiddleware",
+    # A path id above PostgreSQL's bigint: 404 before the view's lookup overflows.
+    "flywheel.middleware.PathIdRangeMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -211,6 +213,14 @@ FLYWHEEL_NEXT_TASK_WINDOW = env_int(
     max(100, 4 * env_int("FLYWHEEL_WEB_WORKERS", 2) * env_int("FLYWHEEL_WEB_THREADS", 4)),
 )
 FLYWHEEL_MODELS_DIR = Path(env("FLYWHEEL_MODELS_DIR", str(VAR_DIR / "models")) or "")
+# The directories a model may be registered from (training.services.registry, issue 18): the
+# models directory, the tiny world (built under VAR_DIR by seed_demo and the tests) and any more
+# named in FLYWHEEL_MODEL_ROOTS, separated by os.pathsep (":").
+FLYWHEEL_MODEL_ROOTS = [
+    FLYWHEEL_MODELS_DIR,
+    VAR_DIR / "tinyworld",
+    *(Path(p) for p in (env("FLYWHEEL_MODEL_ROOTS", "") or "").split(os.pathsep) if p),
+]
 # A loop's oracle (`Loop.oracle`) → the dotted path of a function
 # `(prompts, samples per prompt) -> {"trait_rate", "well_formed_rate", "relevance_rate"}` that
 # scores a policy's evaluation samples by a rule no policy can fake. The product names only the

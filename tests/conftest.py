@@ -40,6 +40,18 @@ def pytest_collection_modifyitems(config, items):
 _names = itertools.count(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_roots_cover_test_directories(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests build tiny models under pytest's temporary directory and register them: it is one
+    of the model roots the registry confines paths to (issue 18)."""
+    from django.conf import settings
+
+    settings.FLYWHEEL_MODEL_ROOTS = [
+        *settings.FLYWHEEL_MODEL_ROOTS,
+        tmp_path_factory.getbasetemp(),
+    ]
+
+
 @pytest.fixture
 def make_user(db) -> Callable:
     def make(role: Role | str = Role.ANNOTATOR, username: str | None = None):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flywheel.errors import ApplicationError, found_or_404
+from flywheel.ids import IdField, query_id
 from flywheel.serializers import ModelOutput
 
 from ..exports.rows import SOURCES, VIEWS, ExportOptions
@@ -164,7 +165,7 @@ class SnapshotOutput(ModelOutput):
 
 
 class SnapshotInput(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = IdField()
     name = serializers.CharField(max_length=200, required=False)
     filters = FilterInput(required=False)
     test_fraction = serializers.FloatField(min_value=0, max_value=0.99, default=0.1)
@@ -182,8 +183,8 @@ class SnapshotListCreateApi(generics.ListAPIView):
 
     def get_queryset(self):
         qs = DatasetSnapshot.objects.order_by("-id")
-        project = self.request.query_params.get("project")
-        return qs.filter(project_id=project) if project and project.isdigit() else qs
+        project = query_id(self.request.query_params, "project")
+        return qs if project is None else qs.filter(project_id=project)
 
     @extend_schema(request=SnapshotInput, responses={201: SnapshotOutput})
     def post(self, request: Request) -> Response:

@@ -15,7 +15,7 @@ from flywheel.serializers import ModelOutput
 
 from ..enums import MessageRole, Role
 from ..models import CandidateSet, Project, Prompt
-from ..parsers import JSONLinesParser, JSONLParser, StrictJSONParser, number_rows, parse_upload
+from ..parsers import ImportJSONParser, JSONLinesParser, JSONLParser, number_rows, parse_upload
 from ..permissions import HasAnyRole, IsAdmin, IsReviewerOrAdmin
 from ..roles import user_role
 from ..selectors import (
@@ -153,7 +153,7 @@ def _import_rows(request: Request) -> list:
 
 
 # Bulk imports take a JSON list, JSON Lines, or a file of either; other views take JSON only.
-IMPORT_PARSERS = [StrictJSONParser, JSONLinesParser, JSONLParser, MultiPartParser]
+IMPORT_PARSERS = [ImportJSONParser, JSONLinesParser, JSONLParser, MultiPartParser]
 
 
 class ImportResult(serializers.Serializer):

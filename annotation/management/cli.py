@@ -13,6 +13,7 @@ from rest_framework.exceptions import ParseError
 from tqdm import tqdm
 
 from flywheel.errors import ApplicationError
+from flywheel.ids import MAX_ID
 
 from ..models import Project
 from ..parsers import parse_upload
@@ -20,7 +21,8 @@ from ..parsers import parse_upload
 
 def resolve_project(ref: str) -> Project:
     """A project by id or slug."""
-    project = Project.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    is_id = ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID  # not "²", not past bigint
+    project = Project.objects.filter(pk=int(ref)).first() if is_id else None
     project = project or Project.objects.filter(slug=ref).first()
     if project is None:
         raise CommandError(f"No project with id or slug {ref!r}.")
@@ -35,6 +37,8 @@ def read_rows(path: str) -> list[tuple[int, Any]]:
         return parse_upload(file.read_bytes())
     except ParseError as exc:
         raise CommandError(str(exc.detail)) from exc
+    except ApplicationError as exc:  # a value PostgreSQL cannot store, too deep a document
+        raise CommandError(exc.message) from exc
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from ..enums import AssignmentState, CandidateSetState
 from ..models import Assignment, Project, Ranking
 from ..preference.qc import submitted_in_display_order, too_fast
 from ..validation import (
+    MAX_INTERACTION_BYTES,
     MAX_INTERACTION_KEYS,
     MAX_RATIONALE_CHARS,
     MAX_TIME_SPENT_SECONDS,
@@ -68,6 +69,10 @@ def _check_extras(submission: Submission, errors: Errors) -> None:
     ):
         errors.setdefault("interaction", []).append(
             f"Must be an object with at most {MAX_INTERACTION_KEYS} keys."
+        )
+    elif interaction is not None and len(json.dumps(interaction)) > MAX_INTERACTION_BYTES:
+        errors.setdefault("interaction", []).append(
+            f"Larger than {MAX_INTERACTION_BYTES} bytes of JSON: send a summary, not a log."
         )
 
 

@@ -36,12 +36,12 @@ def test_register_a_local_model_directory_as_a_base_model(client_for, tiny_model
     ("path", "message"),
     [
         ("relative/dir", "absolute path"),
-        ("/nonexistent/model", "config.json is missing"),
+        ("{tmp}/nonexistent/model", "config.json is missing"),  # inside a model root
     ],
 )
-def test_registering_something_that_is_not_a_model_is_400(client_for, path, message):
+def test_registering_something_that_is_not_a_model_is_400(client_for, tmp_path, path, message):
     response = client_for(Role.ADMIN).post(
-        "/api/v1/models/", {"name": "x", "path": path}, format="json"
+        "/api/v1/models/", {"name": "x", "path": path.format(tmp=tmp_path)}, format="json"
     )
     assert response.status_code == 400
     assert message in response.json()["errors"]["path"][0]

@@ -63,6 +63,16 @@ class TrainResult:
     cancelled: bool = False
 
 
+# Any integer of a run config: a PostgreSQL integer (steps and lengths are stored as such, and
+# 10^12 steps was accepted, then failed in the database: issue 18). Fields tighten it.
+MAX_CONFIG_INT = 2**31 - 1
+# Optimizer steps (max_steps, warmup, save / logging / eval intervals): ten million, far beyond
+# any run a worker finishes.
+MAX_STEPS = 10_000_000
+MAX_BATCH = 65_536
+MAX_EPOCHS = 10_000
+
+
 def config_from_dict(config_class: type, values: Mapping[str, Any], prefix: str = ""):
     """Build a config dataclass from user JSON. Unknown keys, wrong types and values outside a
     ``Literal`` raise ValueError naming the field (the API turns it into a 400); the config's
@@ -109,6 +119,10 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         raise ValueError(f"{name}: must be a number, got {value!r}")
     if isinstance(hint, type) and not isinstance(value, hint):
         raise ValueError(f"{name}: must be {hint.__name__}, got {value!r}")
+    if hint is int and not -MAX_CONFIG_INT <= value <= MAX_CONFIG_INT:
+        raise ValueError(f"{name}: must be between {-MAX_CONFIG_INT} and {MAX_CONFIG_INT}")
+    if hint is float and not math.isfinite(value):
+        raise ValueError(f"{name}: must be a finite number")
     return value
 
 
@@ -338,17 +352,25 @@ class TrainerRunConfig(ScaleConfig):
             "learning_rate",
             "must be a positive number",
         )
-        require(self.num_train_epochs > 0, "num_train_epochs", "must be > 0")
-        require(self.max_steps is None or self.max_steps >= 1, "max_steps", "must be >= 1")
-        for name in (
-            "per_device_train_batch_size",
-            "gradient_accumulation_steps",
-            "save_steps",
-            "logging_steps",
+        require(
+            0 < self.num_train_epochs <= MAX_EPOCHS,
+            "num_train_epochs",
+            f"must be > 0 and at most {MAX_EPOCHS}",
+        )
+        for name, low, high in (
+            ("max_steps", 1, MAX_STEPS),
+            ("per_device_train_batch_size", 1, MAX_BATCH),
+            ("gradient_accumulation_steps", 1, MAX_BATCH),
+            ("save_steps", 1, MAX_STEPS),
+            ("logging_steps", 1, MAX_STEPS),
+            ("eval_steps", 1, MAX_STEPS),
+            ("warmup_steps", 0, MAX_STEPS),
+            ("seed", 0, MAX_CONFIG_INT),
         ):
-            require(getattr(self, name) >= 1, name, "must be >= 1")
-        require(self.eval_steps is None or self.eval_steps >= 1, "eval_steps", "must be >= 1")
-        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+            value = getattr(self, name)
+            require(
+                value is None or low <= value <= high, name, f"must be between {low} and {high}"
+            )
         require(self.weight_decay >= 0, "weight_decay", "must be >= 0")
         require(self.max_grad_norm > 0, "max_grad_norm", "must be > 0")
         self.validate_scale()

@@ -86,6 +86,12 @@ def train(config: RewardRunConfig, inputs: TrainInputs, hooks: RunHooks) -> Trai
         RewardTrainer, args, inputs, hooks, splits, adapter=config.adapter, task_type=SEQ_CLS
     )
     dropped = len(train_rows) - len(trainer.train_dataset)
+    if train_rows and not len(trainer.train_dataset):
+        raise ValueError(
+            f"all {len(train_rows)} training pairs are longer than max_length="
+            f"{config.max_length} tokens (prompt + response), and TRL drops such pairs: nothing "
+            "is left to train on. Raise config.max_length or shorten the responses."
+        )
     if dropped:
         logger.warning(
             "dropped %d of %d pairs longer than %s tokens",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.permissions import IsAdmin
+from flywheel.ids import IdField
 
 from ..models import ModelKind, ModelVersion
 from ..services.endpoints import model_version_register_endpoint
@@ -41,7 +42,7 @@ class EndpointRegisterInput(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=ModelKind.choices, default=ModelKind.BASE, help_text="Not reward."
     )
-    parent = serializers.IntegerField(required=False)
+    parent = IdField(required=False)
 
 
 class EndpointRegisterApi(APIView):

@@ -11,8 +11,10 @@ from rest_framework.views import APIView
 
 from annotation.apis.projects import get_project_or_404
 from annotation.enums import SetPurpose
+from annotation.models import MAX_K
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
+from flywheel.ids import IdField, query_id
 from flywheel.serializers import ModelOutput
 
 from ..models import MAX_SETS_PER_PROMPT, GenerationJob, ModelVersion
@@ -21,7 +23,7 @@ from . import related_or_400
 
 
 class GenerateInput(serializers.Serializer):
-    model = serializers.IntegerField(
+    model = IdField(
         required=False, help_text="Model version; default: the project's current policy."
     )
     prompts = serializers.JSONField(
@@ -30,13 +32,13 @@ class GenerateInput(serializers.Serializer):
     sampling = serializers.DictField(
         required=False, default=dict, help_text=f"Defaults: {SAMPLING_DEFAULTS}"
     )
-    seed = serializers.IntegerField(required=False, default=0, min_value=0)
-    round = serializers.IntegerField(required=False, min_value=0)
-    mix_model = serializers.IntegerField(
+    seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
+    round = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    mix_model = IdField(
         required=False,
         help_text="A second model version that writes mix_count of each set's K candidates.",
     )
-    mix_count = serializers.IntegerField(required=False, default=0, min_value=0)
+    mix_count = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_K)
     sets_per_prompt = serializers.IntegerField(
         required=False,
         default=1,
@@ -128,8 +130,7 @@ class GenerationJobListApi(generics.ListAPIView):
     serializer_class = GenerationJobOutput
 
     def get_queryset(self):
-        project = self.request.query_params.get("project", "")
-        return generation_job_list(project_id=int(project) if project.isdigit() else None)
+        return generation_job_list(project_id=query_id(self.request.query_params, "project"))
 
     @extend_schema(
         parameters=[OpenApiParameter("project", int, description="Only this project's jobs.")]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from annotation.permissions import IsAdmin
 from flywheel.errors import ApplicationError, found_or_404
+from flywheel.ids import IdField
 from flywheel.serializers import ModelOutput
 
 from ..models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
@@ -57,7 +58,7 @@ class ModelRegisterInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     path = serializers.CharField(max_length=1000, help_text="A local Hugging Face model dir.")
     kind = serializers.ChoiceField(choices=ModelKind.choices, default=ModelKind.BASE)
-    parent = serializers.IntegerField(required=False)
+    parent = IdField(required=False)
 
 
 def model_list():

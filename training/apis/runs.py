@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from annotation.models import DatasetSnapshot
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import found_or_404
+from flywheel.ids import IdField
 from flywheel.serializers import ModelOutput
 
 from ..algorithms.base import config_fields
@@ -59,9 +60,9 @@ class TrainingRunDetailOutput(TrainingRunOutput):
 
 class TrainingRunInput(serializers.Serializer):
     kind = serializers.CharField(help_text="An algorithm's kind (GET /run-kinds/).")
-    dataset = serializers.IntegerField(help_text="A dataset snapshot id.")
-    base_model = serializers.IntegerField()
-    reward_model = serializers.IntegerField(required=False, allow_null=True)
+    dataset = IdField(help_text="A dataset snapshot id.")
+    base_model = IdField()
+    reward_model = IdField(required=False, allow_null=True)
     config = serializers.DictField(required=False, default=dict)
     executor = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Where it runs (e.g. local)."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from flywheel.errors import ApplicationError
@@ -29,18 +30,67 @@ def check_model_dir(path: Path) -> dict:
         raise ApplicationError(f"No weights (*.safetensors / *.bin) in {path}.", field="path")
     if not any((path / name).is_file() for name in TOKENIZER_FILES):
         raise ApplicationError(f"No tokenizer files in {path}.", field="path")
-    config = json.loads((path / "config.json").read_text())
+    config = _json_object(path / "config.json")
     template_file = path / "chat_template.jinja"
-    template = template_file.read_text() if template_file.is_file() else ""
+    template = _text(template_file) if template_file.is_file() else ""
     if not template and (path / "tokenizer_config.json").is_file():
-        template = (
-            json.loads((path / "tokenizer_config.json").read_text()).get("chat_template", "") or ""
-        )
+        template = _json_object(path / "tokenizer_config.json").get("chat_template", "") or ""
     return {
         "architectures": config.get("architectures", []),
         "model_type": config.get("model_type", ""),
         "chat_template": template if isinstance(template, str) else json.dumps(template),
     }
+
+
+def _text(file: Path) -> str:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ApplicationError(
+            f"{file.name} is not readable UTF-8 text: {exc}.", field="path"
+        ) from None
+    if "\x00" in text:
+        raise ApplicationError(f"{file.name} contains a NUL character (U+0000).", field="path")
+    return text
+
+
+def _json_object(file: Path) -> dict:
+    """A model directory's JSON file, which must hold an object that PostgreSQL can store (no
+    NUL, no lone surrogate escapes): a 400 on ``path`` if not."""
+    try:
+        value = json.loads(_text(file))
+    except (ValueError, RecursionError) as exc:
+        raise ApplicationError(f"{file.name} is not valid JSON: {exc}.", field="path") from None
+    stored = json.dumps(value, ensure_ascii=False)
+    try:
+        stored.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApplicationError(
+            f"{file.name} holds a lone surrogate escape, which is not valid Unicode text.",
+            field="path",
+        ) from None
+    if not isinstance(value, dict):
+        raise ApplicationError(f"{file.name} must hold a JSON object.", field="path")
+    if "\\u0000" in stored:
+        raise ApplicationError(f"{file.name} contains a NUL character (U+0000).", field="path")
+    return value
+
+
+def confined_model_path(path: str) -> Path:
+    """``path`` with ``..`` and symlinks resolved, when it lies inside one of the model roots
+    (``FLYWHEEL_MODEL_ROOTS``); a 400 on ``path`` otherwise. An admin registers directories
+    the workers will load and serve from, not arbitrary files of the server."""
+    if not Path(path).is_absolute():
+        raise ApplicationError("Must be an absolute path on the worker's storage.", field="path")
+    resolved = Path(path).resolve()
+    roots = [Path(root).resolve() for root in settings.FLYWHEEL_MODEL_ROOTS]
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise ApplicationError(
+            f"{path} is outside the model roots ({', '.join(map(str, roots))}); "
+            "FLYWHEEL_MODEL_ROOTS adds more.",
+            field="path",
+        )
+    return resolved
 
 
 @transaction.atomic
@@ -52,16 +102,18 @@ def model_version_register(
     parent: ModelVersion | None = None,
     metadata: dict | None = None,
 ) -> ModelVersion:
-    """Register a model directory as it is (nothing is copied: real checkpoints are large)."""
+    """Register a model directory as it is (nothing is copied: real checkpoints are large). The
+    directory must lie inside the model roots; its resolved path is what is recorded."""
     if kind not in ModelKind.values:
         raise ApplicationError(f"Must be one of {', '.join(ModelKind.values)}.", field="kind")
     if ModelVersion.objects.filter(name=name).exists():
         raise ApplicationError("A model with this name exists.", field="name", code="conflict")
-    found = check_model_dir(Path(path))
+    directory = confined_model_path(path)
+    found = check_model_dir(directory)
     return ModelVersion.objects.create(
         name=name,
         kind=kind,
-        storage_path=str(Path(path)),
+        storage_path=str(directory),
         parent=parent,
         chat_template=found["chat_template"],
         metadata={"architectures": found["architectures"], "model_type": found["model_type"]}
@@ -79,7 +131,7 @@ def check_adapter_dir(path: Path) -> dict:
         raise ApplicationError(f"No adapter weights in {path}.", field="path")
     if not any((path / name).is_file() for name in TOKENIZER_FILES):
         raise ApplicationError(f"No tokenizer files in {path}.", field="path")
-    config = json.loads(config_file.read_text())
+    config = _json_object(config_file)
     keys = ("peft_type", "task_type", "r", "lora_alpha", "lora_dropout", "target_modules")
     adapter = {key: config.get(key) for key in keys}
     if isinstance(adapter["target_modules"], set | tuple):
