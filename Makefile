@@ -48,6 +48,7 @@ demo: install frontend
 # While `make demo` runs: five simulated annotators rank the demo project's open sets (by the
 # tiny world's hidden rule, 10 % noise); the loop then starts the next round by itself.
 simulate: install
+	@$(VENV_PYTHON) -m flywheel.local check
 	$(VENV_PYTHON) manage.py simulate_annotators --project demo --n 5 --noise 0.1
 
 # Embedded PostgreSQL + Valkey only, URLs in var/local.env; Ctrl-C stops them.

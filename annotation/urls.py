@@ -6,11 +6,15 @@ urlpatterns = [
     path("health/", health.HealthApi.as_view(), name="health"),
     path("auth/token/", auth.TokenObtainApi.as_view(), name="auth-token"),
     path("auth/token/revoke/", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("auth/tokens/", auth.TokenListCreateApi.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:token_id>/", auth.TokenDetailApi.as_view(), name="auth-token-detail"),
+    path("auth/password/", auth.PasswordChangeApi.as_view(), name="auth-password"),
     path("auth/csrf/", auth.CsrfApi.as_view(), name="auth-csrf"),
     path("auth/login/", auth.SessionLoginApi.as_view(), name="auth-login"),
     path("auth/logout/", auth.SessionLogoutApi.as_view(), name="auth-logout"),
     path("me/", auth.MeApi.as_view(), name="me"),
     path("users/", users.UserListCreateApi.as_view(), name="users"),
+    path("users/<int:user_id>/", users.UserDetailApi.as_view(), name="user-detail"),
     path("projects/", projects.ProjectListCreateApi.as_view(), name="projects"),
     path("projects/<int:project_id>/", projects.ProjectDetailApi.as_view(), name="project"),
     path(
@@ -60,4 +64,5 @@ urlpatterns = [
     ),
     path("assignments/<int:assignment_id>/submit/", tasks.SubmitApi.as_view(), name="submit"),
     path("assignments/<int:assignment_id>/skip/", tasks.SkipApi.as_view(), name="skip"),
+    path("assignments/<int:assignment_id>/release/", tasks.ReleaseApi.as_view(), name="release"),
 ]

@@ -12,6 +12,7 @@ therefore started with SIGINT blocked, so the terminal's Ctrl-C does not reach i
 
 ``python -m flywheel.local services`` starts only PostgreSQL and Valkey and writes
 ``var/local.env``, then waits for Ctrl-C: for ``manage.py`` or the tests by hand.
+``python -m flywheel.local check`` says whether a demo is running (``make simulate``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,25 @@ def hold_lock() -> IO[str]:
         lock.close()
         raise AlreadyRunning(f"another `python -m flywheel.local` is using {VAR_DIR}") from None
     return lock
+
+
+NOT_RUNNING = (
+    "The demo is not running: start `make demo` first (in another terminal), then run this again."
+)
+
+
+def demo_running() -> bool:
+    """A ``python -m flywheel.local`` holds var/local.lock and has written var/local.env (a
+    run killed before its cleanup leaves the file but not the lock)."""
+    if not (ENV_FILE.exists() and LOCK_FILE.exists()):
+        return False
+    with LOCK_FILE.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
 
 
 def secret_key() -> str:
@@ -280,13 +300,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["run", "services"],
+        choices=["run", "services", "check"],
         default="run",
-        help="run: everything (default); services: only PostgreSQL and Valkey",
+        help="run: everything (default); services: only PostgreSQL and Valkey; check: exit 1 "
+        "with a word of advice unless a demo is running (`make simulate` asks first)",
     )
     parser.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
     parser.add_argument("--no-seed", action="store_true", help="skip `manage.py seed_demo`")
     args = parser.parse_args(argv)
+    if args.command == "check":
+        # Without a running demo, manage.py finds no var/local.env and stops in the settings
+        # with a SECRET_KEY traceback (issue 18); say what to do instead.
+        if demo_running():
+            return 0
+        print(NOT_RUNNING, file=sys.stderr)
+        return 1
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -20,7 +20,19 @@ def frontend(request):
     return FileResponse(index.open("rb"), content_type="text/html")
 
 
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every page without a <link rel="icon"> (the API
+    docs, the admin, JSON); the app's pages name /static/favicon.svg."""
+    icon = settings.FRONTEND_DIST / "favicon.ico"
+    if not icon.exists():
+        raise Http404("The browser app is not built yet: run `make frontend`.")
+    response = FileResponse(icon.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file, so the page runs under a CSP

@@ -17,7 +17,7 @@ from training.apis.diagnostics import RunDiagnosticsOutput
 from training.models import MAX_SETS_PER_PROMPT
 
 from .models import Loop, LoopRound, Oracle, PromptSelection, SnapshotScope, Trigger
-from .selectors import ai_agreement, leaderboard, lineage, loop_rounds
+from .selectors import ai_agreement, leaderboard, lineage, loop_rounds, loop_waiting_for
 from .services.decisions import round_decide
 from .services.human_eval import human_eval_progress
 from .services.rounds import round_retry, round_start
@@ -288,3 +288,49 @@ class LeaderboardApi(APIView):
             raise ApplicationError("Unknown query parameter.", field=unknown[0])
         loop = loop_for(get_project_or_404(project_id))
         return Response(leaderboard(loop, source=source))
+
+
+class LeaseOutput(serializers.Serializer):
+    annotator = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class OpenSetOutput(serializers.Serializer):
+    candidate_set = serializers.IntegerField()
+    prompt = serializers.IntegerField()
+    rankings = serializers.IntegerField()
+    needed = serializers.IntegerField(help_text="The project's annotations per set.")
+    leases = LeaseOutput(many=True, help_text="Live leases on the set, soonest to end first.")
+
+
+class LoopWaitingOutput(serializers.Serializer):
+    auto = serializers.BooleanField()
+    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    blocked_by = serializers.CharField(
+        allow_null=True,
+        help_text="The status of the newest round when it is not succeeded (running, failed, "
+        "awaiting_decision): no round starts beside it. Null otherwise.",
+    )
+    blocking_round = serializers.IntegerField(allow_null=True)
+    ready = serializers.BooleanField(help_text="The trigger has fired: the next tick starts it.")
+    round = serializers.IntegerField(
+        allow_null=True, help_text="The newest round of candidate sets (0: the first)."
+    )
+    sets = serializers.IntegerField()
+    complete = serializers.IntegerField()
+    open_sets = OpenSetOutput(many=True, help_text="The first 50 open sets, oldest first.")
+    open_sets_total = serializers.IntegerField()
+    rankings_since_last_round = serializers.IntegerField()
+    min_new_rankings = serializers.IntegerField(allow_null=True)
+
+
+class LoopWaitingApi(APIView):
+    """What the next round waits for: a round still open, or the newest round's sets that are
+    not complete yet, with who holds a lease on each and until when."""
+
+    permission_classes = [IsReviewerOrAdmin]
+
+    @extend_schema(responses={200: LoopWaitingOutput})
+    def get(self, request: Request, project_id: int) -> Response:
+        loop = loop_for(get_project_or_404(project_id))
+        return Response(LoopWaitingOutput(loop_waiting_for(loop)).data)

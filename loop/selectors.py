@@ -1,15 +1,24 @@
-"""Read side of the loop: round summaries, AI-feedback agreement and the leaderboard."""
+"""Read side of the loop: round summaries, AI-feedback agreement, the leaderboard, and what the
+next round waits for."""
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
 
-from annotation.models import Candidate, CandidateSet, Ranking
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from annotation.enums import AssignmentState, CandidateSetState
+from annotation.models import Assignment, Candidate, CandidateSet, Ranking
 from annotation.preference.agreement import kendall_tau_b
 from training.models import ModelVersion
 
-from .models import Loop, LoopRound
+from .models import Loop, LoopRound, RoundStatus, Trigger
+from .services.triggers import latest_round_sets, loop_should_start, rankings_since_last_round
+
+# The open sets listed by `loop_waiting_for`, oldest first; the total is counted.
+WAITING_SETS_SHOWN = 50
 
 
 def loop_rounds(loop: Loop):
@@ -128,4 +137,58 @@ def lineage(loop_round: LoopRound) -> dict[str, Any]:
         "policy_run": loop_round.policy_run_id,
         "policy_model": loop_round.policy_model_id,
         "generation_job": loop_round.generation_job_id,
+    }
+
+
+def loop_waiting_for(loop: Loop) -> dict[str, Any]:
+    """What the loop's next round waits for (issue 18: the Loop page said only "No rounds
+    yet" while one set was held by an idle browser tab): a round still running or awaiting a
+    decision, and for the round_complete trigger the newest round's sets still open — their
+    rankings so far and who holds a live lease on each, until when."""
+    now = timezone.now()
+    last = loop.rounds.order_by("-number").first()
+    blocked_by = None if last is None or last.status == RoundStatus.SUCCEEDED else last.status
+    latest, sets = latest_round_sets(loop)
+    open_sets = sets.exclude(state=CandidateSetState.COMPLETE)
+    live = Assignment.objects.filter(state=AssignmentState.LEASED, lease_expires_at__gt=now)
+    shown = (
+        open_sets.order_by("id")
+        .annotate(ranked=Count("rankings", distinct=True))
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=live.select_related("annotator").order_by("lease_expires_at"),
+                to_attr="live_leases",
+            )
+        )[:WAITING_SETS_SHOWN]
+    )
+    counts = sets.aggregate(
+        total=Count("id"), complete=Count("id", filter=Q(state=CandidateSetState.COMPLETE))
+    )
+    needed = loop.project.annotations_per_set
+    return {
+        "auto": loop.auto,
+        "trigger": loop.trigger,
+        "blocked_by": blocked_by,
+        "blocking_round": None if blocked_by is None else last.number,
+        "ready": blocked_by is None and loop_should_start(loop),
+        "round": latest,
+        "sets": counts["total"],
+        "complete": counts["complete"],
+        "open_sets": [
+            {
+                "candidate_set": s.pk,
+                "prompt": s.prompt_id,
+                "rankings": s.ranked,
+                "needed": needed,
+                "leases": [
+                    {"annotator": a.annotator.get_username(), "expires_at": a.lease_expires_at}
+                    for a in s.live_leases
+                ],
+            }
+            for s in shown
+        ],
+        "open_sets_total": counts["total"] - counts["complete"],
+        "rankings_since_last_round": rankings_since_last_round(loop),
+        "min_new_rankings": loop.min_new_rankings if loop.trigger == Trigger.NEW_RANKINGS else None,
     }

@@ -4,6 +4,11 @@ from . import apis
 
 urlpatterns = [
     path("projects/<int:project_id>/loop/", apis.LoopApi.as_view(), name="loop"),
+    path(
+        "projects/<int:project_id>/loop/waiting/",
+        apis.LoopWaitingApi.as_view(),
+        name="loop-waiting",
+    ),
     path("projects/<int:project_id>/rounds/", apis.RoundListStartApi.as_view(), name="rounds"),
     path(
         "projects/<int:project_id>/leaderboard/",

@@ -10,7 +10,7 @@ from flywheel.serializers import ModelOutput
 
 from ..models import Assignment, Ranking
 from ..permissions import IsAnnotator
-from ..services.assignments import NextTask, assignment_skip, task_next
+from ..services.assignments import NextTask, assignment_release, assignment_skip, task_next
 from ..services.rankings import Submission, ranking_submit
 
 _datetime = serializers.DateTimeField().to_representation
@@ -168,6 +168,17 @@ class AssignmentOutput(ModelOutput):
     class Meta:
         model = Assignment
         fields = "id candidate_set state lease_expires_at".split()
+
+
+class ReleaseApi(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={200: AssignmentOutput})
+    def post(self, request: Request, assignment_id: int) -> Response:
+        """Give the lease back without skipping: the workspace calls this when the annotator
+        leaves it, so an unattended tab does not hold the set."""
+        assignment = assignment_release(assignment_id=assignment_id, annotator=request.user)
+        return Response(AssignmentOutput(assignment).data)
 
 
 class SkipApi(APIView):

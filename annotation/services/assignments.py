@@ -150,6 +150,21 @@ def assignment_skip(*, assignment_id: int, annotator: AbstractUser) -> Assignmen
     return assignment
 
 
+@transaction.atomic
+def assignment_release(*, assignment_id: int, annotator: AbstractUser) -> Assignment:
+    """Give back a lease the annotator is no longer looking at (they left the workspace): its
+    slot is free at once, and, unlike a skip, the set may come back to them later (issue 18: an
+    idle tab held the last set of a round for its whole lease). Releasing a lease that ended,
+    was skipped or was submitted changes nothing."""
+    assignment = lock_own_assignment(assignment_id=assignment_id, annotator=annotator)
+    if assignment.state == AssignmentState.LEASED:
+        now = timezone.now()
+        assignment.state = AssignmentState.EXPIRED
+        assignment.lease_expires_at = min(assignment.lease_expires_at, now)
+        assignment.save(update_fields=["state", "lease_expires_at"])
+    return assignment
+
+
 def assignment_release_expired(*, now: datetime | None = None) -> int:
     """Mark leases past their expiry as expired. Slots are already free at expiry (every count
     compares against the clock); this keeps the table honest for dashboards."""

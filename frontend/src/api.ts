@@ -176,6 +176,22 @@ export async function submitRanking(
   }
 }
 
+/** Give a lease back, without skipping, when the annotator leaves the workspace (another page,
+ * a closed or reloaded tab): otherwise an unattended tab holds the set for the whole lease and
+ * the round waits for it (issue 18). `keepalive` lets the request outlive a closing page; the
+ * answer is not needed (a lease already ended or submitted is left as it is). */
+export function releaseAssignment(assignment: number): void {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const token = readCookie(document.cookie, CSRF_COOKIE);
+  if (token) headers[CSRF_HEADER] = token;
+  void fetch(`/api/v1/assignments/${assignment}/release/`, {
+    method: "POST",
+    headers,
+    credentials: "same-origin",
+    keepalive: true,
+  }).catch(() => undefined);
+}
+
 export async function skipAssignment(assignment: number): Promise<SubmitResult> {
   try {
     const { status, body } = await request(`/api/v1/assignments/${assignment}/skip/`, {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from annotation.enums import CandidateSetState, SetPurpose
 from annotation.models import CandidateSet, Ranking
@@ -17,16 +17,31 @@ from .rounds import round_start
 logger = logging.getLogger(__name__)
 
 
-def latest_round_complete(loop: Loop) -> bool:
-    """The newest round's candidate sets are all complete (round_complete trigger); gold sets
-    and a round's blind A/B evaluation sets are not training data and do not count."""
+def latest_round_sets(loop: Loop) -> tuple[int | None, QuerySet[CandidateSet]]:
+    """The newest round's number and its candidate sets, those the round_complete trigger
+    waits for: gold sets and a round's blind A/B evaluation sets are not training data and do
+    not count. ``(None, <empty>)`` before any set exists."""
     sets = CandidateSet.objects.filter(
         project_id=loop.project_id, gold_tiers__isnull=True, purpose=SetPurpose.PREFERENCE
     )
     latest = sets.aggregate(r=Max("round"))["r"]
     if latest is None:
+        return None, sets.none()
+    return latest, sets.filter(round=latest)
+
+
+def latest_round_complete(loop: Loop) -> bool:
+    """The newest round's candidate sets are all complete (round_complete trigger).
+
+    A set someone holds a live lease on is not complete, and the trigger waits for it: the
+    ranking in that tab is part of the round. What keeps that wait short is elsewhere (issue
+    18): the workspace gives its lease back when the annotator leaves it, `make simulate`
+    takes sets that come free, and the Loop page lists what the round waits for (who holds
+    which set, until when) beside "Start round now"."""
+    latest, sets = latest_round_sets(loop)
+    if latest is None:
         return False
-    return not sets.filter(round=latest).exclude(state=CandidateSetState.COMPLETE).exists()
+    return not sets.exclude(state=CandidateSetState.COMPLETE).exists()
 
 
 def rankings_since_last_round(loop: Loop) -> int:

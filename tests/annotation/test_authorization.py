@@ -127,6 +127,12 @@ MATRIX = [
         {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
     ),
     (
+        "post",
+        "/api/v1/assignments/{assignment}/release/",
+        None,
+        {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
+    ),
+    (
         "get",
         "/api/v1/projects/{project}/export/",
         None,
@@ -259,6 +265,7 @@ MATRIX = [
     ("get", "/api/v1/projects/{project}/rounds/", None, REVIEWER_READS),
     ("post", "/api/v1/projects/{project}/rounds/", None, ADMIN_ONLY | {ADMIN: 201}),
     ("get", "/api/v1/projects/{project}/leaderboard/", None, REVIEWER_READS),
+    ("get", "/api/v1/projects/{project}/loop/waiting/", None, REVIEWER_READS),
     ("get", "/api/v1/rounds/{round}/", None, REVIEWER_READS),
     ("post", "/api/v1/rounds/{round}/retry/", None, ADMIN_ONLY),
     (

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/assignments/{assignment_id}/release/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Give the lease back without skipping: the workspace calls this when the annotator
+         *     leaves it, so an unattended tab does not hold the set.
+         */
+        post: operations["assignments_release_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assignments/{assignment_id}/skip/": {
         parameters: {
             query?: never;
@@ -563,6 +583,26 @@ export interface paths {
         head?: never;
         /** @description GET: a project's loop settings (reviewer, admin). PATCH: change them (admin). */
         patch: operations["projects_loop_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/loop/waiting/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description What the next round waits for: a round still open, or the newest round's sets that are
+         *     not complete yet, with who holds a lease on each and until when.
+         */
+        get: operations["projects_loop_waiting_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{project_id}/next-task/": {
@@ -1128,6 +1168,7 @@ export interface components {
              * @default base
              */
             kind: components["schemas"]["ModelKindEnum"];
+            /** Format: int64 */
             parent?: number;
         };
         FilterInputRequest: {
@@ -1160,7 +1201,10 @@ export interface components {
             exclude_flagged: boolean;
         };
         GenerateInputRequest: {
-            /** @description Model version; default: the project's current policy. */
+            /**
+             * Format: int64
+             * @description Model version; default: the project's current policy.
+             */
             model?: number;
             /**
              * @description "pending", "all" or a list of prompt ids
@@ -1174,9 +1218,15 @@ export interface components {
             /** @default 0 */
             seed: number;
             round?: number;
-            /** @description A second model version that writes mix_count of each set's K candidates. */
+            /**
+             * Format: int64
+             * @description A second model version that writes mix_count of each set's K candidates.
+             */
             mix_model?: number;
-            /** @default 0 */
+            /**
+             * @description At most K.
+             * @default 0
+             */
             mix_count: number;
             /**
              * @description Independent sets of K per prompt, each annotated on its own: a preference that depends on the prompt needs several comparisons per prompt group.
@@ -1335,6 +1385,11 @@ export interface components {
             comparisons: number;
             entries: components["schemas"]["LeaderboardEntryOutput"][];
         };
+        LeaseOutput: {
+            annotator: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -1395,6 +1450,24 @@ export interface components {
             /** Format: int64 */
             readonly seed: number;
             current_policy: number | null;
+        };
+        LoopWaitingOutput: {
+            auto: boolean;
+            trigger: components["schemas"]["TriggerEnum"];
+            /** @description The status of the newest round when it is not succeeded (running, failed, awaiting_decision): no round starts beside it. Null otherwise. */
+            blocked_by: string | null;
+            blocking_round: number | null;
+            /** @description The trigger has fired: the next tick starts it. */
+            ready: boolean;
+            /** @description The newest round of candidate sets (0: the first). */
+            round: number | null;
+            sets: number;
+            complete: number;
+            /** @description The first 50 open sets, oldest first. */
+            open_sets: components["schemas"]["OpenSetOutput"][];
+            open_sets_total: number;
+            rankings_since_last_round: number;
+            min_new_rankings: number | null;
         };
         Me: {
             id: number;
@@ -1459,6 +1532,7 @@ export interface components {
             path: string;
             /** @default base */
             kind: components["schemas"]["ModelKindEnum"];
+            /** Format: int64 */
             parent?: number;
         };
         /**
@@ -1491,6 +1565,15 @@ export interface components {
             readonly metadata: unknown;
             /** Format: date-time */
             readonly created_at: string;
+        };
+        OpenSetOutput: {
+            candidate_set: number;
+            prompt: number;
+            rankings: number;
+            /** @description The project's annotations per set. */
+            needed: number;
+            /** @description Live leases on the set, soonest to end first. */
+            leases: components["schemas"]["LeaseOutput"][];
         };
         /**
          * @description * `none` - None
@@ -2063,6 +2146,7 @@ export interface components {
             readonly created_at: string;
         };
         SnapshotInputRequest: {
+            /** Format: int64 */
             project: number;
             name?: string;
             filters?: components["schemas"]["FilterInputRequest"];
@@ -2231,9 +2315,14 @@ export interface components {
         TrainingRunInputRequest: {
             /** @description An algorithm's kind (GET /run-kinds/). */
             kind: string;
-            /** @description A dataset snapshot id. */
+            /**
+             * Format: int64
+             * @description A dataset snapshot id.
+             */
             dataset: number;
+            /** Format: int64 */
             base_model: number;
+            /** Format: int64 */
             reward_model?: number | null;
             config?: {
                 [key: string]: unknown;
@@ -2431,6 +2520,90 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    assignments_release_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     assignments_skip_create: {
         parameters: {
             query?: never;
@@ -4924,6 +5097,63 @@ export interface operations {
             };
             /** @description The request body's content type is not accepted here. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_loop_waiting_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoopWaitingOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

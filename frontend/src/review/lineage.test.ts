@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseJob } from "./generation";
-import { DEFAULT_SIZE, assignLayers, describeConnections, layerGraph, layoutLineage, lineageGraph, portPath } from "./lineage";
+import { DEFAULT_SIZE, MAX_NODE_WIDTH, assignLayers, describeConnections, fittedSize, layerGraph, layoutLineage, lineageGraph, portPath } from "./lineage";
 import { parseModel } from "./models";
 import { parseRun } from "./runs";
 
@@ -117,7 +117,7 @@ describe("layout", () => {
     for (const e of layout.edges) {
       for (const p of e.waypoints) for (const b of layout.nodes) expect(inside(p, b), `${e.from}>${e.to} behind ${b.key}`).toBe(false);
     }
-    expect(layoutLineage({ nodes: [], edges: [] })).toEqual({ nodes: [], edges: [], width: 0, height: 0 });
+    expect(layoutLineage({ nodes: [], edges: [] })).toEqual({ nodes: [], edges: [], width: 0, height: 0, nodeWidth: DEFAULT_SIZE.nodeWidth });
   });
 
   it("draws a curve between columns and a straight line across a waypoint's column", () => {
@@ -147,5 +147,26 @@ describe("describeConnections", () => {
     );
     expect(describeConnections(node("model-4"), graph)).toBe("made by Run #12 · PPO; is the base of Run #13 · DPO; generated Generation #20.");
     expect(describeConnections({ ...node("model-1"), key: "model-99" }, graph)).toBe("No connections.");
+  });
+});
+
+describe("fittedSize", () => {
+  const named = (title: string) => ({
+    nodes: [{ key: "model-1", kind: "model" as const, id: 1, title, detail: "base model #1", href: "#/models/1", status: "" }],
+    edges: [],
+  });
+
+  // Issue 18: a fixed 156px box cut "tinyworld-base-seed0" to "tinyworld-base-seec".
+  it("widens the boxes so that a model's whole name fits", () => {
+    const title = "tinyworld-base-seed0-polite-v2";
+    const size = fittedSize(named(title));
+    expect(size.nodeWidth).toBeGreaterThan(DEFAULT_SIZE.nodeWidth);
+    expect(size.nodeWidth).toBeGreaterThanOrEqual(title.length * 8);
+    expect(layoutLineage(named(title), size).nodeWidth).toBe(size.nodeWidth);
+  });
+
+  it("keeps the default for short names and a bound for absurd ones", () => {
+    expect(fittedSize(named("tiny")).nodeWidth).toBe(DEFAULT_SIZE.nodeWidth);
+    expect(fittedSize(named("x".repeat(500))).nodeWidth).toBe(MAX_NODE_WIDTH);
   });
 });

@@ -157,6 +157,7 @@ export interface GraphLayout {
   edges: EdgePath[];
   width: number;
   height: number;
+  nodeWidth: number;
 }
 
 export interface LayoutSize {
@@ -168,6 +169,23 @@ export interface LayoutSize {
 }
 
 export const DEFAULT_SIZE: LayoutSize = { nodeWidth: 156, nodeHeight: 46, gapX: 44, gapY: 14, pad: 8 };
+// Upper bounds of a character's width in the boxes' fonts (13px bold title, 11px detail), and
+// the widest box: a name past that is cut at the box's edge (its link still says it whole).
+const TITLE_CHAR_PX = 8.2;
+const DETAIL_CHAR_PX = 6.6;
+const TEXT_INSET_PX = 14;
+export const MAX_NODE_WIDTH = 340;
+
+/** The layout size whose boxes fit the graph's longest title and detail (issue 18: a box of
+ * fixed width cut "tinyworld-base-seed0" to "tinyworld-base-seec"). */
+export function fittedSize(graph: LineageGraph, size: LayoutSize = DEFAULT_SIZE): LayoutSize {
+  const widest = Math.max(
+    0,
+    ...graph.nodes.map((n) => Math.max(n.title.length * TITLE_CHAR_PX, n.detail.length * DETAIL_CHAR_PX)),
+  );
+  const nodeWidth = Math.min(MAX_NODE_WIDTH, Math.max(size.nodeWidth, Math.ceil(widest + TEXT_INSET_PX)));
+  return { ...size, nodeWidth };
+}
 
 const KIND_ORDER: Record<NodeKind, number> = { dataset: 0, model: 1, run: 2, job: 3 };
 const byKindThenId = (a: GraphNode, b: GraphNode) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.id - b.id;
@@ -278,7 +296,7 @@ export function orderLayers(initial: string[][], chains: string[][]): string[][]
 
 /** Where each box and edge goes: layers left to right, each layer centred vertically. */
 export function layoutLineage(graph: LineageGraph, size: LayoutSize = DEFAULT_SIZE): GraphLayout {
-  if (graph.nodes.length === 0) return { nodes: [], edges: [], width: 0, height: 0 };
+  if (graph.nodes.length === 0) return { nodes: [], edges: [], width: 0, height: 0, nodeWidth: size.nodeWidth };
   const { layers, chains } = layerGraph(graph);
   const rows = Math.max(...layers.map((l) => l.length));
   const stepX = size.nodeWidth + size.gapX;
@@ -307,6 +325,7 @@ export function layoutLineage(graph: LineageGraph, size: LayoutSize = DEFAULT_SI
     edges,
     width: size.pad * 2 + layers.length * stepX - size.gapX,
     height: size.pad * 2 + rows * stepY - size.gapY,
+    nodeWidth: size.nodeWidth,
   };
 }
 

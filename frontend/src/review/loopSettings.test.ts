@@ -8,6 +8,7 @@ import {
   policyKinds,
   sameObject,
   settingsSummary,
+  TRIGGERS,
   unplacedLoopErrors,
   withPolicyKind,
 } from "./loopSettings";
@@ -235,5 +236,13 @@ describe("for reviewers", () => {
     expect(sameObject({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
     expect(sameObject({ a: 1 }, { a: 1, b: undefined })).toBe(false);
     expect(sameObject({ a: 1 }, { a: 2 })).toBe(false);
+  });
+});
+
+describe("the trigger select", () => {
+  // The settings column is about 16rem wide; a longer option was cut off in the select.
+  it("offers choices short enough to be read whole", () => {
+    for (const [, label] of TRIGGERS) expect(label.length).toBeLessThanOrEqual(22);
+    expect(new Map(settingsSummary(settings())).get("Trigger")).toBe("When the newest round's sets are complete");
   });
 });

@@ -76,10 +76,14 @@ export function parseLoopSettings(body: unknown): LoopSettings | null {
 }
 
 /** The choices the API accepts (loop/models.py), with what the form says for each. */
+/** The trigger's choices, short enough for the settings column's select (its width is
+ * about 16rem: a longer label was cut off, issue 18); the field's hint says the rest. */
 export const TRIGGERS: [string, string][] = [
-  ["round_complete", "When the newest round's sets are complete"],
-  ["new_rankings", "When N new rankings arrived"],
+  ["round_complete", "Newest round ranked"],
+  ["new_rankings", "N new rankings"],
 ];
+export const TRIGGER_HINT =
+  "Newest round ranked: once every set of the newest round has its rankings (the page lists what it still waits for). N new rankings: once that many arrived since the last round.";
 /** The algorithms a round's policy step can run: those the registry gives the policy role. */
 export function policyKinds(kinds: RunKindInfo[]): [string, string][] {
   return kinds.filter((k) => k.loopRole === "policy").map((k) => [k.kind, k.label]);
@@ -319,7 +323,7 @@ export function settingsSummary(s: LoopSettings, kinds: RunKindInfo[] = []): [st
   };
   return [
     ["Automatic rounds", s.auto ? "on" : "off"],
-    ["Trigger", s.trigger === "new_rankings" ? `When ${s.minNewRankings} new rankings arrived` : label(TRIGGERS, s.trigger)],
+    ["Trigger", s.trigger === "new_rankings" ? `When ${s.minNewRankings} new rankings arrived` : "When the newest round's sets are complete"],
     ["Policy algorithm", label(policyKinds(kinds), s.policyKind)],
     ["Policy config", config(s.policyConfig)],
     ["Reward-model config", config(s.rewardConfig)],

@@ -9,6 +9,7 @@ import { type GenerationJob, type GenerationPayload, parseJob } from "./generati
 import { type Leaderboard, type LeaderboardSource, parseLeaderboard } from "./leaderboard";
 import { type LoopRound, type RoundDetail, parseRoundDetail, parseRounds } from "./loop";
 import { type LoopPatch, type LoopSettings, parseLoopSettings } from "./loopSettings";
+import { type LoopWaiting, parseLoopWaiting } from "./loopWaiting";
 import { type ModelVersion, parseModel } from "./models";
 import { type Loaded, type Page, fieldErrors, loadedFrom, parsePage } from "./resource";
 import { type RunKindInfo, type RunPayload, parseRunKinds } from "./runConfig";
@@ -112,6 +113,8 @@ export const fetchFirstPromptIds = (projectId: number, n: number) =>
 export const fetchLoop = (projectId: number) => get<LoopSettings>(`/api/v1/projects/${projectId}/loop/`, parseLoopSettings);
 export const updateLoop = (projectId: number, patch: LoopPatch) =>
   post<LoopSettings>(`/api/v1/projects/${projectId}/loop/`, patch, parseLoopSettings, 200, "PATCH");
+export const fetchLoopWaiting = (projectId: number) =>
+  get<LoopWaiting>(`/api/v1/projects/${projectId}/loop/waiting/`, parseLoopWaiting);
 export const fetchRounds = (projectId: number) => get<LoopRound[]>(`/api/v1/projects/${projectId}/rounds/`, parseRounds);
 export const fetchRound = (id: number) => get<RoundDetail>(`/api/v1/rounds/${id}/`, parseRoundDetail);
 export const startRound = (projectId: number) =>

@@ -2,15 +2,23 @@
 
 A thin adapter over ``tinyworld.annotators``: resolve the project, make the
 ``sim-annotator-<i>`` accounts, run them against ``--url``, print the summary.
+
+Then, while a set of the newest round is still open because someone else (a person in the
+browser) holds its lease, it says which set, whose lease and until when, and waits: when the
+lease comes back (they submit, skip or leave the page) or runs out, the annotators take the
+set, so the round's last sets do not wait for a second ``make simulate`` (issue 18).
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
+import time
 from typing import Any
 
+import httpx
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from annotation.management.cli import refusals_as_command_errors, resolve_project
 from tinyworld.annotators import (
@@ -20,6 +28,27 @@ from tinyworld.annotators import (
     simulate,
 )
 from tinyworld.scorer import DEFAULT_RULE, RULES
+
+# How often the annotators look again at a set someone else holds.
+WAIT_POLL_SECONDS = 2.0
+NOT_RUNNING = "No Flywheel server answers at {url}: start `make demo` first (in another terminal)."
+
+
+def held_by_others(project_id: int, usernames: set[str]) -> list[tuple[int, str, Any]]:
+    """The newest round's open sets that someone other than ``usernames`` holds a live lease
+    on: (set id, username, lease end), soonest to end first."""
+    from annotation.models import Project
+    from loop.selectors import loop_waiting_for
+    from loop.services.settings import loop_for
+
+    waiting = loop_waiting_for(loop_for(Project.objects.get(pk=project_id)))
+    held = [
+        (s["candidate_set"], lease["annotator"], lease["expires_at"])
+        for s in waiting["open_sets"]
+        for lease in s["leases"]
+        if lease["annotator"] not in usernames
+    ]
+    return sorted(held, key=lambda h: h[2])
 
 
 def behaviour_count(value: str) -> tuple[Behaviour, int]:
@@ -88,6 +117,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=0, help="Seed of the judgements.")
         parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="Stop when nothing is left for the annotators, even while a set of the newest "
+            "round is held by someone else's lease (default: wait for it to come back).",
+        )
+        parser.add_argument(
             "--password",
             default=None,
             help="Password of the simulated accounts (set on them; default: a random one).",
@@ -106,9 +141,14 @@ class Command(BaseCommand):
         rule: str,
         seed: int,
         password: str | None,
+        no_wait: bool = False,
         **options: Any,
     ) -> None:
         target = resolve_project(str(project))
+        try:
+            httpx.get(f"{url.rstrip('/')}/api/v1/health/", timeout=10.0)
+        except httpx.TransportError:
+            raise CommandError(NOT_RUNNING.format(url=url)) from None
         if n < 1:
             raise CommandError("--n must be at least 1.")
         counts: dict[Behaviour, int] = {}
@@ -127,17 +167,54 @@ class Command(BaseCommand):
             f"{n} simulated annotators on project {target.slug} (id {target.pk}) at {url}, "
             f"noise {noise}, rule {rule}, seed {seed}"
         )
-        summary = simulate(
-            url,
-            target.pk,
-            annotators=annotators,
-            noise=noise,
-            seed=seed,
-            rule=rule,
-            max_tasks=max_tasks,
-            seconds=seconds,
+        started = time.monotonic()
+        ours = {a.username for a in annotators}
+        waited_for = None
+        while True:
+            left = None if seconds is None else seconds - (time.monotonic() - started)
+            summary = simulate(
+                url,
+                target.pk,
+                annotators=annotators,
+                noise=noise,
+                seed=seed,
+                rule=rule,
+                max_tasks=max_tasks,
+                seconds=left,
+            )
+            if summary.submitted or waited_for is None:
+                for line in summary.table():
+                    self.stdout.write(line)
+            if len(summary.failures) == len(annotators):
+                raise CommandError(f"Every annotator stopped early: {summary.failures[0].failure}")
+            if max_tasks is not None:
+                max_tasks -= summary.submitted
+            if no_wait or (max_tasks is not None and max_tasks <= 0):
+                return
+            held = self.wait_for_held_sets(target.pk, ours, started, seconds)
+            if not held:
+                return
+            waited_for = held
+
+    def wait_for_held_sets(
+        self, project_id: int, ours: set[str], started: float, seconds: float | None
+    ) -> list[tuple[int, str, Any]]:
+        """Wait while someone else holds a set of the newest round; the sets that were held
+        when one came back (empty: none was held, or time ran out)."""
+        held = held_by_others(project_id, ours)
+        if not held:
+            return []
+        ids = ", ".join(f"#{set_id}" for set_id, _, _ in held[:5])
+        set_id, who, until = held[0]
+        self.stdout.write(
+            f"Waiting for {len(held)} set(s) of the newest round held by someone else ({ids}; "
+            f"#{set_id}: {who} until {timezone.localtime(until):%H:%M:%S}). Submit, skip or "
+            "leave it in the browser and the annotators take it; Ctrl-C stops."
         )
-        for line in summary.table():
-            self.stdout.write(line)
-        if len(summary.failures) == len(annotators):
-            raise CommandError(f"Every annotator stopped early: {summary.failures[0].failure}")
+        while True:
+            if seconds is not None and time.monotonic() - started >= seconds:
+                return []
+            time.sleep(WAIT_POLL_SECONDS)
+            now_held = held_by_others(project_id, ours)
+            if len(now_held) < len(held):
+                return held

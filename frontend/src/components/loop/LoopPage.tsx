@@ -18,6 +18,7 @@ import {
   decideRound,
   fetchLeaderboard,
   fetchLoop,
+  fetchLoopWaiting,
   fetchModels,
   fetchProjectSummary,
   fetchRounds,
@@ -35,7 +36,11 @@ import { RoundEvaluationTable } from "./RoundEvaluationTable";
 import { RoundsChart } from "./RoundsChart";
 import { ModelRef, type Refs, RoundsTable } from "./RoundsTable";
 import { SuggestionToggle } from "./SuggestionToggle";
+import { RoundWaitingPanel } from "./RoundWaitingPanel";
 import { useRoundDetails } from "./useRoundDetails";
+
+// How often the "Waiting for" panel asks again (leases come and go as annotators work).
+const WAITING_POLL_MS = 5000;
 
 type Notice = { tone: "info" | "error"; text: string } | null;
 
@@ -70,6 +75,13 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
   useEffect(() => {
     document.title = `${name}: loop · Flywheel`;
   }, [name]);
+
+  const roundsKey = roundList ? roundList.map((r) => `${r.id}${r.status}`).join(",") : "";
+  const [waitingFor, reloadWaiting] = useLoaded(() => fetchLoopWaiting(projectId), `waiting-${projectId}-${roundsKey}`, onSignedOut);
+  useEffect(() => {
+    const timer = window.setInterval(reloadWaiting, WAITING_POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [reloadWaiting]);
 
   const running = roundList !== null && anyRoundRunning(roundList);
   useEffect(() => {
@@ -181,6 +193,7 @@ export function LoopPage({ projectId, me, onSignedOut }: { projectId: number; me
           its policy is promoted or rejected.
         </p>
       )}
+      {waitingFor?.kind === "loaded" && <RoundWaitingPanel waiting={waitingFor.value} isAdmin={isAdmin} />}
       <LoadNotice state={rounds} what="the rounds" />
       {roundList &&
         (roundList.length === 0 ? (

@@ -9,6 +9,7 @@ import {
   SNAPSHOT_SCOPES,
   type SamplingKey,
   TRIGGERS,
+  TRIGGER_HINT,
   policyKinds,
 } from "../../review/loopSettings";
 import { SETS_PER_PROMPT_HINT } from "../../review/generation";
@@ -36,7 +37,15 @@ export function RoundStartFieldset({ form, errors, onChange }: FieldsetProps) {
         checked={form.auto}
         onChange={(auto) => onChange({ auto })}
       />
-      <SelectSetting setting="trigger" label="Trigger" error={errors.trigger} choices={TRIGGERS} value={form.trigger} onChange={(trigger) => onChange({ trigger })} />
+      <SelectSetting
+        setting="trigger"
+        label="Trigger"
+        hint={TRIGGER_HINT}
+        error={errors.trigger}
+        choices={TRIGGERS}
+        value={form.trigger}
+        onChange={(trigger) => onChange({ trigger })}
+      />
       <NumberSetting
         setting="min_new_rankings"
         label="New rankings (N)"

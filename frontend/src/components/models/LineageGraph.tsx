@@ -3,7 +3,7 @@
  * by what it connects to (in words); the edges are drawing only. */
 
 import { useMemo, useState } from "react";
-import { type EdgeKind, type LineageGraph as Graph, DEFAULT_SIZE, describeConnections, layoutLineage } from "../../review/lineage";
+import { type EdgeKind, type LineageGraph as Graph, describeConnections, fittedSize, layoutLineage } from "../../review/lineage";
 
 const LEGEND: [string, string][] = [
   ["dataset", "Dataset snapshot"],
@@ -22,7 +22,7 @@ const EDGE_LEGEND: [EdgeKind, string][] = [
 ];
 
 export function LineageGraph({ graph, selected }: { graph: Graph; selected: string | null }) {
-  const layout = useMemo(() => layoutLineage(graph), [graph]);
+  const layout = useMemo(() => layoutLineage(graph, fittedSize(graph)), [graph]);
   const [hover, setHover] = useState<string | null>(null);
   const focus = hover ?? selected;
   const near = useMemo(() => {
@@ -34,7 +34,8 @@ export function LineageGraph({ graph, selected }: { graph: Graph; selected: stri
     }
     return keys;
   }, [focus, graph]);
-  const { nodeWidth: w, nodeHeight: h } = DEFAULT_SIZE;
+  const { nodeWidth: w } = layout;
+  const h = fittedSize(graph).nodeHeight;
   return (
     <figure className="lineage-graph" aria-labelledby="lineage-graph-caption">
       <figcaption id="lineage-graph-caption">
@@ -97,8 +98,8 @@ export function LineageGraph({ graph, selected }: { graph: Graph; selected: stri
             >
               <desc id={`lineage-desc-${n.key}`}>{describeConnections(n, graph)}</desc>
               <rect x={n.x} y={n.y} width={w} height={h} rx={6} />
-              {/* A nested viewport clips a long name at the box's edge; the text stays whole,
-                  so what is seen is what the link is called. */}
+              {/* Boxes are as wide as the longest name (fittedSize); past MAX_NODE_WIDTH the
+                  nested viewport clips it at the box's edge, and the link still names it whole. */}
               <svg x={n.x} y={n.y} width={w - 4} height={h}>
                 <text x={8} y={18}>
                   <tspan className="node-title">{n.title}</tspan>{" "}

@@ -19,6 +19,7 @@ const api = vi.hoisted(() => ({
   fetchNextTask: vi.fn<(id: number) => Promise<NextTaskResult>>(),
   submitRanking: vi.fn<(assignment: number, body: SubmissionBody, key: string) => Promise<SubmitResult>>(),
   skipAssignment: vi.fn<(assignment: number) => Promise<SubmitResult>>(),
+  releaseAssignment: vi.fn<(assignment: number) => void>(),
 }));
 vi.mock("../../api", () => api);
 
@@ -264,5 +265,22 @@ describe("RankingWorkspace", () => {
     await user.click(within(alert).getByRole("button", { name: "Go to the next set" }));
     await vi.waitFor(() => expect(screen.getByText(/Set 102/)).toBeTruthy());
     expect(board()).toEqual([[1], [2], [3]]);
+  });
+});
+
+describe("leaving the workspace", () => {
+  // Issue 18: a tab left on the next set held its lease for 30 minutes, and the round waited.
+  it("gives the lease on screen back when the workspace goes away", async () => {
+    const { unmount } = render(<RankingWorkspace projectId={7} onSignedOut={() => {}} />);
+    await screen.findByRole("heading", { name: "Rank the responses, best first" });
+    expect(api.releaseAssignment).not.toHaveBeenCalled();
+    unmount();
+    expect(api.releaseAssignment).toHaveBeenCalledExactlyOnceWith(1);
+  });
+
+  it("gives it back when the tab is closed or reloaded", async () => {
+    await openWorkspace();
+    window.dispatchEvent(new Event("pagehide"));
+    expect(api.releaseAssignment).toHaveBeenCalledExactlyOnceWith(1);
   });
 });

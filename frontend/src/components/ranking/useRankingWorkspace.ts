@@ -6,10 +6,14 @@
  * Lease expiry: a 409 `lease_expired` on submit keeps the ranking on screen and asks for the
  * next task; when the same candidate set comes back the ranking is carried over to it and can be
  * submitted again; otherwise the ranking stays visible (not submittable) with an explanation.
+ *
+ * Leaving: the lease on screen is given back when the workspace goes away (another page of the
+ * app, or the tab closed or reloaded; a reload then takes the set again, in the same order), so
+ * a tab nobody looks at does not hold a set, and the loop's round, for 30 minutes (issue 18).
  */
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { fetchNextTask, fetchProject, skipAssignment, submitRanking } from "../../api";
+import { fetchNextTask, fetchProject, releaseAssignment, skipAssignment, submitRanking } from "../../api";
 import { commandFor, isTypingTarget } from "../../ranking/keyboard";
 import {
   type Notice,
@@ -88,6 +92,20 @@ export function useRankingWorkspace(projectId: number, onSignedOut: () => void):
       live = false;
     };
   }, [projectId, loadNext, onSignedOut, update]);
+
+  const held = useRef<number | null>(null);
+  held.current = taskOf(state)?.assignment ?? null;
+  useEffect(() => {
+    const release = () => {
+      if (held.current !== null) releaseAssignment(held.current);
+      held.current = null;
+    };
+    window.addEventListener("pagehide", release);
+    return () => {
+      window.removeEventListener("pagehide", release);
+      release();
+    };
+  }, []);
 
   // Clear first, so the same sentence twice is announced twice.
   const said = state.said;

@@ -106,14 +106,12 @@ export function RunDetailPage({ runId, onSignedOut }: { runId: number; onSignedO
               </p>
             )}
             <div className="actions">
-              <button
-                type="button"
-                className="secondary"
-                onClick={cancel}
-                disabled={cancelling || !isActive(run.status) || run.cancelRequested}
-              >
-                Cancel run
-              </button>
+              {/* A finished run has nothing to cancel: no greyed-out button (issue 18). */}
+              {isActive(run.status) && (
+                <button type="button" className="secondary" onClick={cancel} disabled={cancelling || run.cancelRequested}>
+                  Cancel run
+                </button>
+              )}
               <p role="status" className="form-status">
                 {cancelMessage}
               </p>
