@@ -172,15 +172,14 @@ def main() -> None:
                 "--noise", "0.1", "--rule", args.rule, "--url", url, "--seed", str(seed),
             ).strip().splitlines()[-1]  # fmt: skip
 
-        started = time.perf_counter()
-        print(annotate(args.seed))
-        annotate_seconds = time.perf_counter() - started
         client = httpx.Client(base_url=url, timeout=30)
         token = client.post("/api/v1/auth/token/", json={"username": "admin", "password": PASSWORD})
         client.headers["Authorization"] = f"Token {token.json()['token']}"
         project = next(
             p for p in client.get("/api/v1/projects/").json()["results"] if p["slug"] == "demo"
         )
+        # before the annotators finish: with beat running, an automatic loop would start the
+        # round itself
         patch = client.patch(
             f"/api/v1/projects/{project['id']}/loop/",
             json={
@@ -191,6 +190,9 @@ def main() -> None:
             },
         )
         patch.raise_for_status()
+        started = time.perf_counter()
+        print(annotate(args.seed))
+        annotate_seconds = time.perf_counter() - started
         started = time.perf_counter()
         response = client.post(f"/api/v1/projects/{project['id']}/rounds/")
         response.raise_for_status()
