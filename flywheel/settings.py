@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "flywheel.accounts",  # API tokens, credential revocation, the users' admin (issue 18)
     "annotation",
     "training",
     "loop",
@@ -396,6 +397,16 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {name: ["'self'"] for name in (*_SELF_ONLY, "form-action")}
     | {"img-src": ["'self'", "data:"], "object-src": ["'none'"], "frame-ancestors": ["'none'"]}
 }
+
+# API tokens (flywheel.accounts, issue 18): a named token expires after FLYWHEEL_API_TOKEN_DAYS
+# unless its owner picks another lifetime, at most FLYWHEEL_API_TOKEN_MAX_DAYS; the token that
+# POST /api/v1/auth/token/ issues for a password sign-in lives FLYWHEEL_SIGN_IN_TOKEN_DAYS, and
+# only the newest FLYWHEEL_SIGN_IN_TOKENS_KEPT of those are kept per user.
+FLYWHEEL_API_TOKEN_DAYS = env_int("FLYWHEEL_API_TOKEN_DAYS", 90)
+FLYWHEEL_API_TOKEN_MAX_DAYS = env_int("FLYWHEEL_API_TOKEN_MAX_DAYS", 365)
+FLYWHEEL_SIGN_IN_TOKEN_DAYS = env_int("FLYWHEEL_SIGN_IN_TOKEN_DAYS", 30)
+FLYWHEEL_SIGN_IN_TOKENS_KEPT = env_int("FLYWHEEL_SIGN_IN_TOKENS_KEPT", 20)
+FLYWHEEL_API_TOKENS_PER_USER = env_int("FLYWHEEL_API_TOKENS_PER_USER", 50)
 
 # Sign-in rate limiting (django-axes) on the session login, the token endpoint and the admin
 # login: after FLYWHEEL_LOGIN_FAILURE_LIMIT failed attempts for one username from one address,

@@ -1,8 +1,10 @@
 from django.contrib.auth.models import User
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from flywheel.serializers import ModelOutput
 
@@ -10,7 +12,7 @@ from ..enums import Role
 from ..permissions import IsAdmin
 from ..roles import user_role
 from ..selectors import user_list
-from ..services.users import user_create
+from ..services.users import user_create, user_update
 
 
 class UserOutput(ModelOutput):
@@ -51,3 +53,28 @@ class UserListCreateApi(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         user = user_create(**data.validated_data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserUpdateInput(serializers.Serializer):
+    is_active = serializers.BooleanField(
+        required=False, help_text="False deactivates: every token and session is revoked."
+    )
+    password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        required=False,
+        help_text="A new password: every token and session is revoked.",
+    )
+
+
+class UserDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=UserUpdateInput, responses={200: UserOutput})
+    def patch(self, request: Request, user_id: int) -> Response:
+        """Deactivate or reactivate an account, or set its password (admins)."""
+        data = UserUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_object_or_404(user_list(), pk=user_id)
+        user = user_update(user=user, by=request.user, **data.validated_data)
+        return Response(UserOutput(user).data)

@@ -11,6 +11,7 @@ from annotation.models import Project
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
+from flywheel.accounts.services import token_create
 from loop.models import LoopRound, RoundStatus, RoundStep
 from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import assignment_next
@@ -50,6 +51,25 @@ MATRIX = [
         None,
         {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204},
     ),
+    ("get", "/api/v1/auth/tokens/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
+    (
+        "post",
+        "/api/v1/auth/tokens/",
+        lambda ctx: {"name": "script"},
+        {ANON: 401, ANNOTATOR: 201, REVIEWER: 201, ADMIN: 201},
+    ),
+    (  # the admin's own token; an admin may revoke anyone's, the others only their own
+        "delete",
+        "/api/v1/auth/tokens/{token}/",
+        None,
+        {ANON: 401, ANNOTATOR: 404, REVIEWER: 404, ADMIN: 204},
+    ),
+    (
+        "post",
+        "/api/v1/auth/password/",
+        lambda ctx: {},
+        {ANON: 401, ANNOTATOR: 400, REVIEWER: 400, ADMIN: 400},
+    ),
     ("get", "/api/v1/auth/csrf/", None, dict.fromkeys(ROLES, 204)),
     ("post", "/api/v1/auth/login/", lambda ctx: {}, dict.fromkeys(ROLES, 400)),
     ("post", "/api/v1/auth/logout/", None, {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204}),
@@ -64,6 +84,12 @@ MATRIX = [
             "role": "annotator",
         },
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "patch",
+        "/api/v1/users/{user}/",
+        lambda ctx: {"is_active": True},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200},
     ),
     ("get", "/api/v1/projects/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
     (
@@ -344,6 +370,8 @@ def world(make_user, make_project, make_sets):
         "merge_job": merge_job.pk,
         "webhook": webhook.pk,
         "delivery": delivery.pk,
+        "token": token_create(user=users[ADMIN], name="matrix")[0].pk,
+        "user": users[ANNOTATOR].pk,
     }
     return project, users, snapshot, ids
 
@@ -409,6 +437,8 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{merge_job}", "{job_id}")
             .replace("{webhook}", "{webhook_id}")
             .replace("{delivery}", "{delivery_id}")
+            .replace("{token}", "{token_id}")
+            .replace("{user}", "{user_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
