@@ -24,6 +24,8 @@ from loop.services.settings import loop_for
 from tests.annotation.ranking_helpers import assignment_next
 from tests.conftest import PASSWORD, set_rows
 from training.models import GenerationJob, ModelKind, ModelVersion, TrainingRun
+from webhooks.enums import DeliveryStatus
+from webhooks.models import Delivery, Webhook, WebhookEvent
 
 _worlds = itertools.count(1)
 
@@ -37,6 +39,8 @@ class World:
     run: TrainingRun
     job: GenerationJob
     loop_round: LoopRound
+    webhook: Webhook
+    delivery: Delivery
     leased: Assignment
     ranked: dict[str, Assignment] = field(default_factory=dict)
 
@@ -50,6 +54,8 @@ class World:
             "run_id": self.run.pk,
             "job_id": self.job.pk,
             "round_id": self.loop_round.pk,
+            "webhook_id": self.webhook.pk,
+            "delivery_id": self.delivery.pk,
         }
 
 
@@ -97,8 +103,18 @@ def build_world() -> World:
         step=RoundStep.REWARD,
         error="the reward run failed",
     )
+    # a hook to a public address (documentation range, never contacted: its delivery failed)
+    webhook = Webhook.objects.create(
+        project=project, url="https://192.0.2.10/hook", events=["set.completed"], secret="s" * 43
+    )
+    event = WebhookEvent.objects.create(type="set.completed", project=project, data={"set": 1})
+    delivery = Delivery.objects.create(
+        event=event, webhook=webhook, status=DeliveryStatus.FAILED, attempts=1
+    )
     return World(
         project=project,
+        webhook=webhook,
+        delivery=delivery,
         users=users,
         snapshot=snapshot,
         model=model,
