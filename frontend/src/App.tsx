@@ -13,6 +13,7 @@ import { DatasetCard } from "./components/datasets/DatasetCard";
 import { DatasetsPage } from "./components/datasets/DatasetsPage";
 import { GenerationPage } from "./components/generation/GenerationPage";
 import { LoopPage } from "./components/loop/LoopPage";
+import { ApiTokensPage } from "./components/account/ApiTokensPage";
 import { ModelsPage } from "./components/models/ModelsPage";
 import { ProjectDashboard } from "./components/dashboard/ProjectDashboard";
 import { RunDetailPage } from "./components/runs/RunDetailPage";
@@ -162,6 +163,7 @@ export function App() {
                   <p role="alert">Only annotators rank sets. <a href="#/projects">Back to projects</a></p>
                 </>
               ))}
+            {route.name === "tokens" && <ApiTokensPage onSignedOut={onSignedOut} />}
             {REVIEW_ROUTES.includes(route.name) && (
               <ReviewPage route={route} me={session.me} onSignedOut={onSignedOut} />
             )}

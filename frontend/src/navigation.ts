@@ -1,5 +1,5 @@
 /** What the main navigation offers each role: annotators their projects; reviewers also the
- * datasets (read); admins also runs, models and the Django admin site. */
+ * datasets (read); admins also runs, models and the Django admin site; everyone their API tokens. */
 
 import type { Role } from "./session";
 
@@ -20,6 +20,7 @@ export function navItems(role: Role | null): NavItem[] {
     items.push({ label: "Models", href: "#/models", external: false });
     items.push({ label: "Admin", href: "/admin/", external: true });
   }
+  items.push({ label: "API tokens", href: "#/tokens", external: false });
   items.push({ label: "API docs", href: "/api/v1/docs/", external: true });
   return items;
 }

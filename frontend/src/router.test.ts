@@ -35,6 +35,7 @@ describe("parseRoute", () => {
       ["#/runs/5/", { name: "run", runId: 5 }],
       ["#/models", { name: "models" }],
       ["#/models/6", { name: "models", modelId: 6 }],
+      ["#/tokens", { name: "tokens" }],
     ];
     for (const [hash, route] of cases) {
       expect(parseRoute(hash)).toEqual(route);
@@ -45,9 +46,9 @@ describe("parseRoute", () => {
 
 describe("navItems", () => {
   it("offers the admin site to admins only", () => {
-    expect(navItems("annotator").map((i) => i.label)).toEqual(["Projects", "API docs"]);
-    expect(navItems("reviewer").map((i) => i.label)).toEqual(["Projects", "Datasets", "API docs"]);
-    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Admin", "API docs"]);
-    expect(navItems(null).map((i) => i.label)).toEqual(["Projects", "API docs"]);
+    expect(navItems("annotator").map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
+    expect(navItems("reviewer").map((i) => i.label)).toEqual(["Projects", "Datasets", "API tokens", "API docs"]);
+    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Admin", "API tokens", "API docs"]);
+    expect(navItems(null).map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
   });
 });

@@ -2,7 +2,8 @@
  * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
  * (annotators), and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
  * `#/projects/:id/generate`, `#/projects/:id/loop`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
- * `#/models` and `#/models/:id` (the lineage with that model picked out).
+ * `#/models` and `#/models/:id` (the lineage with that model picked out), and `#/tokens` (the
+ * signed-in user's API tokens, every role).
  */
 
 export type Route =
@@ -18,6 +19,7 @@ export type Route =
   | { name: "runs" }
   | { name: "run"; runId: number }
   | { name: "models"; modelId?: number }
+  | { name: "tokens" }
   | { name: "not-found"; hash: string };
 
 const ID = "(\\d{1,12})";
@@ -28,6 +30,7 @@ export function parseRoute(hash: string): Route {
   if (path === "/datasets") return { name: "datasets" };
   if (path === "/runs") return { name: "runs" };
   if (path === "/models") return { name: "models" };
+  if (path === "/tokens") return { name: "tokens" };
   const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate|loop)$`).exec(path);
   if (project) {
     const projectId = Number(project[1]);
@@ -50,6 +53,7 @@ export function routeHref(route: Route): string {
     case "projects":
     case "datasets":
     case "runs":
+    case "tokens":
       return `#/${route.name}`;
     case "models":
       return route.modelId === undefined ? "#/models" : `#/models/${route.modelId}`;

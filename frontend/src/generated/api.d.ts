@@ -106,6 +106,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Change the caller's password. Every API token and every session of theirs is revoked,
+         *     except the browser session this request is made in, which stays signed in.
+         */
+        post: operations["auth_password_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token/": {
         parameters: {
             query?: never;
@@ -131,9 +151,55 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Revoke the caller's API token; a new one is issued at the next token request. */
+        /**
+         * @description Revoke the API token this request is made with (a session request revokes none:
+         *     revoke a token by its id instead).
+         */
         post: operations["auth_token_revoke_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET: live API tokens, newest first: the caller's own; an admin may ask for one user's
+         *     (``?user=<id>``) or everyone's (``?all=true``). POST: a new token of the caller's, with
+         *     its key (shown this once).
+         */
+        get: operations["auth_tokens_list"];
+        put?: never;
+        /**
+         * @description GET: live API tokens, newest first: the caller's own; an admin may ask for one user's
+         *     (``?user=<id>``) or everyone's (``?all=true``). POST: a new token of the caller's, with
+         *     its key (shown this once).
+         */
+        post: operations["auth_tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens/{token_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke a token: the caller's own, or anyone's for an admin (404 otherwise). */
+        delete: operations["auth_tokens_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -859,6 +925,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Deactivate or reactivate an account, or set its password (admins). */
+        patch: operations["users_partial_update"];
+        trace?: never;
+    };
     "/api/v1/webhook-deliveries/{delivery_id}/redeliver/": {
         parameters: {
             query?: never;
@@ -1223,10 +1306,7 @@ export interface components {
              * @description A second model version that writes mix_count of each set's K candidates.
              */
             mix_model?: number;
-            /**
-             * @description At most K.
-             * @default 0
-             */
+            /** @default 0 */
             mix_count: number;
             /**
              * @description Independent sets of K per prompt, each annotated on its own: a preference that depends on the prompt needs several comparisons per prompt group.
@@ -1566,6 +1646,35 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
+        NewTokenOutput: {
+            readonly id: number;
+            /** @description What the token is for, chosen by its owner. */
+            readonly name: string;
+            /** @description The key's first characters, to tell tokens apart; too short to sign in with. */
+            readonly prefix: string;
+            username: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Refused from this time on.
+             */
+            readonly expires_at: string;
+            /**
+             * Format: date-time
+             * @description When it last authenticated a request, to the minute (null: never).
+             */
+            readonly last_used_at: string | null;
+            /** @description The secret: shown in this response only. */
+            key: string;
+        };
         OpenSetOutput: {
             candidate_set: number;
             prompt: number;
@@ -1688,6 +1797,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["SnapshotOutput"][];
         };
+        PaginatedTokenOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["TokenOutput"][];
+        };
         PaginatedTrainingRunOutputList: {
             /** @example 123 */
             count: number;
@@ -1732,6 +1856,10 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["WebhookOutput"][];
+        };
+        PasswordChangeInputRequest: {
+            old_password: string;
+            new_password: string;
         };
         PatchedLoopInputRequest: {
             auto?: boolean;
@@ -1787,6 +1915,12 @@ export interface components {
              * @default 0
              */
             gold_rate: number;
+        };
+        PatchedUserUpdateInputRequest: {
+            /** @description False deactivates: every token and session is revoked. */
+            is_active?: boolean;
+            /** @description A new password: every token and session is revoked. */
+            password?: string;
         };
         PatchedWebhookChangeInputRequest: {
             url?: string;
@@ -2254,6 +2388,38 @@ export interface components {
         };
         Token: {
             token: string;
+        };
+        TokenInputRequest: {
+            name: string;
+            /** @description Lifetime in days; the server's default when left out, and bounded by its maximum (FLYWHEEL_API_TOKEN_MAX_DAYS). */
+            expires_in_days?: number;
+        };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
+        TokenOutput: {
+            readonly id: number;
+            /** @description What the token is for, chosen by its owner. */
+            readonly name: string;
+            /** @description The key's first characters, to tell tokens apart; too short to sign in with. */
+            readonly prefix: string;
+            username: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Refused from this time on.
+             */
+            readonly expires_at: string;
+            /**
+             * Format: date-time
+             * @description When it last authenticated a request, to the minute (null: never).
+             */
+            readonly last_used_at: string | null;
         };
         TrainAccuracyOutput: {
             /** @description Pairs scored (after the length filter). */
@@ -2939,6 +3105,83 @@ export interface operations {
             };
         };
     };
+    auth_password_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeInputRequest"];
+                "multipart/form-data": components["schemas"]["PasswordChangeInputRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     auth_token_create: {
         parameters: {
             query?: never;
@@ -3044,6 +3287,222 @@ export interface operations {
             };
             /** @description The caller's role may not do this (or a CSRF refusal). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_tokens_list: {
+        parameters: {
+            query?: {
+                /** @description Admins: everyone's tokens */
+                all?: boolean;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description Admins: this user's tokens */
+                user?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTokenOutputList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenInputRequest"];
+                "multipart/form-data": components["schemas"]["TokenInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewTokenOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_tokens_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6334,6 +6793,95 @@ export interface operations {
             };
             /** @description The caller's role may not do this (or a CSRF refusal). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedUserUpdateInputRequest"];
+                "multipart/form-data": components["schemas"]["PatchedUserUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
