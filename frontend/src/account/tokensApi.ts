@@ -33,7 +33,8 @@ export async function createToken(payload: TokenPayload): Promise<Created> {
 export async function revokeToken(id: number): Promise<Loaded<null>> {
   try {
     const { status, body } = await request(`/api/v1/auth/tokens/${id}/`, { method: "DELETE" });
-    return loadedFrom(status, body, () => null as null, 204) as Loaded<null>;
+    if (status === 204) return { kind: "loaded", value: null };
+    return loadedFrom(status, body, () => null);
   } catch {
     return UNREACHABLE;
   }
