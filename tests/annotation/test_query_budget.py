@@ -13,6 +13,7 @@ from django.conf import settings
 
 from annotation.enums import CandidateSetState, Role
 from annotation.models import CandidateSet
+from webhooks.services import subscriptions_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,10 @@ def submit(client, task):
 
 @pytest.fixture
 def busy_project(client_for, make_project, make_sets):
-    """More open sets than next-task ranks at once, some started and some finished by others."""
+    """More open sets than next-task ranks at once, some started and some finished by others.
+    The submits below also warm the webhook subscription cache, as traffic does: a cache that an
+    earlier test's rolled-back hooks filled is dropped first."""
+    subscriptions_changed()
     project = make_project(k=4, annotations_per_set=2)
     make_sets(project, settings.FLYWHEEL_NEXT_TASK_WINDOW + 20)
     for _ in range(3):
