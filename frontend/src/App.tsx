@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { fetchSession, signIn, signOut } from "./api";
 import { AppHeader } from "./components/shared/AppHeader";
 import { ProjectsPage } from "./components/projects/ProjectsPage";
+import { ADMIN_SETUP_ROUTES, AdminRoute } from "./components/projects/AdminRoute";
 import { RankingWorkspace } from "./components/ranking/RankingWorkspace";
 import { SignInForm } from "./components/signIn/SignInForm";
 import { DatasetCard } from "./components/datasets/DatasetCard";
@@ -164,6 +165,7 @@ export function App() {
                 </>
               ))}
             {route.name === "tokens" && <ApiTokensPage onSignedOut={onSignedOut} />}
+            {ADMIN_SETUP_ROUTES.includes(route.name) && <AdminRoute route={route} me={session.me} onSignedOut={onSignedOut} />}
             {REVIEW_ROUTES.includes(route.name) && (
               <ReviewPage route={route} me={session.me} onSignedOut={onSignedOut} />
             )}

@@ -18,6 +18,7 @@ export function navItems(role: Role | null): NavItem[] {
   if (role === "admin") {
     items.push({ label: "Runs", href: "#/runs", external: false });
     items.push({ label: "Models", href: "#/models", external: false });
+    items.push({ label: "Users", href: "#/users", external: false });
     items.push({ label: "Admin", href: "/admin/", external: true });
   }
   items.push({ label: "API tokens", href: "#/tokens", external: false });

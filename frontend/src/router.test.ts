@@ -36,6 +36,9 @@ describe("parseRoute", () => {
       ["#/models", { name: "models" }],
       ["#/models/6", { name: "models", modelId: 6 }],
       ["#/tokens", { name: "tokens" }],
+      ["#/projects/new", { name: "project-new" }],
+      ["#/projects/4/settings", { name: "project-settings", projectId: 4 }],
+      ["#/users", { name: "users" }],
     ];
     for (const [hash, route] of cases) {
       expect(parseRoute(hash)).toEqual(route);
@@ -48,7 +51,7 @@ describe("navItems", () => {
   it("offers the admin site to admins only", () => {
     expect(navItems("annotator").map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
     expect(navItems("reviewer").map((i) => i.label)).toEqual(["Projects", "Datasets", "API tokens", "API docs"]);
-    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Admin", "API tokens", "API docs"]);
+    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Users", "Admin", "API tokens", "API docs"]);
     expect(navItems(null).map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
- * (annotators), and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
+ * (annotators), the admin's setup pages `#/projects/new`, `#/projects/:id/settings` and `#/users`,
+ * and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
  * `#/projects/:id/generate`, `#/projects/:id/loop`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
  * `#/models` and `#/models/:id` (the lineage with that model picked out), and `#/tokens` (the
  * signed-in user's API tokens, every role).
@@ -8,6 +9,9 @@
 
 export type Route =
   | { name: "projects" }
+  | { name: "project-new" }
+  | { name: "project-settings"; projectId: number }
+  | { name: "users" }
   | { name: "rank"; projectId: number }
   | { name: "dashboard"; projectId: number }
   | { name: "sets"; projectId: number }
@@ -27,6 +31,10 @@ const ID = "(\\d{1,12})";
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "").replace(/\/+$/, "");
   if (path === "" || path === "/projects") return { name: "projects" };
+  if (path === "/projects/new") return { name: "project-new" };
+  if (path === "/users") return { name: "users" };
+  const settings = new RegExp(`^/projects/${ID}/settings$`).exec(path);
+  if (settings) return { name: "project-settings", projectId: Number(settings[1]) };
   if (path === "/datasets") return { name: "datasets" };
   if (path === "/runs") return { name: "runs" };
   if (path === "/models") return { name: "models" };
@@ -50,6 +58,12 @@ export function parseRoute(hash: string): Route {
 
 export function routeHref(route: Route): string {
   switch (route.name) {
+    case "project-new":
+      return "#/projects/new";
+    case "project-settings":
+      return `#/projects/${route.projectId}/settings`;
+    case "users":
+      return "#/users";
     case "projects":
     case "datasets":
     case "runs":
@@ -77,6 +91,8 @@ export function routeHref(route: Route): string {
 /** The main-navigation entry a route belongs under (highlighted as the current page). */
 export function navSection(route: Route): string {
   switch (route.name) {
+    case "project-new":
+    case "project-settings":
     case "rank":
     case "dashboard":
     case "sets":

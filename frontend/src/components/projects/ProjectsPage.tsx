@@ -24,6 +24,13 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
   return (
     <section aria-labelledby="projects-heading">
       <h1 id="projects-heading">Projects</h1>
+      {me.role === "admin" && (
+        <p>
+          <a className="button-link" href="#/projects/new">
+            New project
+          </a>
+        </p>
+      )}
       {state === null && <p role="status">Loading projects…</p>}
       {state?.kind === "failed" && (
         <p className="form-error" role="alert">
@@ -63,6 +70,11 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     <a href={`#/projects/${project.id}/loop`} aria-label={`Loop: ${project.name}`}>
                       Loop
                     </a>
+                    {me.role === "admin" && (
+                      <a href={`#/projects/${project.id}/settings`} aria-label={`Settings and import: ${project.name}`}>
+                        Settings
+                      </a>
+                    )}
                   </span>
                 )}
               </li>
