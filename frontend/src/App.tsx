@@ -21,13 +21,14 @@ import { RunDetailPage } from "./components/runs/RunDetailPage";
 import { RunsPage } from "./components/runs/RunsPage";
 import { SetReview } from "./components/sets/SetReview";
 import { SetsPage } from "./components/sets/SetsPage";
+import { WebhooksPage } from "./components/webhooks/WebhooksPage";
 import { canSee } from "./navigation";
 import { type Route, parseRoute } from "./router";
 import type { Me } from "./session";
 
 /** The page a reviewer/admin route shows, or a message for a role that may not see it. */
 function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSignedOut: () => void }) {
-  const adminOnly = route.name === "runs" || route.name === "run" || route.name === "models";
+  const adminOnly = route.name === "runs" || route.name === "run" || route.name === "models" || route.name === "webhooks";
   if (!canSee(me.role, adminOnly ? "admin" : "review")) {
     return (
       <>
@@ -59,12 +60,14 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
       return <RunDetailPage key={route.runId} runId={route.runId} onSignedOut={onSignedOut} />;
     case "models":
       return <ModelsPage modelId={route.modelId} onSignedOut={onSignedOut} />;
+    case "webhooks":
+      return <WebhooksPage onSignedOut={onSignedOut} />;
     default:
       return null;
   }
 }
 
-const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "loop", "set", "datasets", "dataset", "runs", "run", "models"];
+const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "loop", "set", "datasets", "dataset", "runs", "run", "models", "webhooks"];
 
 type AppSession =
   | { kind: "checking" }

@@ -1,5 +1,5 @@
 /** What the main navigation offers each role: annotators their projects; reviewers also the
- * datasets (read); admins also runs, models and the Django admin site; everyone their API tokens. */
+ * datasets (read); admins also runs, models, webhooks and the Django admin site; everyone their API tokens. */
 
 import type { Role } from "./session";
 
@@ -19,6 +19,7 @@ export function navItems(role: Role | null): NavItem[] {
     items.push({ label: "Runs", href: "#/runs", external: false });
     items.push({ label: "Models", href: "#/models", external: false });
     items.push({ label: "Users", href: "#/users", external: false });
+    items.push({ label: "Webhooks", href: "#/webhooks", external: false });
     items.push({ label: "Admin", href: "/admin/", external: true });
   }
   items.push({ label: "API tokens", href: "#/tokens", external: false });

@@ -39,6 +39,7 @@ describe("parseRoute", () => {
       ["#/projects/new", { name: "project-new" }],
       ["#/projects/4/settings", { name: "project-settings", projectId: 4 }],
       ["#/users", { name: "users" }],
+      ["#/webhooks", { name: "webhooks" }],
     ];
     for (const [hash, route] of cases) {
       expect(parseRoute(hash)).toEqual(route);
@@ -51,7 +52,7 @@ describe("navItems", () => {
   it("offers the admin site to admins only", () => {
     expect(navItems("annotator").map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
     expect(navItems("reviewer").map((i) => i.label)).toEqual(["Projects", "Datasets", "API tokens", "API docs"]);
-    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Users", "Admin", "API tokens", "API docs"]);
+    expect(navItems("admin").map((i) => i.label)).toEqual(["Projects", "Datasets", "Runs", "Models", "Users", "Webhooks", "Admin", "API tokens", "API docs"]);
     expect(navItems(null).map((i) => i.label)).toEqual(["Projects", "API tokens", "API docs"]);
   });
 });

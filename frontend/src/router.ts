@@ -4,7 +4,7 @@
  * and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
  * `#/projects/:id/generate`, `#/projects/:id/loop`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
  * `#/models` and `#/models/:id` (the lineage with that model picked out), and `#/tokens` (the
- * signed-in user's API tokens, every role).
+ * signed-in user's API tokens, every role), and `#/webhooks` (admins).
  */
 
 export type Route =
@@ -24,6 +24,7 @@ export type Route =
   | { name: "run"; runId: number }
   | { name: "models"; modelId?: number }
   | { name: "tokens" }
+  | { name: "webhooks" }
   | { name: "not-found"; hash: string };
 
 const ID = "(\\d{1,12})";
@@ -39,6 +40,7 @@ export function parseRoute(hash: string): Route {
   if (path === "/runs") return { name: "runs" };
   if (path === "/models") return { name: "models" };
   if (path === "/tokens") return { name: "tokens" };
+  if (path === "/webhooks") return { name: "webhooks" };
   const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate|loop)$`).exec(path);
   if (project) {
     const projectId = Number(project[1]);
@@ -68,6 +70,7 @@ export function routeHref(route: Route): string {
     case "datasets":
     case "runs":
     case "tokens":
+    case "webhooks":
       return `#/${route.name}`;
     case "models":
       return route.modelId === undefined ? "#/models" : `#/models/${route.modelId}`;
