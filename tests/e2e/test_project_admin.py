@@ -1,6 +1,7 @@
 """The admin's set-up in a real browser (issue 18, item 4): create and edit a project with a
 guidelines preview and the server's refusals at their fields; upload prompts and candidate sets
-with each bad row named next to the upload; create an account. Each page passes axe."""
+with each bad row named next to the upload; create an account; register a model directory.
+Each page passes axe. (Snapshots and their export links: test_dashboards.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from playwright.sync_api import Page, expect
 from annotation.models import CandidateSet, Project, Prompt
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
+from training.models import ModelVersion
+from training.services.registry import model_version_register
 
 from .support import PASSWORD, sign_in
 from .test_accessibility import AXE, axe_violations
@@ -43,7 +46,9 @@ def test_an_admin_creates_and_edits_a_project_with_server_errors_at_their_fields
     k.fill("3")
     page.get_by_label("Annotators per set (overlap)").fill("2")
     guidelines = page.get_by_label("Guidelines (markdown)")
-    guidelines.fill("Rank the **best** first.\n\n<script>window.pwned = 1</script>\n\n- Correct beats fluent")
+    guidelines.fill(
+        "Rank the **best** first.\n\n<script>window.pwned = 1</script>\n\n- Correct beats fluent"
+    )
     preview = page.get_by_role("region", name="Preview")
     expect(preview.locator("strong")).to_have_text("best")
     expect(preview.locator("li")).to_have_text("Correct beats fluent")
@@ -92,9 +97,7 @@ def test_an_admin_creates_and_edits_a_project_with_server_errors_at_their_fields
     expect(page.get_by_label("Gold rate")).to_have_value("0.2")
 
 
-def test_an_admin_uploads_prompts_and_candidate_sets_and_sees_each_bad_row(
-    live_server, page: Page
-):
+def test_an_admin_uploads_prompts_and_candidate_sets_and_sees_each_bad_row(live_server, page: Page):
     user_create(username="root", password=PASSWORD, role="admin")
     project = project_create(name="Imports", k=2)
     sign_in(page, live_server.url, "root")
@@ -103,7 +106,7 @@ def test_an_admin_uploads_prompts_and_candidate_sets_and_sees_each_bad_row(
 
     upload = page.get_by_label("File (JSON list or JSON Lines)")
     bad = jsonl({"prompt": "Name a prime."}, {"prompt": ""}, {"prompt": "x", "colour": "red"})
-    upload.set_input_files({"name": "prompts.jsonl", "mimeType": "application/x-ndjson", "buffer": bad})
+    upload.set_input_files({"name": "p.jsonl", "mimeType": "application/x-ndjson", "buffer": bad})
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status").filter(has_text="row(s) are invalid")).to_contain_text(
         "2 of 3"
@@ -115,7 +118,7 @@ def test_an_admin_uploads_prompts_and_candidate_sets_and_sees_each_bad_row(
         assert axe_violations(page) == []
 
     good = jsonl({"prompt": "Name a prime."}, {"prompt": "Name a colour."}, {"prompt": "Why?"})
-    upload.set_input_files({"name": "prompts.jsonl", "mimeType": "application/x-ndjson", "buffer": good})
+    upload.set_input_files({"name": "p.jsonl", "mimeType": "application/x-ndjson", "buffer": good})
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status").filter(has_text="Imported 3 prompts.")).to_be_visible()
     expect(page.locator(".import-errors")).to_have_count(0)
@@ -173,3 +176,40 @@ def test_an_admin_creates_an_account_that_can_sign_in(live_server, page: Page, b
         expect(newbie.get_by_role("link", name="Users")).to_have_count(0)
     finally:
         other.close()
+
+
+def test_an_admin_registers_a_model_directory_with_refusals_at_their_fields(
+    live_server, page: Page, tiny_model_dir, tmp_path, settings
+):
+    settings.FLYWHEEL_MODEL_ROOTS = [tiny_model_dir]
+    user_create(username="root", password=PASSWORD, role="admin")
+    base = model_version_register(name="tiny-base", path=str(tiny_model_dir), kind="base")
+    sign_in(page, live_server.url, "root")
+    page.get_by_role("link", name="Models").click()
+    page.get_by_text("Register a model", exact=True).click()
+    form = page.get_by_role("form", name="Register a model")
+
+    name, path = form.get_by_label("Name"), form.get_by_label("Directory on the server")
+    name.fill("tiny-sft")
+    path.fill(str(tmp_path / "elsewhere"))
+    form.get_by_role("button", name="Register model").click()
+    expect(path).to_have_accessible_description(re.compile("outside the model roots"))
+
+    path.fill(str(tiny_model_dir))
+    name.fill("tiny-base")
+    form.get_by_role("button", name="Register model").click()
+    expect(name).to_have_accessible_description("A model with this name exists.")
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+    name.fill("tiny-sft")
+    form.get_by_label("Kind").select_option("sft")
+    form.get_by_label("Parent (optional)").select_option(str(base.pk))
+    form.get_by_role("button", name="Register model").click()
+    expect(form.get_by_role("status")).to_contain_text("Registered tiny-sft as model #")
+    registered = ModelVersion.objects.get(name="tiny-sft")
+    expect(form.get_by_role("status")).to_have_text(
+        f"Registered tiny-sft as model #{registered.pk}."
+    )
+    assert (registered.kind, registered.parent_id) == ("sft", base.pk)
+    expect(page.locator(f"#model-{registered.pk}")).to_contain_text("tiny-sft")

@@ -1,5 +1,6 @@
-/** The calls of the admin's project pages: read a project's settings, create or change a
- * project, upload a file of prompts or candidate sets, list and create users. */
+/** The calls of the admin's set-up pages: read a project's settings, create or change a
+ * project, upload a file of prompts or candidate sets, list and create users, register a
+ * model directory. */
 
 import { request } from "../api";
 import { CSRF_COOKIE, CSRF_HEADER, readCookie } from "../csrf";
@@ -12,6 +13,8 @@ import {
   importOutcomeFrom,
   parseProjectSettings,
 } from "./projectSettings";
+import { type ModelRegisterPayload } from "./modelRegistration";
+import { type ModelVersion, parseModel } from "./models";
 import { type Loaded, fieldErrors, loadedFrom } from "./resource";
 import { type UserPayload, type UserRow, parseUser, parseUserPage } from "./users";
 
@@ -27,7 +30,10 @@ async function send<T>(path: string, method: string, json: unknown, parse: (b: u
   try {
     const { status, body } = await request(path, { method, json });
     const loaded = loadedFrom(status, body, parse, ok);
-    if (status === 400 && loaded.kind === "failed") return { kind: "invalid", message: loaded.message, errors: fieldErrors(body) };
+    // 409 (a name taken) names its field too.
+    if ((status === 400 || status === 409) && loaded.kind === "failed") {
+      return { kind: "invalid", message: loaded.message, errors: fieldErrors(body) };
+    }
     return loaded;
   } catch {
     return UNREACHABLE;
@@ -71,6 +77,10 @@ export async function uploadImport(projectId: number, kind: ImportKind, file: Fi
   } catch {
     return { kind: "refused", message: "The server could not be reached.", rows: [], other: [] };
   }
+}
+
+export function registerModel(payload: ModelRegisterPayload): Promise<Saved<ModelVersion>> {
+  return send("/api/v1/models/", "POST", payload, parseModel, 201);
 }
 
 export async function fetchUsers(): Promise<Loaded<{ count: number; users: UserRow[] }>> {

@@ -10,6 +10,7 @@ import { fetchAllDatasets, fetchAllGenerationJobs, fetchAllRuns, fetchModels } f
 import { useLoaded } from "../../review/useLoaded";
 import { LineageGraph } from "./LineageGraph";
 import { MergeAction } from "./MergeAction";
+import { RegisterModelForm } from "./RegisterModelForm";
 import { LoadNotice } from "../shared/LoadNotice";
 
 /** The rows of a list that loaded, or none (the graph is drawn from the models alone). */
@@ -42,6 +43,7 @@ export function ModelsPage({ modelId, onSignedOut }: { modelId: number | undefin
     <section aria-labelledby="models-heading">
       <h1 id="models-heading">Models and lineage</h1>
       <p className="hint">Dataset → run → model, left to right; a model's generation jobs to its right. Select a box to open it.</p>
+      <RegisterModelForm models={rows(models)} onRegistered={reloadModels} onSignedOut={onSignedOut} />
       <LoadNotice state={models} what="the models" />
       {missing?.kind === "failed" && (
         <p className="hint" role="status">
