@@ -9,13 +9,18 @@ from typing import Any
 
 from .oracle import ORACLE_OF_RULE
 
-# 3e-4 × 4 epochs, not 1e-3 × 2: the higher rate learns a preference shared by every prompt
-# (the polite rule) and nothing that depends on the prompt; with three sets per prompt
-# (``TINYWORLD_SETS_PER_PROMPT``) this rate took the topic rule's held-out accuracy 0.56 → 0.79
+# 3e-4, not 1e-3 × 2: the higher rate learns a preference shared by every prompt (the polite
+# rule) and nothing that depends on the prompt; with three sets per prompt
+# (``TINYWORLD_SETS_PER_PROMPT``) 3e-4 × 4 took the topic rule's held-out accuracy 0.56 → 0.79
 # and the template rule's 0.55 → 0.93, and kept the polite rule (0.85 → 0.88; bench/RESULTS.md).
+# Eight epochs, not four: on a round's own snapshot (the 80 % train split) four epochs learnt
+# the topic rule for some training seeds and not others (held-out 0.70 / 0.51 / 0.72 for seeds
+# 0 / 1 / 2 on one snapshot: the run stays on the "ignore the prompt" plateau until late);
+# eight gave 0.77 / 0.68 (bench/reward_snapshot.py, bench/RESULTS.md). The reward and judge
+# runs take twice as long.
 TINYWORLD_REWARD_CONFIG: dict[str, Any] = {
     "learning_rate": 3e-4,
-    "num_train_epochs": 4.0,
+    "num_train_epochs": 8.0,
     "per_device_train_batch_size": 16,
     "gradient_accumulation_steps": 1,
     "warmup_steps": 0,
