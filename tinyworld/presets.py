@@ -16,7 +16,7 @@ from .oracle import ORACLE_OF_RULE
 # Eight epochs, not four: on a round's own snapshot (the 80 % train split) four epochs learnt
 # the topic rule for some training seeds and not others (held-out 0.70 / 0.51 / 0.72 for seeds
 # 0 / 1 / 2 on one snapshot: the run stays on the "ignore the prompt" plateau until late);
-# eight gave 0.77 / 0.68 (bench/reward_snapshot.py, bench/RESULTS.md). The reward and judge
+# eight gave 0.77 / 0.68 / 0.80 (bench/reward_snapshot.py, bench/RESULTS.md). The reward and judge
 # runs take twice as long.
 TINYWORLD_REWARD_CONFIG: dict[str, Any] = {
     "learning_rate": 3e-4,
