@@ -43,6 +43,7 @@ COPY flywheel/ flywheel/
 COPY annotation/ annotation/
 COPY training/ training/
 COPY loop/ loop/
+COPY webhooks/ webhooks/
 COPY tinyworld/ tinyworld/
 COPY --from=frontend /src/frontend/dist frontend/dist
 

@@ -205,10 +205,22 @@ def test_a_lost_lease_is_skipped_and_a_503_is_retried(live_server, make_project,
     assert Ranking.objects.count() == len(sets)
 
 
-def test_an_unreachable_server_stops_every_annotator_with_a_command_error(
+def test_no_server_is_a_command_error_that_says_to_start_the_demo(make_project):
+    project = make_project()
+    with pytest.raises(CommandError, match=r"No Flywheel server answers at .*`make demo` first"):
+        call_command(
+            "simulate_annotators", "--project", str(project.pk), "--url", "http://127.0.0.1:1"
+        )
+
+
+def test_a_server_that_goes_away_stops_every_annotator_with_a_command_error(
     make_project, monkeypatch
 ):
+    """The server answered the command's first check and is gone when the annotators start."""
+    from tinyworld.management.commands import simulate_annotators as command
+
     monkeypatch.setattr(sim, "RETRY_DELAYS_SECONDS", (0.0, 0.0))
+    monkeypatch.setattr(command.httpx, "get", lambda *args, **kwargs: None)
     project = make_project()
     out = StringIO()
     with pytest.raises(CommandError, match="Every annotator stopped early"):

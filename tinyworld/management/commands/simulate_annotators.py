@@ -145,10 +145,6 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         target = resolve_project(str(project))
-        try:
-            httpx.get(f"{url.rstrip('/')}/api/v1/health/", timeout=10.0)
-        except httpx.TransportError:
-            raise CommandError(NOT_RUNNING.format(url=url)) from None
         if n < 1:
             raise CommandError("--n must be at least 1.")
         counts: dict[Behaviour, int] = {}
@@ -162,6 +158,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         with refusals_as_command_errors():
             sim_accounts_ensure(annotators=annotators)
+        try:  # after the local checks, so a bad argument is named as such
+            httpx.get(f"{url.rstrip('/')}/api/v1/health/", timeout=10.0)
+        except httpx.TransportError:
+            raise CommandError(NOT_RUNNING.format(url=url)) from None
 
         self.stdout.write(
             f"{n} simulated annotators on project {target.slug} (id {target.pk}) at {url}, "
