@@ -107,9 +107,13 @@ def test_a_round_on_random_labels_is_unconfirmed_and_not_promoted(
     assert judge.dataset.filters["splits_swapped_from"] == loop_round.snapshot_id
     assert loop_round.policy_run.dataset_id == loop_round.snapshot_id
     assert evaluation["judge"]["model_version"] == loop_round.judge_model_id
-    independent = evaluation["independent_win_rate"]
-    assert abs(independent["win_rate"] - 0.5) <= 0.15, independent
-    assert independent["ci_low"] <= 0.5, independent
+    # A judge trained on random labels learns nothing: it is at chance on the pairs it scored,
+    # and the verdict says it cannot confirm anything. Its win-rate between the two policies is
+    # not asserted: an untrained scorer is still a fixed function with arbitrary leanings (one
+    # CI run found 0.62, interval 0.56–0.67, on the same random labels), which is why the
+    # verdict discards it.
+    assert abs(evaluation["judge"]["accuracy"] - 0.5) <= 0.1, evaluation["judge"]
+    assert any("it cannot confirm anything" in r for r in loop_round.verdict_reasons)
     # not promoted, nothing generated from it
     project.refresh_from_db()
     assert project.current_policy_id == sft_policy.pk != loop_round.policy_model_id

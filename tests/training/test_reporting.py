@@ -3,10 +3,13 @@ so the training loop never waits on the database, and loses none of them."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 
 import pytest
 
+from training.engine import reporting
 from training.engine.jobs import job_type
 from training.engine.reporting import FLUSH_SECONDS, JobReporter, RunHooksAdapter
 from training.models import JobStatus, RunMetric, TrainingRun
@@ -76,3 +79,52 @@ def test_points_a_failed_write_could_not_store_are_kept_in_order(running_run, mo
 
     assert recorded(running_run) == [1, 2]
     assert TrainingRun.objects.get(pk=running_run.pk).step == 2
+
+
+@contextlib.contextmanager
+def stdout_to_a_pipe():
+    """fd 1 becomes the write end of a pipe (as a job process's output to its worker); yields
+    a function that closes the read end (the worker dies)."""
+    read_end, write_end = os.pipe()
+    saved = os.dup(1)
+    os.dup2(write_end, 1)
+    os.close(write_end)
+    closed = []
+
+    def reader_dies():
+        os.close(read_end)
+        closed.append(True)
+
+    try:
+        yield reader_dies
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        if not closed:
+            os.close(read_end)
+
+
+def test_a_failure_from_a_dead_workers_pipe_loses_the_attempt_instead(running_run, monkeypatch):
+    """A job process whose worker was killed can hit BrokenPipeError on its output before
+    PR_SET_PDEATHSIG reaches it: that must not record the run as failed (the recovery sweep
+    resumes it), while a failure with the worker alive is recorded."""
+    monkeypatch.setattr(reporting, "_output_to_worker", True)
+    with stdout_to_a_pipe() as reader_dies, JobReporter(
+        job_type("training_run"), running_run.pk
+    ) as reporter:
+        assert not reporting.worker_gone()
+        reader_dies()
+        assert reporting.worker_gone()
+        try:
+            raise BrokenPipeError(32, "Broken pipe")
+        except BrokenPipeError as exc:
+            assert reporter.fail(exc) is False
+    assert TrainingRun.objects.get(pk=running_run.pk).status == JobStatus.RUNNING
+
+    with stdout_to_a_pipe(), JobReporter(job_type("training_run"), running_run.pk) as reporter:
+        try:
+            raise ValueError("bad config")
+        except ValueError as exc:
+            assert reporter.fail(exc) is True
+    run = TrainingRun.objects.get(pk=running_run.pk)
+    assert run.status == JobStatus.FAILED and "bad config" in run.error

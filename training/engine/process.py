@@ -41,6 +41,9 @@ def set_torch_threads() -> None:
 def main() -> None:
     prepare_process()
     set_torch_threads()
+    from .reporting import output_goes_to_worker
+
+    output_goes_to_worker()
     if "FLYWHEEL_LAUNCH_ID" in os.environ:  # a rank of a multi-process launch (executors.local)
         logging.getLogger(__name__).info(
             "rank %s of %s", os.environ["RANK"], os.environ["WORLD_SIZE"]

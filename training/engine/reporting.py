@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import threading
 import time
 import traceback
@@ -208,6 +209,11 @@ class JobReporter:
         if status == JobStatus.FAILED and not peers_alive():
             logger.error("a process of this launch ended first; its outcome decides the attempt")
             return False
+        if status == JobStatus.FAILED and worker_gone():
+            # A write to its output failed (BrokenPipeError) in the moment between the worker's
+            # death and PR_SET_PDEATHSIG reaching this process: the attempt is lost, and the
+            # recovery sweep resumes the job from its checkpoint.
+            return False
         self.flush()
         return job_finish(self.job_type, self.job_id, status, error=error, **fields)
 
@@ -218,6 +224,26 @@ class JobReporter:
             JobStatus.FAILED,
             error=f"{reason}{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
         )
+
+
+_output_to_worker = False
+
+
+def output_goes_to_worker() -> None:
+    """This process is a job's process of the ``local`` executor: its stdout is a pipe that
+    only its worker reads."""
+    global _output_to_worker
+    _output_to_worker = True
+
+
+def worker_gone() -> bool:
+    """Whether the worker that reads this job process's output has died: the pipe on fd 1
+    has no reader left (poll reports POLLERR on its write end)."""
+    if not _output_to_worker:
+        return False
+    poller = select.poll()
+    poller.register(1, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 class RunHooksAdapter:

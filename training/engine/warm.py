@@ -172,7 +172,9 @@ def _fork_job(message: dict, output_fd: int, sock: socket.socket) -> int:
         os.close(output_fd)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         from training.engine.process import run_job, set_torch_threads
+        from training.engine.reporting import output_goes_to_worker
 
+        output_goes_to_worker()
         set_torch_threads()
         code = run_job(message["job_type"], int(message["job_id"]))
     except BaseException:  # noqa: BLE001 — the exit code and the traceback tell the worker
