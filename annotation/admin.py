@@ -8,6 +8,7 @@ from .models import (
     DatasetSnapshot,
     DatasetSnapshotItem,
     Project,
+    ProjectMembership,
     Prompt,
     Ranking,
 )
@@ -19,6 +20,14 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     raw_id_fields = ("current_policy", "created_by")
+
+
+@admin.register(ProjectMembership)
+class ProjectMembershipAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "user", "role", "added_by", "added_at")
+    list_filter = ("project", "role")
+    search_fields = ("user__username",)
+    raw_id_fields = ("project", "user", "added_by")
 
 
 @admin.register(Prompt)

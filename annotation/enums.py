@@ -9,6 +9,13 @@ class Role(models.TextChoices):
     ANNOTATOR = "annotator", "Annotator"
 
 
+class ProjectRole(models.TextChoices):
+    """A member's role in one project (admins need no membership: they see every project)."""
+
+    REVIEWER = "reviewer", "Reviewer"
+    ANNOTATOR = "annotator", "Annotator"
+
+
 class MessageRole(models.TextChoices):
     SYSTEM = "system"
     USER = "user"

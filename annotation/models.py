@@ -12,7 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .enums import AssignmentState, CandidateSetState, GoldSource, SetPurpose, SnapshotSplit
+from .enums import (
+    AssignmentState,
+    CandidateSetState,
+    GoldSource,
+    ProjectRole,
+    SetPurpose,
+    SnapshotSplit,
+)
 
 MIN_K, MAX_K = 2, 9
 
@@ -95,6 +102,35 @@ class Project(Created):
     @property
     def rating_dimensions(self) -> dict[str, tuple[int, int]]:
         return {d["name"]: (d["min"], d["max"]) for d in self.criteria.get("ratings", [])}
+
+
+class ProjectMembership(models.Model):
+    """A user's membership of a project, with their role in it. Annotators see and are given
+    tasks only in projects they are members of, reviewers review only theirs; admins see every
+    project without one. A member's role in a project is at most their account's role (an
+    annotator account is never a project's reviewer)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
+    )
+    role = models.CharField(max_length=16, choices=ProjectRole.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_once_per_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in ProjectRole]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in project {self.project_id} ({self.role})"
 
 
 class Prompt(models.Model):

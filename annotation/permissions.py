@@ -1,7 +1,13 @@
-"""DRF permission classes by role. Every API view names one of these explicitly."""
+"""DRF permission classes by role. Every API view names one of these explicitly.
 
+On a project-scoped URL (one with ``project_id``) the role checked is the caller's role in that
+project (``annotation.access.project_role``), and a caller who is not a member gets 404 (the
+project is not shown to exist); elsewhere it is the account's role."""
+
+from django.http import Http404
 from rest_framework.permissions import BasePermission
 
+from .access import project_role
 from .enums import Role
 from .roles import user_role
 
@@ -11,7 +17,13 @@ class _HasRole(BasePermission):
     message = "Your role may not do this."
 
     def has_permission(self, request, view) -> bool:
-        return user_role(request.user) in self.roles
+        role = user_role(request.user)
+        project_id = getattr(view, "kwargs", {}).get("project_id")
+        if project_id is not None and role not in (None, Role.ADMIN):
+            role = project_role(request.user, project_id)
+            if role is None:
+                raise Http404("No such project.")
+        return role in self.roles
 
 
 class IsAdmin(_HasRole):

@@ -16,6 +16,7 @@ ROLE_PRECEDENCE = (Role.ADMIN, Role.REVIEWER, Role.ANNOTATOR)
 
 ANNOTATION_MODELS = (
     "project",
+    "projectmembership",
     "prompt",
     "candidate",
     "candidateset",

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from flywheel.sql import Statements, columns, fetch_one, instance
 
 from .enums import CandidateSetState
-from .models import CandidateSet, Project, Prompt
+from .models import CandidateSet, Project, ProjectMembership, Prompt
 
 
-def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
-    """Projects with progress counts; with ``annotator``, also how many sets they ranked."""
+def project_list(
+    *, annotator: AbstractUser | None = None, member: AbstractUser | None = None
+) -> QuerySet[Project]:
+    """Projects with progress counts; with ``annotator``, also how many sets they ranked; with
+    ``member``, only the projects they are a member of, each with their role there
+    (``my_role``)."""
     normal = Q(candidate_sets__gold_tiers__isnull=True)
     qs = Project.objects.annotate(
         set_count=Count("candidate_sets", filter=normal, distinct=True),
@@ -24,6 +28,11 @@ def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
         ),
         prompt_count=Count("prompts", distinct=True),
     )
+    if member is not None:
+        memberships = ProjectMembership.objects.filter(project=OuterRef("pk"), user=member)
+        qs = qs.annotate(my_role=Subquery(memberships.values("role")[:1])).filter(
+            my_role__isnull=False
+        )
     if annotator is not None:
         qs = qs.annotate(
             my_ranking_count=Count(
@@ -35,8 +44,13 @@ def project_list(*, annotator: AbstractUser | None = None) -> QuerySet[Project]:
     return qs.order_by("id")
 
 
-def project_get(*, project_id: int, annotator: AbstractUser | None = None) -> Project | None:
-    return project_list(annotator=annotator).filter(pk=project_id).first()
+def project_get(
+    *,
+    project_id: int,
+    annotator: AbstractUser | None = None,
+    member: AbstractUser | None = None,
+) -> Project | None:
+    return project_list(annotator=annotator, member=member).filter(pk=project_id).first()
 
 
 _PROJECT_BY_ID = Statements(

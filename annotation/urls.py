@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .apis import auth, datasets, health, projects, tasks, users
+from .apis import auth, datasets, health, members, projects, tasks, users
 
 urlpatterns = [
     path("health/", health.HealthApi.as_view(), name="health"),
@@ -26,6 +26,16 @@ urlpatterns = [
         "projects/<int:project_id>/candidate-sets/",
         projects.CandidateSetListImportApi.as_view(),
         name="project-candidate-sets",
+    ),
+    path(
+        "projects/<int:project_id>/members/",
+        members.MemberListAddApi.as_view(),
+        name="project-members",
+    ),
+    path(
+        "projects/<int:project_id>/members/<int:user_id>/",
+        members.MemberDetailApi.as_view(),
+        name="project-member",
     ),
     path("projects/<int:project_id>/next-task/", tasks.NextTaskApi.as_view(), name="next-task"),
     path("projects/<int:project_id>/export/", datasets.ProjectExportApi.as_view(), name="export"),

@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name ("state", "status") get a name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "CandidateSetStateEnum": "annotation.enums.CandidateSetState",
+        "RoleEnum": "annotation.enums.Role",
+        "ProjectRoleEnum": "annotation.enums.ProjectRole",
         "AssignmentStateEnum": "annotation.enums.AssignmentState",
         "JobStatusEnum": "training.models.JobStatus",
         "RoundStatusEnum": "loop.models.RoundStatus",

@@ -3,12 +3,14 @@ leaderboard."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.access import reviewable
 from annotation.apis.projects import get_project_or_404
 from annotation.permissions import IsAdmin, IsReviewerOrAdmin
 from flywheel.errors import ApplicationError, found_or_404
@@ -192,12 +194,13 @@ class RoundListStartApi(APIView):
         )
 
 
-def _get_round(round_id: int) -> LoopRound:
+def _get_round(round_id: int, user=None) -> LoopRound:
+    """The round; with ``user``, only if it is of a project they review (any, for admins)."""
     loop_round = (
         LoopRound.objects.select_related(
             "loop", "snapshot", "reward_run", "policy_run", "generation_job", "human_eval_job"
         )
-        .filter(pk=round_id)
+        .filter(reviewable(user, "loop__project") if user is not None else Q(), pk=round_id)
         .first()
     )
     return found_or_404(loop_round, "round")
@@ -208,7 +211,7 @@ class RoundDetailApi(APIView):
 
     @extend_schema(responses={200: RoundDetailOutput})
     def get(self, request: Request, round_id: int) -> Response:
-        return Response(RoundDetailOutput(_get_round(round_id)).data)
+        return Response(RoundDetailOutput(_get_round(round_id, request.user)).data)
 
 
 class RoundRetryApi(APIView):
@@ -247,7 +250,7 @@ class RoundDecisionApi(APIView):
             promote=data.validated_data["promote"],
             decided_by=request.user,
         )
-        return Response(RoundDetailOutput(_get_round(round_id)).data)
+        return Response(RoundDetailOutput(_get_round(round_id, request.user)).data)
 
 
 class LeaderboardEntryOutput(serializers.Serializer):

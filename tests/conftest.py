@@ -52,6 +52,66 @@ def model_roots_cover_test_directories(tmp_path_factory: pytest.TempPathFactory)
     ]
 
 
+@pytest.fixture(autouse=True)
+def members_of_every_project(request):
+    """Every annotator and reviewer this test creates is a member of every project it creates,
+    with their account's role, as if an admin had added them: most tests are about something
+    else than membership (which ``annotation.access`` enforces on every request). Tests of
+    membership itself are marked ``members_only`` and get no memberships but the ones they
+    make. Only what this process creates is seen (not a live server's or a worker's writes)."""
+    if request.node.get_closest_marker("members_only"):
+        yield
+        return
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_save
+
+    from annotation.models import ProjectMembership
+
+    User = get_user_model()
+    roles = {Role.ANNOTATOR.value, Role.REVIEWER.value}
+
+    def project_created(sender, instance, created, raw=False, **kwargs):
+        if not created or raw:
+            return
+        members = (
+            User.objects.filter(groups__name__in=roles, is_superuser=False)
+            .exclude(groups__name=Role.ADMIN.value)
+            .values_list("pk", "groups__name")
+        )
+        best = {}
+        for user_id, name in members:  # a reviewer who is also in "annotator" reviews
+            if best.get(user_id) != Role.REVIEWER.value:
+                best[user_id] = name
+        ProjectMembership.objects.bulk_create(
+            [ProjectMembership(project=instance, user_id=u, role=r) for u, r in best.items()],
+            ignore_conflicts=True,
+        )
+
+    def role_given(sender, instance, action, pk_set, reverse=False, **kwargs):
+        if action != "post_add" or reverse or not isinstance(instance, User):
+            return
+        names = set(Group.objects.filter(pk__in=pk_set).values_list("name", flat=True))
+        role = next((r for r in (Role.REVIEWER.value, Role.ANNOTATOR.value) if r in names), None)
+        if role is None or instance.is_superuser:
+            return
+        ProjectMembership.objects.bulk_create(
+            [
+                ProjectMembership(project_id=p, user=instance, role=role)
+                for p in Project.objects.values_list("pk", flat=True)
+            ],
+            ignore_conflicts=True,
+        )
+
+    post_save.connect(project_created, sender=Project, dispatch_uid="test-members-project")
+    m2m_changed.connect(role_given, sender=User.groups.through, dispatch_uid="test-members-role")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=Project, dispatch_uid="test-members-project")
+        m2m_changed.disconnect(sender=User.groups.through, dispatch_uid="test-members-role")
+
+
 @pytest.fixture
 def make_user(db) -> Callable:
     def make(role: Role | str = Role.ANNOTATOR, username: str | None = None):

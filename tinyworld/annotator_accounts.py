@@ -36,8 +36,9 @@ def sim_annotators(
     ]
 
 
-def sim_accounts_ensure(*, annotators: Sequence[SimAnnotator]) -> None:
-    """Make each simulated annotator's account exist, with the annotator role and its password.
+def sim_accounts_ensure(*, annotators: Sequence[SimAnnotator], project=None) -> None:
+    """Make each simulated annotator's account exist, with the annotator role and its password,
+    and (with ``project``) a member of the project as its annotator.
 
     Missing accounts are created through ``user_create`` (so the password validators apply).
     Existing ones get the run's password, because the simulation owns these accounts and a run
@@ -71,3 +72,13 @@ def sim_accounts_ensure(*, annotators: Sequence[SimAnnotator]) -> None:
             if not user.check_password(annotator.password):
                 user.set_password(annotator.password)
                 user.save(update_fields=["password"])
+        if project is not None:
+            from annotation.enums import ProjectRole
+            from annotation.services.memberships import members_add
+
+            members_add(
+                project=project,
+                users=[a.username for a in annotators],
+                role=ProjectRole.ANNOTATOR,
+                by=None,
+            )

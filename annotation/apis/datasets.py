@@ -3,7 +3,7 @@ imports of existing preference data."""
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -15,10 +15,11 @@ from flywheel.errors import ApplicationError, found_or_404
 from flywheel.ids import IdField, query_id
 from flywheel.serializers import ModelOutput
 
+from ..access import reviewable
 from ..exports.rows import SOURCES, VIEWS, ExportOptions
 from ..exports.stream import ExportFilters, export_rows, filtered_rankings, snapshot_rankings
 from ..exports.writers import file_chunks, jsonl_chunks, parquet_file
-from ..models import DatasetSnapshot, Project, Ranking
+from ..models import CandidateSet, DatasetSnapshot, Project, Ranking
 from ..permissions import IsAdmin, IsReviewerOrAdmin
 from ..preference.consensus import DEFAULT_METHOD, METHODS
 from ..preference.pairs import PAIR_MODES
@@ -182,7 +183,7 @@ class SnapshotListCreateApi(generics.ListAPIView):
         return [IsAdmin()] if self.request.method == "POST" else [IsReviewerOrAdmin()]
 
     def get_queryset(self):
-        qs = DatasetSnapshot.objects.order_by("-id")
+        qs = DatasetSnapshot.objects.filter(reviewable(self.request.user)).order_by("-id")
         project = query_id(self.request.query_params, "project")
         return qs if project is None else qs.filter(project_id=project)
 
@@ -205,8 +206,13 @@ class SnapshotListCreateApi(generics.ListAPIView):
         return Response(SnapshotOutput(snapshot).data, status=status.HTTP_201_CREATED)
 
 
-def get_snapshot_or_404(snapshot_id: int) -> DatasetSnapshot:
-    snapshot = DatasetSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
+def get_snapshot_or_404(snapshot_id: int, user) -> DatasetSnapshot:
+    """The snapshot, if it belongs to a project ``user`` reviews (any, for admins)."""
+    snapshot = (
+        DatasetSnapshot.objects.select_related("project")
+        .filter(reviewable(user), pk=snapshot_id)
+        .first()
+    )
     return found_or_404(snapshot, "dataset snapshot")
 
 
@@ -215,7 +221,7 @@ class SnapshotDetailApi(APIView):
 
     @extend_schema(responses={200: SnapshotOutput})
     def get(self, request: Request, snapshot_id: int) -> Response:
-        return Response(SnapshotOutput(get_snapshot_or_404(snapshot_id)).data)
+        return Response(SnapshotOutput(get_snapshot_or_404(snapshot_id, request.user)).data)
 
 
 class SnapshotExportApi(APIView):
@@ -225,7 +231,7 @@ class SnapshotExportApi(APIView):
     def get(self, request: Request, snapshot_id: int) -> StreamingHttpResponse:
         """Export exactly the snapshot's rankings (one split with ``split=``); the same query
         always returns the same bytes."""
-        snapshot = get_snapshot_or_404(snapshot_id)
+        snapshot = get_snapshot_or_404(snapshot_id, request.user)
         query = _parse_query(SnapshotExportQuery, request)
         split = query.validated_data.get("split")
         rows = export_rows(
@@ -363,5 +369,7 @@ class CandidateSetDetailApi(APIView):
     def get(self, request: Request, set_id: int) -> Response:
         """One set with every annotator's ranking side by side (usernames: reviewers manage
         annotators) and the consensus."""
+        if not CandidateSet.objects.filter(reviewable(request.user), pk=set_id).exists():
+            raise Http404("No such candidate set.")
         detail = found_or_404(candidate_set_detail(set_id=set_id), "candidate set")
         return Response(SetDetailOutput(detail).data)

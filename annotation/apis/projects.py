@@ -38,19 +38,28 @@ class ProjectOutput(ModelOutput):
     my_ranking_count = serializers.IntegerField(
         required=False, help_text="Sets the caller ranked (annotators only)."
     )
+    my_role = serializers.ChoiceField(
+        choices=[r.value for r in Role],
+        read_only=True,
+        help_text="The caller's role in this project (admins: admin in every project).",
+    )
 
     class Meta:
         model = Project
         fields = (
             "id name slug k annotations_per_set guidelines criteria allow_ties show_ai_suggestion "
             "lease_seconds gold_rate current_policy created_at prompt_count set_count "
-            "complete_set_count my_ranking_count"
+            "complete_set_count my_ranking_count my_role"
         ).split()
 
     def to_representation(self, project):
+        if not hasattr(project, "my_role"):
+            project.my_role = Role.ADMIN.value
         data = super().to_representation(project)
-        if hasattr(project, "my_ranking_count"):  # an annotator's view
+        if data["my_role"] == Role.ANNOTATOR:  # an annotator's view
             data.pop("gold_rate")  # gold sets are hidden among their tasks
+        else:
+            data.pop("my_ranking_count", None)
         return data
 
 
@@ -83,8 +92,9 @@ class ProjectUpdateInput(ProjectInput):
             self.fields.pop(name)
 
 
-def _annotator_or_none(request: Request):
-    return request.user if user_role(request.user) == Role.ANNOTATOR else None
+def _member_or_none(request: Request):
+    """The caller, when their projects are those they are members of (everyone but admins)."""
+    return None if user_role(request.user) == Role.ADMIN else request.user
 
 
 def get_project_or_404(project_id: int) -> Project:
@@ -100,7 +110,10 @@ class ProjectListCreateApi(generics.ListAPIView):
         return [IsAdmin()] if self.request.method == "POST" else [HasAnyRole()]
 
     def get_queryset(self) -> QuerySet[Project]:
-        return project_list(annotator=_annotator_or_none(self.request))
+        if getattr(self, "swagger_fake_view", False):  # the schema's generation
+            return Project.objects.none()
+        member = _member_or_none(self.request)
+        return project_list(annotator=member, member=member)
 
     @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
     def post(self, request: Request) -> Response:
@@ -120,7 +133,8 @@ class ProjectDetailApi(APIView):
 
     @extend_schema(responses={200: ProjectOutput})
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get(project_id=project_id, annotator=_annotator_or_none(request))
+        member = _member_or_none(request)
+        project = project_get(project_id=project_id, annotator=member, member=member)
         return Response(ProjectOutput(found_or_404(project, "project")).data)
 
     @extend_schema(request=ProjectUpdateInput, responses={200: ProjectOutput})

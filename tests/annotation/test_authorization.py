@@ -1,4 +1,5 @@
-"""Authorization matrix: every endpoint × {anonymous, annotator, reviewer, admin}.
+"""Authorization matrix: every endpoint × {anonymous, annotator, reviewer, admin}, and the
+per-project dimension: the annotator and reviewer of project A against everything of project B.
 
 The matrix must cover every operation in the OpenAPI schema, so a new endpoint cannot ship
 without a row here."""
@@ -7,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotation.exports.stream import ExportFilters
-from annotation.models import Project
+from annotation.models import Project, ProjectMembership
 from annotation.services.rankings import Submission, ranking_submit
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
@@ -139,6 +140,25 @@ MATRIX = [
         "/api/v1/projects/{project}/next-task/",
         None,
         {ANON: 401, ANNOTATOR: 200, REVIEWER: 403, ADMIN: 403},
+    ),
+    ("get", "/api/v1/projects/{project}/members/", None, REVIEWER_READS),
+    (
+        "post",
+        "/api/v1/projects/{project}/members/",
+        lambda ctx: {"users": [ctx["user"]], "role": "annotator"},
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 201},
+    ),
+    (
+        "patch",
+        "/api/v1/projects/{project}/members/{user}/",
+        lambda ctx: {"role": "annotator"},
+        ADMIN_ONLY,
+    ),
+    (
+        "delete",
+        "/api/v1/projects/{project}/members/{user}/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 204},
     ),
     (
         "post",
@@ -443,3 +463,75 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}
     assert documented - covered == set()
+
+
+# What names an object of a project: these rows are tried against another project's objects.
+PROJECT_SCOPED = ("{project}", "{snapshot}", "{candidate_set}", "{round}", "{job}")
+OTHER_PROJECT_ROWS = [row for row in MATRIX if any(key in row[1] for key in PROJECT_SCOPED)]
+
+
+@pytest.fixture
+def other_project(world, make_project, make_sets):
+    """Project B, where the world's annotator and reviewer are not members: its sets, a
+    snapshot, a failed round and a generation job."""
+    _, users, _, ids = world
+    project = make_project(k=2, annotations_per_set=1)
+    make_sets(project, 2)
+    ranked = assignment_next(project=project, annotator=users[ANNOTATOR])
+    ranking_submit(
+        assignment_id=ranked.pk,
+        annotator=users[ANNOTATOR],
+        submission=Submission(ranking=[[c] for c in ranked.display_order]),
+    )
+    ProjectMembership.objects.filter(project=project).delete()  # ranked before leaving B
+    model = ModelVersion.objects.get(pk=ids["model"])
+    return {
+        "project": project.pk,
+        "snapshot": snapshot_create(project=project, name="b", filters=ExportFilters()).pk,
+        "candidate_set": project.candidate_sets.first().pk,
+        "round": LoopRound.objects.create(
+            loop=loop_for(project),
+            number=1,
+            policy_kind="dpo",
+            base_policy=model,
+            status=RoundStatus.FAILED,
+            step=RoundStep.REWARD,
+        ).pk,
+        "job": GenerationJob.objects.create(
+            project=project, model_version=model, prompt_ids=[1], k=2, sampling={}
+        ).pk,
+    }
+
+
+@pytest.mark.parametrize("role", [ANNOTATOR, REVIEWER])
+@pytest.mark.parametrize(
+    ("method", "template", "body", "expected"),
+    OTHER_PROJECT_ROWS,
+    ids=[f"{m.upper()} {t}" for m, t, _, _ in OTHER_PROJECT_ROWS],
+)
+def test_a_member_of_one_project_gets_404_on_everything_of_another(
+    world, other_project, role, method, template, body, expected
+):
+    """The project-scoped URLs of B answer 404 (B is not shown to exist), whatever the role may
+    do in A; an object of B reached by its own id answers 404 too, except where the role may
+    not use that endpoint in any project (the annotator on a snapshot): the 403 it gets
+    everywhere. Nothing is written."""
+    project, users, snapshot, training = world
+    context = {
+        "assignment": 1,
+        "ranking": [],
+        "role": role,
+        **training,
+        **other_project,
+    }
+    url = template.format(**context)
+    data = body(context) if body else None
+    kwargs = {"format": "json"} if data is not None else {}
+    counts = (ProjectMembership.objects.count(), GenerationJob.objects.count())
+    response = getattr(client_as(role, users), method)(url, data, **kwargs)
+    scoped_by_url = "{project}" in template
+    wanted = 404 if scoped_by_url or expected[role] != 403 else 403
+    assert response.status_code == wanted, (role, url, response.content[:300])
+    if wanted == 404:
+        assert response.json()["code"] == "not_found"
+    assert counts == (ProjectMembership.objects.count(), GenerationJob.objects.count())

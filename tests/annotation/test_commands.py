@@ -81,6 +81,7 @@ def test_create_user_from_env_password(monkeypatch):
     assert not get_user_model().objects.filter(username="weak").exists()
 
 
+@pytest.mark.members_only
 def test_seed_demo_is_idempotent():
     first = run("seed_demo", "--no-tinyworld")
     counts = (
@@ -98,3 +99,10 @@ def test_seed_demo_is_idempotent():
     assert "annotator1" in first and first == second
     showcase = Project.objects.get(slug="showcase")
     assert showcase.k == 4 and showcase.guidelines
+    # the demo's annotators and reviewer are members of the showcase (the admin needs none)
+    members = dict(showcase.memberships.values_list("user__username", "role"))
+    assert members == {
+        "annotator1": "annotator",
+        "annotator2": "annotator",
+        "reviewer": "reviewer",
+    }

@@ -17,9 +17,9 @@ from webhooks.services import subscriptions_changed
 
 pytestmark = pytest.mark.django_db
 
-# Token with role, then ``flywheel_next_task`` (project, annotator lock, live lease, set choice
-# and lock, lease, the task: one call).
-NEXT_TASK_QUERIES = 2
+# Token with role, the caller's membership of the project (issue 18), then ``flywheel_next_task``
+# (project, annotator lock, live lease, set choice and lock, lease, the task: one call).
+NEXT_TASK_QUERIES = 3
 # Token with role, the read (the assignment with all that validation and QC need), the set lock
 # + the checking write (ranking, assignment, set) in one round trip.
 SUBMIT_QUERIES = 3

@@ -109,9 +109,10 @@ def test_a_failure_from_a_dead_workers_pipe_loses_the_attempt_instead(running_ru
     PR_SET_PDEATHSIG reaches it: that must not record the run as failed (the recovery sweep
     resumes it), while a failure with the worker alive is recorded."""
     monkeypatch.setattr(reporting, "_output_to_worker", True)
-    with stdout_to_a_pipe() as reader_dies, JobReporter(
-        job_type("training_run"), running_run.pk
-    ) as reporter:
+    with (
+        stdout_to_a_pipe() as reader_dies,
+        JobReporter(job_type("training_run"), running_run.pk) as reporter,
+    ):
         assert not reporting.worker_gone()
         reader_dies()
         assert reporting.worker_gone()

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.access import reviewable
 from annotation.apis.projects import get_project_or_404
 from annotation.enums import SetPurpose
 from annotation.models import MAX_K
@@ -130,7 +131,8 @@ class GenerationJobListApi(generics.ListAPIView):
     serializer_class = GenerationJobOutput
 
     def get_queryset(self):
-        return generation_job_list(project_id=query_id(self.request.query_params, "project"))
+        jobs = generation_job_list(project_id=query_id(self.request.query_params, "project"))
+        return jobs.filter(reviewable(self.request.user))
 
     @extend_schema(
         parameters=[OpenApiParameter("project", int, description="Only this project's jobs.")]

@@ -671,6 +671,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/members/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET: the project's members with their roles in it (admin, the project's reviewers).
+         *     POST: add users (ids or usernames) with a role, all or none (admin); a member already
+         *     there gets the role.
+         */
+        get: operations["projects_members_list"];
+        put?: never;
+        /**
+         * @description GET: the project's members with their roles in it (admin, the project's reviewers).
+         *     POST: add users (ids or usernames) with a role, all or none (admin); a member already
+         *     there gets the role.
+         */
+        post: operations["projects_members_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/members/{user_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * @description PATCH: change a member's role. DELETE: remove them; the sets they held go back to the
+         *     queue (admin).
+         */
+        delete: operations["projects_members_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description PATCH: change a member's role. DELETE: remove them; the sets they held go back to the
+         *     queue (admin).
+         */
+        patch: operations["projects_members_partial_update"];
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/next-task/": {
         parameters: {
             query?: never;
@@ -1554,6 +1604,22 @@ export interface components {
             username: string;
             role: string | null;
         };
+        MemberOutput: {
+            user: number;
+            username: string;
+            role: components["schemas"]["ProjectRoleEnum"];
+            /** @description The account's role. */
+            readonly account_role: string | null;
+            added_by?: string;
+            /** Format: date-time */
+            readonly added_at: string;
+        };
+        MembersAddInputRequest: {
+            /** @description User ids or usernames. */
+            users: (number | string)[];
+            /** @default annotator */
+            role: components["schemas"]["ProjectRoleEnum"];
+        };
         MergeInputRequest: {
             /** @description The new model version's name. */
             name: string;
@@ -1647,6 +1713,13 @@ export interface components {
             readonly created_at: string;
         };
         /**
+         * @description * `admin` - admin
+         *     * `reviewer` - reviewer
+         *     * `annotator` - annotator
+         * @enum {string}
+         */
+        MyRoleEnum: "admin" | "reviewer" | "annotator";
+        /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
          *     schema says what the database holds; fields that are not the model's (annotations, related
@@ -1736,6 +1809,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["GenerationJobOutput"][];
+        };
+        PaginatedMemberOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["MemberOutput"][];
         };
         PaginatedModelVersionOutputList: {
             /** @example 123 */
@@ -1892,6 +1980,9 @@ export interface components {
             /** Format: int64 */
             seed?: number;
         };
+        PatchedMemberUpdateInputRequest: {
+            role?: components["schemas"]["ProjectRoleEnum"];
+        };
         PatchedProjectUpdateInputRequest: {
             name?: string;
             /** @default 1 */
@@ -1997,7 +2088,21 @@ export interface components {
             complete_set_count: number;
             /** @description Sets the caller ranked (annotators only). */
             my_ranking_count?: number;
+            /**
+             * @description The caller's role in this project (admins: admin in every project).
+             *
+             *     * `admin` - admin
+             *     * `reviewer` - reviewer
+             *     * `annotator` - annotator
+             */
+            readonly my_role: components["schemas"]["MyRoleEnum"];
         };
+        /**
+         * @description * `reviewer` - Reviewer
+         *     * `annotator` - Annotator
+         * @enum {string}
+         */
+        ProjectRoleEnum: "reviewer" | "annotator";
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -2061,6 +2166,13 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description * `admin` - Admin
+         *     * `reviewer` - Reviewer
+         *     * `annotator` - Annotator
+         * @enum {string}
+         */
+        RoleEnum: "admin" | "reviewer" | "annotator";
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -2554,16 +2666,9 @@ export interface components {
         UserInputRequest: {
             username: string;
             password: string;
-            role: components["schemas"]["UserInputRoleEnum"];
+            role: components["schemas"]["RoleEnum"];
             email?: string;
         };
-        /**
-         * @description * `admin` - Admin
-         *     * `reviewer` - Reviewer
-         *     * `annotator` - Annotator
-         * @enum {string}
-         */
-        UserInputRoleEnum: "admin" | "reviewer" | "annotator";
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -5613,6 +5718,336 @@ export interface operations {
             };
             /** @description No such object, or one the caller may not see. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_members_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedMemberOutputList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_members_create: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersAddInputRequest"];
+                "multipart/form-data": components["schemas"]["MembersAddInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedMemberOutputList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_members_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_members_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedMemberUpdateInputRequest"];
+                "multipart/form-data": components["schemas"]["PatchedMemberUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,7 @@
 import { type Schemas, wire } from "../apiTypes";
 import { asObj, int, str } from "./resource";
 
-export type UserRole = Schemas["UserInputRoleEnum"];
+export type UserRole = Schemas["RoleEnum"];
 export const USER_ROLES: readonly UserRole[] = ["annotator", "reviewer", "admin"];
 
 export interface UserRow {

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotation.enums import Role
+from annotation.enums import ProjectRole, Role
 from annotation.management.cli import read_rows
 from annotation.models import CandidateSet, Project
 from annotation.services.imports import candidate_sets_import, prompts_import
+from annotation.services.memberships import members_add
 from annotation.services.projects import project_create
 from annotation.services.users import user_create
 from loop.services.settings import loop_for, loop_update
@@ -127,15 +128,23 @@ class Command(BaseCommand):
                 if not User.objects.filter(username=username).exists():
                     user_create(username=username, password=password, role=role)
         showcase = self.showcase()
+        self.members(showcase)
         lines = [f"Showcase project: {showcase.name} (id {showcase.pk})"]
         if not no_tinyworld:
             project, generated = self.tinyworld_project(rule, seed, sets_per_prompt)
+            self.members(project)
             lines.insert(0, f"Loop project: {project.name} (id {project.pk}); {generated}")
         for line in lines:
             self.stdout.write(line)
         self.stdout.write("Logins (password for all: " + password + "):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role}")
+
+    def members(self, project: Project) -> None:
+        """The demo's annotators and reviewer work in each demo project."""
+        for role in (ProjectRole.ANNOTATOR, ProjectRole.REVIEWER):
+            names = [name for name, account in DEMO_USERS if account.value == role.value]
+            members_add(project=project, users=names, role=role, by=None)
 
     def showcase(self) -> Project:
         with transaction.atomic():

@@ -157,7 +157,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         with refusals_as_command_errors():
-            sim_accounts_ensure(annotators=annotators)
+            sim_accounts_ensure(annotators=annotators, project=target)
         try:  # after the local checks, so a bad argument is named as such
             httpx.get(f"{url.rstrip('/')}/api/v1/health/", timeout=10.0)
         except httpx.TransportError:
