@@ -159,12 +159,12 @@ export function App() {
               <ProjectsPage me={session.me} onSignedOut={onSignedOut} />
             )}
             {route.name === "rank" &&
-              (session.me.role === "annotator" ? (
+              (session.me.role === "annotator" || session.me.role === "reviewer" ? (
                 <RankingWorkspace key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />
               ) : (
                 <>
                   <h1>Ranking</h1>
-                  <p role="alert">Only annotators rank sets. <a href="#/projects">Back to projects</a></p>
+                  <p role="alert">Only a project's annotators rank its sets. <a href="#/projects">Back to projects</a></p>
                 </>
               ))}
             {route.name === "tokens" && <ApiTokensPage onSignedOut={onSignedOut} />}

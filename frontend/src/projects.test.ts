@@ -26,6 +26,7 @@ const summary: ProjectSummary = {
   setCount: 10,
   completeSetCount: 3,
   myRankingCount: null,
+  myRole: "admin",
   guidelines: "",
   criteria: { flags: [], ratings: [] },
   allowTies: true,
@@ -39,11 +40,11 @@ describe("parseProjectPage", () => {
       count: 2,
       next: null,
       previous: null,
-      results: [row, { ...row, id: 2, my_ranking_count: 5 }],
+      results: [row, { ...row, id: 2, my_ranking_count: 5, my_role: "annotator" }],
     };
     expect(parseProjectPage(body)).toEqual({
       count: 2,
-      projects: [summary, { ...summary, id: 2, myRankingCount: 5 }],
+      projects: [summary, { ...summary, id: 2, myRankingCount: 5, myRole: "annotator" }],
     });
   });
 

@@ -26,6 +26,8 @@ export interface ProjectSummary {
   completeSetCount: number;
   /** Sets the caller ranked; the API sends it to annotators only. */
   myRankingCount: number | null;
+  /** The caller's role in this project (admins: admin everywhere). */
+  myRole: "admin" | "reviewer" | "annotator";
   /** Markdown, written by an admin. */
   guidelines: string;
   criteria: Criteria;
@@ -83,6 +85,7 @@ export function parseProject(row: unknown): ProjectSummary | null {
     setCount: r.set_count,
     completeSetCount: r.complete_set_count,
     myRankingCount: isCount(mine) ? mine : null,
+    myRole: r.my_role === "annotator" || r.my_role === "reviewer" ? r.my_role : "admin",
     guidelines: typeof r.guidelines === "string" ? r.guidelines : "",
     criteria: parseCriteria(r.criteria),
     allowTies: r.allow_ties !== false,

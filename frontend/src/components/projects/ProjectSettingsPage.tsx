@@ -7,6 +7,7 @@ import { emptyProjectForm, formFromSettings } from "../../review/projectSettings
 import { useLoaded } from "../../review/useLoaded";
 import { LoadNotice } from "../shared/LoadNotice";
 import { ImportPanel } from "./ImportPanel";
+import { MembersPanel } from "./MembersPanel";
 import { ProjectSettingsForm } from "./ProjectSettingsForm";
 
 export function NewProjectPage({ onSignedOut }: { onSignedOut: () => void }) {
@@ -52,6 +53,7 @@ export function ProjectSettingsPage({ projectId, onSignedOut }: { projectId: num
             <a href={`#/projects/${p.id}/dashboard`}>Dashboard</a> · <a href={`#/projects/${p.id}/sets`}>Sets</a>
           </p>
           <ImportPanel projectId={p.id} k={p.k} onImported={reload} onSignedOut={onSignedOut} />
+          <MembersPanel projectId={p.id} onSignedOut={onSignedOut} />
           <ProjectSettingsForm
             key={p.id}
             initial={formFromSettings(p)}

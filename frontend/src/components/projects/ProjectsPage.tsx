@@ -1,4 +1,6 @@
-/** The projects the signed-in user can see, with progress; annotators can start ranking. */
+/** The projects the signed-in user can see (admins: all; others: those they are members of),
+ * with progress; where the user annotates they can start ranking, where they review they get
+ * the project's pages. */
 
 import { useEffect, useState } from "react";
 import { fetchProjects } from "../../api";
@@ -47,7 +49,7 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                   <span className="project-name">{project.name}</span>{" "}
                   <span className="project-facts">{projectFacts(project).join(" · ")}</span>
                 </div>
-                {me.role === "annotator" && (
+                {project.myRole === "annotator" && (
                   <a
                     className="button-link"
                     href={`#/projects/${project.id}/rank`}
@@ -56,7 +58,7 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     Start ranking
                   </a>
                 )}
-                {(me.role === "reviewer" || me.role === "admin") && (
+                {project.myRole !== "annotator" && (
                   <span className="project-links">
                     <a className="button-link" href={`#/projects/${project.id}/dashboard`} aria-label={`Dashboard: ${project.name}`}>
                       Dashboard

@@ -32,6 +32,7 @@ const PROJECT: ProjectState = {
     setCount: 2,
     completeSetCount: 0,
     myRankingCount: 0,
+    myRole: "annotator",
     guidelines: "Prefer vivid images.",
     criteria: { flags: [], ratings: [] },
     allowTies: true,
