@@ -43,11 +43,36 @@ class AssignmentState(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     SKIPPED = "skipped", "Skipped"
     EXPIRED = "expired", "Expired"  # set by the sweeper; a leased row past expiry counts the same
+    # A reviewer sent its ranking back (issue 18): the set is offered to this annotator again,
+    # first, and the slot stays theirs meanwhile.
+    RETURNED = "returned", "Sent back"
 
 
 class GoldSource(models.TextChoices):
     EXPERT = "expert", "Expert ranking"
     HONEYPOT = "honeypot", "Synthetic honeypot"
+    ADJUDICATED = "adjudicated", "A reviewer's adjudicated order"
+
+
+class ReviewState(models.TextChoices):
+    """Where a submitted ranking stands with reviewers (issue 18). Rejected and sent-back
+    rankings are not counted: not exported, not frozen into snapshots, not in agreement or
+    consensus. A sent-back ranking is kept as history; the annotator's re-submission is a new
+    ranking."""
+
+    PENDING = "pending", "Not reviewed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    SENT_BACK = "sent_back", "Sent back"
+
+
+class ReviewAction(models.TextChoices):
+    ACCEPT = "accept", "Accept"
+    REJECT = "reject", "Reject (with a reason)"
+    SEND_BACK = "send_back", "Send back to the annotator (with a comment)"
+
+
+NOT_COUNTED_REVIEW_STATES = (ReviewState.REJECTED, ReviewState.SENT_BACK)
 
 
 class SnapshotSplit(models.TextChoices):

@@ -17,6 +17,7 @@ from .enums import (
     CandidateSetState,
     GoldSource,
     ProjectRole,
+    ReviewState,
     SetPurpose,
     SnapshotSplit,
 )
@@ -217,6 +218,16 @@ class CandidateSet(models.Model):
         help_text="evaluation: a blind A/B of two policies on a held-out prompt (a loop round's "
         "human evaluation); its rankings are never exported or trained on.",
     )
+    adjudicated_tiers = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A reviewer's final order of a disputed set (candidate ids in tiers, best "
+        "first): the set's consensus wherever consensus is used, marked adjudicated in exports.",
+    )
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -295,10 +306,17 @@ class Assignment(models.Model):
         return f"Assignment {self.pk} (set {self.candidate_set_id}, {self.state})"
 
 
-class Ranking(models.Model):
-    """A submitted K-way ranking: tiers best → worst; candidates in one tier are tied."""
+# Rankings that count: not rejected, not sent back (those stay as history only).
+COUNTED = ~Q(review_state__in=[ReviewState.REJECTED, ReviewState.SENT_BACK])
 
-    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="ranking")
+
+class Ranking(models.Model):
+    """A submitted K-way ranking: tiers best → worst; candidates in one tier are tied.
+
+    One counted ranking per assignment and per (set, annotator); a ranking a reviewer sent back
+    stays beside the re-submission that replaces it (issue 18)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="rankings")
     candidate_set = models.ForeignKey(
         CandidateSet, on_delete=models.CASCADE, related_name="rankings"
     )
@@ -320,13 +338,42 @@ class Ranking(models.Model):
     )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    # Database defaults: the submit writes rankings in SQL (services/rankings.py) and leaves
+    # these out.
+    review_state = models.CharField(
+        max_length=16,
+        choices=ReviewState.choices,
+        default=ReviewState.PENDING,
+        db_default=ReviewState.PENDING.value,
+    )
+    review_comment = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The reviewer's reason (rejected) or comment to the annotator (sent back).",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["candidate_set", "annotator"], name="ranking_once_per_annotator"
+                fields=["candidate_set", "annotator"],
+                condition=~Q(review_state=ReviewState.SENT_BACK),
+                name="ranking_once_per_annotator",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=~Q(review_state=ReviewState.SENT_BACK),
+                name="ranking_once_per_assignment",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=[s.value for s in ReviewState]),
+                name="ranking_review_state_valid",
             ),
             models.UniqueConstraint(
                 fields=["annotator", "idempotency_key"],

@@ -18,8 +18,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .enums import AssignmentState, CandidateSetState
-from .models import Assignment, CandidateSet, Project, Ranking
+from .enums import NOT_COUNTED_REVIEW_STATES, AssignmentState, CandidateSetState
+from .models import COUNTED, Assignment, CandidateSet, Project, Ranking
 from .preference.agreement import (
     kendall_tau_b,
     krippendorff_alpha_ordinal,
@@ -104,9 +104,10 @@ class AnnotatorStats:
 def _rankings_by_set(
     project: Project,
 ) -> Iterator[tuple[int, list[list[int]] | None, list[tuple]]]:
-    """``(set_id, gold_tiers or None, ranking rows)`` per ranked set of the project."""
+    """``(set_id, gold_tiers or None, ranking rows)`` per ranked set of the project, of the
+    rankings that count (not rejected or sent back by a reviewer)."""
     rows = (
-        Ranking.objects.filter(candidate_set__project=project)
+        Ranking.objects.filter(COUNTED, candidate_set__project=project)
         .order_by("candidate_set_id", "id")
         .values_list(
             "candidate_set_id",
@@ -202,6 +203,20 @@ def project_agreement(*, project: Project) -> dict:
     }
 
 
+def set_agreements(*, project: Project) -> dict[int, float]:
+    """Pairwise agreement per normal set of the project ranked by two or more annotators
+    (rankings that count, "all bad" ones left out)."""
+    agreements: dict[int, float] = {}
+    for set_id, gold, group in _rankings_by_set(project):
+        if gold is not None:
+            continue
+        usable = [row[2] for row in group if not row[3] and row[2]]
+        agreement = pairwise_agreement(usable) if len(usable) >= 2 else None
+        if agreement is not None:
+            agreements[set_id] = agreement
+    return agreements
+
+
 def project_progress(*, project: Project, days: int = 14) -> dict:
     normal = CandidateSet.objects.filter(project=project, gold_tiers__isnull=True)
     by_state = dict(normal.values_list("state").annotate(n=Count("id")))
@@ -233,7 +248,9 @@ def project_progress(*, project: Project, days: int = 14) -> dict:
 
 
 def candidate_set_detail(*, set_id: int) -> dict | None:
-    """A set, its candidates in canonical order, every ranking, and the consensus."""
+    """A set, its candidates in canonical order, every ranking (those a reviewer rejected or sent
+    back too, with their review state), and the consensus of the rankings that count (or the
+    reviewer's adjudicated order)."""
     from .exports.rows import RankingRecord, SetRecord, set_agreement, set_consensus
     from .preference.consensus import DEFAULT_METHOD
 
@@ -246,12 +263,14 @@ def candidate_set_detail(*, set_id: int) -> dict | None:
         .select_related("annotator")
         .order_by("id")
     )
+    counted = [r for r in rankings if r.review_state not in NOT_COUNTED_REVIEW_STATES]
     record = SetRecord(
         candidate_set.pk,
         candidate_set.prompt_id,
         candidate_set.prompt.messages,
         {m.candidate_id: m.candidate.text for m in members},
-        [RankingRecord(r.pk, str(r.annotator_id), r.tiers, r.not_rankable) for r in rankings],
+        [RankingRecord(r.pk, str(r.annotator_id), r.tiers, r.not_rankable) for r in counted],
+        candidate_set.adjudicated_tiers,
     )
     consensus = set_consensus(record, DEFAULT_METHOD)
     return {
@@ -270,5 +289,6 @@ def candidate_set_detail(*, set_id: int) -> dict | None:
             "method": consensus.method,
             "tiers": consensus.tiers,
             "agreement": set_agreement(record),
+            "adjudicated": candidate_set.adjudicated_tiers is not None,
         },
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .apis import auth, datasets, health, members, projects, tasks, users
+from .apis import auth, datasets, health, members, projects, reviews, tasks, users
 
 urlpatterns = [
     path("health/", health.HealthApi.as_view(), name="health"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/login/", auth.SessionLoginApi.as_view(), name="auth-login"),
     path("auth/logout/", auth.SessionLogoutApi.as_view(), name="auth-logout"),
     path("me/", auth.MeApi.as_view(), name="me"),
+    path("me/reviews/", reviews.MyReviewsApi.as_view(), name="my-reviews"),
     path("users/", users.UserListCreateApi.as_view(), name="users"),
     path("users/<int:user_id>/", users.UserDetailApi.as_view(), name="user-detail"),
     path("projects/", projects.ProjectListCreateApi.as_view(), name="projects"),
@@ -36,6 +37,21 @@ urlpatterns = [
         "projects/<int:project_id>/members/<int:user_id>/",
         members.MemberDetailApi.as_view(),
         name="project-member",
+    ),
+    path(
+        "projects/<int:project_id>/review-queue/",
+        reviews.ReviewQueueApi.as_view(),
+        name="review-queue",
+    ),
+    path(
+        "projects/<int:project_id>/rankings/<int:ranking_id>/review/",
+        reviews.RankingReviewApi.as_view(),
+        name="ranking-review",
+    ),
+    path(
+        "projects/<int:project_id>/candidate-sets/<int:set_id>/adjudication/",
+        reviews.AdjudicationApi.as_view(),
+        name="adjudication",
     ),
     path("projects/<int:project_id>/next-task/", tasks.NextTaskApi.as_view(), name="next-task"),
     path("projects/<int:project_id>/export/", datasets.ProjectExportApi.as_view(), name="export"),

@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "annotation.enums.Role",
         "ProjectRoleEnum": "annotation.enums.ProjectRole",
         "AssignmentStateEnum": "annotation.enums.AssignmentState",
+        "ReviewStateEnum": "annotation.enums.ReviewState",
+        "ReviewActionEnum": "annotation.enums.ReviewAction",
         "JobStatusEnum": "training.models.JobStatus",
         "RoundStatusEnum": "loop.models.RoundStatus",
         "ModelKindEnum": "training.models.ModelKind",

@@ -346,7 +346,7 @@ class SetRankingOutput(ModelOutput):
         model = Ranking
         fields = (
             "id annotator tiers not_rankable flags ratings rationale time_spent_seconds qc_flags "
-            "created_at"
+            "review_state review_comment created_at"
         ).split()
 
 
@@ -359,7 +359,10 @@ class SetDetailOutput(serializers.Serializer):
     gold_tiers = serializers.JSONField(allow_null=True)
     candidates = serializers.JSONField()
     rankings = SetRankingOutput(many=True)
-    consensus = serializers.JSONField(help_text="{method, tiers, agreement}")
+    consensus = serializers.JSONField(
+        help_text="{method, tiers, agreement, adjudicated}: of the rankings that count, or the "
+        "reviewer's adjudicated order"
+    )
 
 
 class CandidateSetDetailApi(APIView):

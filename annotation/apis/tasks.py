@@ -44,6 +44,10 @@ class TaskOutput(serializers.Serializer):
         allow_null=True,
         help_text="A reward model's ranking, only where the project shows AI suggestions.",
     )
+    review_comment = serializers.CharField(
+        allow_null=True,
+        help_text="When a reviewer sent this set back to the annotator: their comment.",
+    )
 
 
 def _task_output(task: NextTask) -> dict:
@@ -60,6 +64,7 @@ def _task_output(task: NextTask) -> dict:
             {"id": cid, "text": task.texts[str(cid)]} for cid in assignment.display_order
         ],
         "suggestion": task.suggestion,
+        "review_comment": task.review_comment,
     }
 
 

@@ -19,6 +19,10 @@ lower tier) pair, none inside a tier; ``margin = (j − i) / (T − 1)`` for tie
 ``source="annotator"`` (default) gives one row per annotator's pair; ``source="consensus"``
 gives the pairs of the set's consensus ranking. ``min_pair_agreement`` drops a pair when fewer
 than that share of the set's annotators ranked ``chosen`` strictly above ``rejected``.
+
+A set a reviewer adjudicated (issue 18) has the reviewer's order as its consensus, whatever
+the method: ``consensus`` rows say ``"adjudicated": true`` and consensus-sourced rows name
+``"annotator": "adjudicated"``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ VIEWS: tuple[View, ...] = (
 Source = Literal["annotator", "consensus"]
 SOURCES: tuple[Source, ...] = ("annotator", "consensus")
 CONSENSUS_ANNOTATOR = "consensus"
+ADJUDICATED_ANNOTATOR = "adjudicated"
+ADJUDICATED_METHOD = "adjudicated"
 Row = dict[str, Any]
 
 
@@ -64,6 +70,11 @@ class SetRecord:
     messages: list[dict[str, str]]
     candidates: dict[int, str]  # id → text, in the set's canonical order
     rankings: list[RankingRecord]
+    adjudicated: list[list[int]] | None = None  # a reviewer's final order, if any
+
+    @property
+    def consensus_annotator(self) -> str:
+        return ADJUDICATED_ANNOTATOR if self.adjudicated else CONSENSUS_ANNOTATOR
 
     def usable_tiers(self) -> list[list[list[int]]]:
         return [r.tiers for r in self.rankings if not r.not_rankable and r.tiers]
@@ -90,6 +101,11 @@ def set_agreement(record: SetRecord) -> float | None:
 def set_consensus(
     record: SetRecord, method: ConsensusMethod, weights: Mapping[str, float] | None = None
 ) -> Consensus:
+    """The set's aggregated ranking; a reviewer's adjudicated order replaces it."""
+    if record.adjudicated:
+        tiers = record.adjudicated
+        scores = {cid: float(len(tiers) - i) for i, tier in enumerate(tiers) for cid in tier}
+        return Consensus(tiers=tiers, scores=scores, method=ADJUDICATED_METHOD)
     usable = [r for r in record.rankings if not r.not_rankable and r.tiers]
     ranking_weights = [weights.get(r.annotator, 1.0) for r in usable] if weights else None
     return consensus(
@@ -118,7 +134,7 @@ def _assistant(text: str) -> list[dict[str, str]]:
 def _pairs_with_annotator(record: SetRecord, options: ExportOptions) -> Iterator[tuple[Pair, str]]:
     if options.source == "consensus":
         tiers = set_consensus(record, options.method, options.weights).tiers
-        pairs = [(p, CONSENSUS_ANNOTATOR) for p in ranking_pairs(tiers, options.pairs)]
+        pairs = [(p, record.consensus_annotator) for p in ranking_pairs(tiers, options.pairs)]
     else:
         pairs = [
             (p, r.annotator)
@@ -210,7 +226,7 @@ def _kto(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
     if options.source == "consensus":
         tiers = set_consensus(record, options.method, options.weights).tiers
         all_bad = not tiers and any(r.not_rankable for r in record.rankings)
-        labelled = [(_kto_labels(tiers, all_bad, ids), CONSENSUS_ANNOTATOR)]
+        labelled = [(_kto_labels(tiers, all_bad, ids), record.consensus_annotator)]
     else:
         labelled = [
             (_kto_labels(r.tiers, r.not_rankable, ids), r.annotator) for r in record.rankings
@@ -257,6 +273,7 @@ def _consensus(record: SetRecord, options: ExportOptions) -> Iterator[Row]:
         "agreement": set_agreement(record),
         "annotators": len(record.rankings),
         "method": result.method,
+        "adjudicated": record.adjudicated is not None,
         **_ids(record),
     }
 

@@ -15,7 +15,7 @@ from ..models import DatasetSnapshot, Project, Ranking
 from ..preference.consensus import annotator_weights
 from ..quality import annotator_stats, gold_failure_user_ids
 from .rows import ExportOptions, Row, rows_for_set
-from .source import annotator_pseudonym, exportable_rankings, set_records
+from .source import adjudicated_as_of, annotator_pseudonym, exportable_rankings, set_records
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def snapshot_rankings(*, snapshot: DatasetSnapshot, split: str | None = None) ->
     items = {"snapshot_items__snapshot": snapshot}
     if split:
         items["snapshot_items__split"] = split
-    return Ranking.objects.filter(**items).order_by("id")
+    rankings = Ranking.objects.filter(**items).order_by("id")
+    return adjudicated_as_of(rankings, snapshot.created_at)
 
 
 def agreement_weights(project: Project) -> dict[str, float]:

@@ -61,6 +61,7 @@ SCHEMAS: dict[View, pa.Schema] = {
             ("agreement", pa.float64()),
             ("annotators", pa.int64()),
             ("method", pa.string()),
+            ("adjudicated", pa.bool_()),
             *_IDS,
         ]
     ),

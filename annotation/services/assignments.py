@@ -35,14 +35,14 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from flywheel.errors import ApplicationError
 from flywheel.sql import Statements, fetch_one
 
-from ..enums import AssignmentState
-from ..models import Assignment, CandidateSet
+from ..enums import AssignmentState, ReviewState
+from ..models import Assignment, CandidateSet, Ranking
 
 # How many full-on-recount sets one call may pass over before giving up (they are rare: each is
 # a set that filled up between the candidate query and the lock).
@@ -61,13 +61,15 @@ _NEXT_TASK = Statements(
 @dataclass(frozen=True)
 class NextTask:
     """A lease and what the annotator sees: the conversation, the candidates' texts by id, and
-    the set's AI suggestion where the project shows one."""
+    the set's AI suggestion where the project shows one, and the reviewer's comment when the set
+    was sent back to the annotator."""
 
     assignment: Assignment
     project_id: int
     messages: list
     texts: dict[str, str]
     suggestion: dict | None
+    review_comment: str | None = None
 
 
 def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
@@ -90,7 +92,7 @@ def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
     }
     while True:
         (status, passed_over, assignment_id, set_id, order, expires, messages, show_suggestion,
-         suggestion, texts) = fetch_one(_NEXT_TASK, params)  # fmt: skip
+         suggestion, texts, review_comment) = fetch_one(_NEXT_TASK, params)  # fmt: skip
         if status == "leased":
             break
         if status == "no_project":
@@ -114,6 +116,7 @@ def task_next(*, project_id: int, annotator: AbstractUser) -> NextTask | None:
         json.loads(messages),
         json.loads(texts),
         None if shown is None else {"ranking": shown},
+        review_comment,
     )
 
 
@@ -154,12 +157,17 @@ def assignment_skip(*, assignment_id: int, annotator: AbstractUser) -> Assignmen
 def assignment_release(*, assignment_id: int, annotator: AbstractUser) -> Assignment:
     """Give back a lease the annotator is no longer looking at (they left the workspace): its
     slot is free at once, and, unlike a skip, the set may come back to them later (issue 18: an
-    idle tab held the last set of a round for its whole lease). Releasing a lease that ended,
-    was skipped or was submitted changes nothing."""
+    idle tab held the last set of a round for its whole lease). A set a reviewer sent back
+    stays theirs (returned), to come back first. Releasing a lease that ended, was skipped or
+    was submitted changes nothing."""
     assignment = lock_own_assignment(assignment_id=assignment_id, annotator=annotator)
     if assignment.state == AssignmentState.LEASED:
         now = timezone.now()
-        assignment.state = AssignmentState.EXPIRED
+        assignment.state = (
+            AssignmentState.RETURNED
+            if assignment.rankings.filter(review_state=ReviewState.SENT_BACK).exists()
+            else AssignmentState.EXPIRED
+        )
         assignment.lease_expires_at = min(assignment.lease_expires_at, now)
         assignment.save(update_fields=["state", "lease_expires_at"])
     return assignment
@@ -167,8 +175,12 @@ def assignment_release(*, assignment_id: int, annotator: AbstractUser) -> Assign
 
 def assignment_release_expired(*, now: datetime | None = None) -> int:
     """Mark leases past their expiry as expired. Slots are already free at expiry (every count
-    compares against the clock); this keeps the table honest for dashboards."""
+    compares against the clock); this keeps the table honest for dashboards. A lapsed lease of
+    a set a reviewer sent back returns to 'returned': the set stays its annotator's."""
     now = now or timezone.now()
-    return Assignment.objects.filter(
-        state=AssignmentState.LEASED, lease_expires_at__lte=now
-    ).update(state=AssignmentState.EXPIRED)
+    lapsed = Assignment.objects.filter(state=AssignmentState.LEASED, lease_expires_at__lte=now)
+    sent_back = Exists(
+        Ranking.objects.filter(assignment=OuterRef("pk"), review_state=ReviewState.SENT_BACK)
+    )
+    returned = lapsed.filter(sent_back).update(state=AssignmentState.RETURNED)
+    return returned + lapsed.update(state=AssignmentState.EXPIRED)

@@ -21,7 +21,7 @@ from flywheel.errors import ApplicationError
 from flywheel.events import Event, send_events
 from flywheel.sql import Statements, fetch_one
 
-from ..enums import AssignmentState, CandidateSetState
+from ..enums import AssignmentState, CandidateSetState, ReviewState
 from ..models import Assignment, Project, Ranking
 from ..preference.qc import submitted_in_display_order, too_fast
 from ..validation import (
@@ -181,8 +181,9 @@ WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
 # ranking is the set's last one, complete the set (gold sets are shown to every annotator once,
 # so they never complete). Answers the new ranking's id (NULL when nothing was written), the
 # assignment's state and expiry, the caller's earlier ranking with this key, and the set's id
-# when this ranking completed it (NULL otherwise). Every column of Ranking is written here, so
-# a new column needs a database default or a place in this statement.
+# when this ranking completed it (NULL otherwise); rankings a reviewer sent back do not count
+# toward completion (their re-submission does). Every column of Ranking is written here, or has
+# a database default (the review fields).
 _WRITE = Statements(
     """
 SELECT 1 FROM annotation_candidateset WHERE id = (
@@ -221,7 +222,8 @@ WITH assignment AS (
     WHERE s.id = w.candidate_set_id AND p.id = s.project_id
       AND s.state = %(open)s AND s.gold_tiers IS NULL
       AND p.annotations_per_set <= 1 + (
-          SELECT count(*) FROM annotation_ranking r WHERE r.candidate_set_id = s.id)
+          SELECT count(*) FROM annotation_ranking r
+          WHERE r.candidate_set_id = s.id AND r.review_state <> %(sent_back)s)
     RETURNING s.id
 )
 SELECT (SELECT id FROM ranking), a.state, a.lease_expires_at, (SELECT id FROM earlier),
@@ -331,6 +333,7 @@ def _write_params(ranking: Ranking) -> dict:
         "leased": AssignmentState.LEASED.value,
         "submitted": AssignmentState.SUBMITTED.value,
         "complete": CandidateSetState.COMPLETE.value,
+        "sent_back": ReviewState.SENT_BACK.value,
     }
 
 

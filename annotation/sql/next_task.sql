@@ -13,7 +13,8 @@
 -- the set's candidates in a random display order, or renew the annotator's own earlier lease of
 -- it, which ran out, keeping its order. With an overlap, only when the set's occupied slots
 -- (submitted, or leased and not expired), re-counted here after the lock was granted, leave one
--- free. NULLs when it is full.
+-- free (a 'returned' assignment, sent back by a reviewer, keeps its slot for its annotator).
+-- NULLs when it is full.
 CREATE OR REPLACE FUNCTION flywheel_lease(
     p_set bigint, p_annotator integer, p_now timestamptz, p_expires timestamptz,
     p_overlap integer, OUT o_assignment bigint, OUT o_order jsonb
@@ -29,7 +30,8 @@ BEGIN
            'leased', p_now, p_expires
     WHERE p_overlap IS NULL OR p_overlap > (
         SELECT count(*) FILTER (
-            WHERE o.state = 'submitted' OR (o.state = 'leased' AND o.lease_expires_at > p_now))
+            WHERE o.state IN ('submitted', 'returned')
+               OR (o.state = 'leased' AND o.lease_expires_at > p_now))
         FROM annotation_assignment o WHERE o.candidate_set_id = p_set)
     ON CONFLICT (candidate_set_id, annotator_id) DO UPDATE
         SET state = EXCLUDED.state, leased_at = EXCLUDED.leased_at,
@@ -40,11 +42,14 @@ END
 $lease$;
 
 -- The annotator's next task in project p_project: status 'leased' with the lease and what the
--- annotator sees; 'none' when nothing is left for them; 'no_project'; or 'wait' with the sets
+-- annotator sees (with the reviewer's comment when the set was sent back to them); 'none' when nothing is left for them; 'no_project'; or 'wait' with the sets
 -- passed over so far: call again with them, in a new transaction.
 --
 -- 1. Lock the annotator's row (FOR NO KEY UPDATE: two tabs never lease two sets at once) and
 --    resume their live lease in the project, if any.
+-- 1b. A set a reviewer sent back to the annotator (assignment 'returned', issue 18) comes
+--    back to them first, in the display order they had: its slot stayed theirs, so the set's
+--    lock is taken (lock order) but nothing is recounted.
 -- 2. The window: the p_window oldest open sets the annotator may lease (not gold, not passed
 --    over, not submitted or skipped by them, with a free slot), the fullest first, then the
 --    oldest. Read through set_project_state_idx in id order, so PostgreSQL stops after the
@@ -68,7 +73,7 @@ CREATE OR REPLACE FUNCTION flywheel_next_task(
 ) RETURNS TABLE (
     status text, passed_over bigint[], assignment_id bigint, candidate_set_id bigint,
     display_order jsonb, lease_expires_at timestamptz, messages jsonb,
-    show_ai_suggestion boolean, ai_suggestion jsonb, texts jsonb
+    show_ai_suggestion boolean, ai_suggestion jsonb, texts jsonb, review_comment text
 )
 LANGUAGE plpgsql VOLATILE
 AS $next$
@@ -110,12 +115,28 @@ BEGIN
                 EXIT lease;
             END IF;
 
+            SELECT a.id, a.candidate_set_id INTO v_assignment, v_set
+            FROM annotation_assignment a
+            JOIN annotation_candidateset s ON s.id = a.candidate_set_id
+            WHERE a.annotator_id = p_annotator AND s.project_id = p_project
+              AND a.state = 'returned' AND s.state <> 'retired'
+            ORDER BY a.id LIMIT 1;
+            IF FOUND THEN
+                PERFORM 1 FROM annotation_candidateset s WHERE s.id = v_set FOR UPDATE;
+                UPDATE annotation_assignment a
+                SET state = 'leased', leased_at = p_now, lease_expires_at = v_expires
+                WHERE a.id = v_assignment AND a.state = 'returned'
+                RETURNING a.display_order INTO v_order;
+                EXIT lease WHEN FOUND;
+                v_assignment := NULL;
+            END IF;
+
             SELECT coalesce(array_agg(win.id ORDER BY win.n DESC, win.id), '{}') INTO v_window
             FROM (
                 SELECT w.id, slots.n FROM annotation_candidateset w
                 CROSS JOIN LATERAL (
                     SELECT count(*) FILTER (
-                               WHERE a.state = 'submitted'
+                               WHERE a.state IN ('submitted', 'returned')
                                   OR (a.state = 'leased' AND a.lease_expires_at > p_now)) AS n,
                            count(*) FILTER (
                                WHERE a.annotator_id = p_annotator
@@ -189,7 +210,7 @@ BEGIN
 
     IF v_status IS NOT NULL THEN
         RETURN QUERY SELECT v_status, v_passed, NULL::bigint, NULL::bigint, NULL::jsonb,
-            NULL::timestamptz, NULL::jsonb, NULL::boolean, NULL::jsonb, NULL::jsonb;
+            NULL::timestamptz, NULL::jsonb, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::text;
         RETURN;
     END IF;
     RETURN QUERY
@@ -197,7 +218,11 @@ BEGIN
            p.show_ai_suggestion, s.ai_suggestion,
            (SELECT jsonb_object_agg(c.id, c.text) FROM annotation_candidatesetmember m
             JOIN annotation_candidate c ON c.id = m.candidate_id
-            WHERE m.candidate_set_id = s.id)
+            WHERE m.candidate_set_id = s.id),
+           -- The reviewer's comment when this set was sent back to the annotator.
+           (SELECT r.review_comment FROM annotation_ranking r
+            WHERE r.assignment_id = v_assignment AND r.review_state = 'sent_back'
+            ORDER BY r.id DESC LIMIT 1)
     FROM annotation_candidateset s
     JOIN annotation_prompt pr ON pr.id = s.prompt_id
     JOIN annotation_project p ON p.id = s.project_id

@@ -75,6 +75,20 @@ MATRIX = [
     ("post", "/api/v1/auth/login/", lambda ctx: {}, dict.fromkeys(ROLES, 400)),
     ("post", "/api/v1/auth/logout/", None, {ANON: 401, ANNOTATOR: 204, REVIEWER: 204, ADMIN: 204}),
     ("get", "/api/v1/me/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
+    ("get", "/api/v1/me/reviews/", None, {ANON: 401, ANNOTATOR: 200, REVIEWER: 200, ADMIN: 200}),
+    ("get", "/api/v1/projects/{project}/review-queue/", None, REVIEWER_READS),
+    (
+        "post",
+        "/api/v1/projects/{project}/rankings/{review_ranking}/review/",
+        lambda ctx: {"action": "accept"},
+        REVIEWER_READS,
+    ),
+    (
+        "post",
+        "/api/v1/projects/{project}/candidate-sets/{candidate_set}/adjudication/",
+        lambda ctx: {"tiers": ctx["set_order"]},
+        REVIEWER_READS,
+    ),
     ("get", "/api/v1/users/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
     (
         "post",
@@ -352,7 +366,7 @@ def world(make_user, make_project, make_sets):
     make_sets(project, 4)
     users = {role: make_user(role) for role in (ANNOTATOR, REVIEWER, ADMIN)}
     ranked = assignment_next(project=project, annotator=users[ANNOTATOR])
-    ranking_submit(
+    review_ranking, _ = ranking_submit(
         assignment_id=ranked.pk,
         annotator=users[ANNOTATOR],
         submission=Submission(ranking=[[c] for c in ranked.display_order]),
@@ -392,6 +406,10 @@ def world(make_user, make_project, make_sets):
         "delivery": delivery.pk,
         "token": token_create(user=users[ADMIN], name="matrix")[0].pk,
         "user": users[ANNOTATOR].pk,
+        "review_ranking": review_ranking.pk,
+        "set_order": [
+            [m.candidate_id] for m in project.candidate_sets.first().members.order_by("position")
+        ],
     }
     return project, users, snapshot, ids
 
@@ -459,6 +477,7 @@ def test_matrix_covers_every_operation_in_the_schema(admin_client):
             .replace("{delivery}", "{delivery_id}")
             .replace("{token}", "{token_id}")
             .replace("{user}", "{user_id}")
+            .replace("{review_ranking}", "{ranking_id}")
         )
 
     covered = {(m, as_schema_path(t)) for m, t, _, _ in MATRIX}

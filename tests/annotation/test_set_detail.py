@@ -31,6 +31,7 @@ def test_set_detail_shows_each_ranking_and_the_consensus(client_for, make_projec
         "method": "borda",
         "tiers": [[ids[0]], [ids[1], ids[2]]],
         "agreement": pytest.approx(2 / 3),
+        "adjudicated": False,
     }
 
 

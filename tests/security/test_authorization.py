@@ -128,6 +128,7 @@ def test_next_task_shows_no_other_annotators_ranking(world):
         "prompt",
         "candidates",
         "suggestion",
+        "review_comment",  # a reviewer's comment on this annotator's own sent-back ranking
     }
     for user in world.users.values():
         assert user.username not in body
