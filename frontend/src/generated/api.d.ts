@@ -371,6 +371,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/reviews/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description How reviewers judged the caller's rankings: counts by review state, and the latest
+         *     comments (reasons for rejections, what to change in sets sent back).
+         */
+        get: operations["me_reviews_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merge-jobs/{job_id}/": {
         parameters: {
             query?: never;
@@ -529,6 +549,26 @@ export interface paths {
          *     prompt with the same conversation adds a set to that prompt.
          */
         post: operations["projects_candidate_sets_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/candidate-sets/{set_id}/adjudication/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Set a disputed set's final order: it becomes the set's consensus (marked adjudicated
+         *     in exports), and with ``promote_to_gold`` its gold ranking. Again to change it.
+         */
+        post: operations["projects_candidate_sets_adjudication_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -807,6 +847,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/rankings/{ranking_id}/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Accept, reject (with a reason) or send back (with a comment) one of the project's
+         *     rankings. Rejected and sent-back rankings leave exports and new snapshots; a sent-back
+         *     set returns to its annotator first. 409 on a ranking already sent back.
+         */
+        post: operations["projects_rankings_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/review-queue/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The project's submitted rankings for review, oldest first, filtered (reviewers of the
+         *     project and admins).
+         */
+        get: operations["projects_review_queue_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/rounds/": {
         parameters: {
             query?: never;
@@ -1073,6 +1154,40 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AdjudicationInputRequest: {
+            /** @description The final order: every candidate id of the set once, in tiers best first ([[id], [id, id], …]; ties only where the project allows them). */
+            tiers: unknown;
+            /**
+             * @description Also make this order the set's gold ranking: the set becomes a gold set.
+             * @default false
+             */
+            promote_to_gold: boolean;
+        };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
+        AdjudicationOutput: {
+            readonly id: number;
+            /** @description A reviewer's final order of a disputed set (candidate ids in tiers, best first): the set's consensus wherever consensus is used, marked adjudicated in exports. */
+            readonly adjudicated_tiers: unknown;
+            adjudicated_by: string | null;
+            /** Format: date-time */
+            readonly adjudicated_at: string | null;
+            /** @description Known ranking (candidate ids, best first) of a gold set; null for normal sets. */
+            readonly gold_tiers: unknown;
+            /**
+             * @description Where the gold came from.
+             *
+             *     * `expert` - Expert ranking
+             *     * `honeypot` - Synthetic honeypot
+             *     * `adjudicated` - A reviewer's adjudicated order
+             */
+            readonly gold_source: components["schemas"]["GoldSourceEnum"] | components["schemas"]["BlankEnum"];
+        };
         /**
          * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
          *     own fields take their types, nullability, choices and help texts from the model, so the API
@@ -1092,9 +1207,10 @@ export interface components {
          *     * `submitted` - Submitted
          *     * `skipped` - Skipped
          *     * `expired` - Expired
+         *     * `returned` - Sent back
          * @enum {string}
          */
-        AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired";
+        AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired" | "returned";
         /** @enum {unknown} */
         BlankEnum: "";
         CalibrationBinOutput: {
@@ -1442,6 +1558,13 @@ export interface components {
             /** @description Tiers of 0-based indices into `candidates`, best first. */
             gold_ranking: number[][];
         };
+        /**
+         * @description * `expert` - Expert ranking
+         *     * `honeypot` - Synthetic honeypot
+         *     * `adjudicated` - A reviewer's adjudicated order
+         * @enum {string}
+         */
+        GoldSourceEnum: "expert" | "honeypot" | "adjudicated";
         GroupKeyOutput: {
             /** @description A prompt metadata key (untrusted text). */
             key: string;
@@ -1712,6 +1835,12 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        MyReviewsOutput: {
+            /** @description The caller's rankings by review state. */
+            counts: components["schemas"]["ReviewCountsOutput"];
+            /** @description The latest reviewer comments, newest first. */
+            comments: components["schemas"]["ReviewCommentOutput"][];
+        };
         /**
          * @description * `admin` - admin
          *     * `reviewer` - reviewer
@@ -1869,6 +1998,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["PromptOutput"][];
+        };
+        PaginatedReviewItemOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReviewItemOutput"][];
         };
         PaginatedSnapshotOutputList: {
             /** @example 123 */
@@ -2167,6 +2311,110 @@ export interface components {
             readonly created_at: string;
         };
         /**
+         * @description * `accept` - Accept
+         *     * `reject` - Reject (with a reason)
+         *     * `send_back` - Send back to the annotator (with a comment)
+         * @enum {string}
+         */
+        ReviewActionEnum: "accept" | "reject" | "send_back";
+        ReviewCandidateOutput: {
+            id: number;
+            text: string;
+        };
+        ReviewCommentOutput: {
+            ranking: number;
+            project: number;
+            candidate_set: number;
+            review_state: components["schemas"]["ReviewStateEnum"];
+            comment: string;
+            /** Format: date-time */
+            reviewed_at: string | null;
+        };
+        ReviewCountsOutput: {
+            pending: number;
+            accepted: number;
+            rejected: number;
+            sent_back: number;
+        };
+        ReviewInputRequest: {
+            action: components["schemas"]["ReviewActionEnum"];
+            /**
+             * @description Required to reject (the reason) and to send back (shown to the annotator in the workspace); at most 2000 characters.
+             * @default
+             */
+            comment: string;
+        };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
+        ReviewItemOutput: {
+            readonly id: number;
+            readonly candidate_set: number;
+            annotator: string;
+            annotator_id: number;
+            /** @description [[id], [id, id], …] best first */
+            readonly tiers: unknown;
+            readonly not_rankable: boolean;
+            /** @description {"<candidate id>": [flag, …]} */
+            readonly flags: unknown;
+            /** @description {"<candidate id>": {"<dimension>": int}} */
+            readonly ratings: unknown;
+            readonly rationale: string;
+            /** Format: double */
+            readonly time_spent_seconds: number | null;
+            /** @description Signals of suspicious work found at submit time. */
+            readonly qc_flags: unknown;
+            readonly review_state: components["schemas"]["ReviewStateEnum"];
+            /** @description The reviewer's reason (rejected) or comment to the annotator (sent back). */
+            readonly review_comment: string;
+            reviewed_by: string | null;
+            /** Format: date-time */
+            readonly reviewed_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            prompt: unknown;
+            /** @description The set's, in canonical order. */
+            readonly candidates: components["schemas"]["ReviewCandidateOutput"][];
+            is_gold: boolean;
+            /**
+             * Format: double
+             * @description Pair agreement of the set's rankings that count; null below two.
+             */
+            readonly set_agreement: number;
+            readonly disputed: boolean;
+            /** @description The annotator fails the project's gold sets. */
+            readonly gold_failed: boolean;
+        };
+        /**
+         * @description An output serializer over a model: ``Meta.fields`` names its fields in order. The model's
+         *     own fields take their types, nullability, choices and help texts from the model, so the API
+         *     schema says what the database holds; fields that are not the model's (annotations, related
+         *     values) are declared as usual, and a subclass's declared fields follow ``Meta.fields``.
+         *     The model's fields are read-only.
+         */
+        ReviewOutput: {
+            readonly id: number;
+            readonly candidate_set: number;
+            readonly review_state: components["schemas"]["ReviewStateEnum"];
+            /** @description The reviewer's reason (rejected) or comment to the annotator (sent back). */
+            readonly review_comment: string;
+            reviewed_by: string | null;
+            /** Format: date-time */
+            readonly reviewed_at: string | null;
+        };
+        /**
+         * @description * `pending` - Not reviewed
+         *     * `accepted` - Accepted
+         *     * `rejected` - Rejected
+         *     * `sent_back` - Sent back
+         * @enum {string}
+         */
+        ReviewStateEnum: "pending" | "accepted" | "rejected" | "sent_back";
+        /**
          * @description * `admin` - Admin
          *     * `reviewer` - Reviewer
          *     * `annotator` - Annotator
@@ -2363,7 +2611,7 @@ export interface components {
             gold_tiers: unknown;
             candidates: unknown;
             rankings: components["schemas"]["SetRankingOutput"][];
-            /** @description {method, tiers, agreement} */
+            /** @description {method, tiers, agreement, adjudicated}: of the rankings that count, or the reviewer's adjudicated order */
             consensus: unknown;
         };
         /**
@@ -2388,6 +2636,9 @@ export interface components {
             readonly time_spent_seconds: number | null;
             /** @description Signals of suspicious work found at submit time. */
             readonly qc_flags: unknown;
+            readonly review_state: components["schemas"]["ReviewStateEnum"];
+            /** @description The reviewer's reason (rejected) or comment to the annotator (sent back). */
+            readonly review_comment: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2493,6 +2744,8 @@ export interface components {
             candidates: components["schemas"]["TaskCandidateOutput"][];
             /** @description A reward model's ranking, only where the project shows AI suggestions. */
             suggestion: components["schemas"]["TaskSuggestionOutput"] | null;
+            /** @description When a reviewer sent this set back to the annotator: their comment. */
+            review_comment: string | null;
         };
         TaskSuggestionOutput: {
             /** @description Candidate ids in tiers, best first. */
@@ -4240,6 +4493,55 @@ export interface operations {
             };
         };
     };
+    me_reviews_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Only this project's rankings. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyReviewsOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     merge_jobs_retrieve: {
         parameters: {
             query?: never;
@@ -5017,6 +5319,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_candidate_sets_adjudication_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                set_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdjudicationInputRequest"];
+                "multipart/form-data": components["schemas"]["AdjudicationInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdjudicationOutput"];
                 };
             };
             /** @description Invalid input; `errors` names the fields to blame. */
@@ -6448,6 +6840,177 @@ export interface operations {
             };
             /** @description The request body's content type is not accepted here. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_rankings_review_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                ranking_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInputRequest"];
+                "multipart/form-data": components["schemas"]["ReviewInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewOutput"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the object's state (expired lease, finished run, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_review_queue_list: {
+        parameters: {
+            query?: {
+                /** @description Only this annotator's rankings (user id). */
+                annotator?: number;
+                /** @description Only rankings of disputed sets (low pair agreement). */
+                disputed?: boolean;
+                /** @description Only rankings with QC flags. */
+                flagged?: boolean;
+                /** @description Only rankings by annotators who fail the project's gold sets. */
+                gold_failed?: boolean;
+                limit?: number;
+                offset?: number;
+                /** @description Submitted on or after this day. */
+                since?: string;
+                /**
+                 * @description Only rankings in this review state; every state when absent.
+                 *
+                 *     * `pending` - Not reviewed
+                 *     * `accepted` - Accepted
+                 *     * `rejected` - Rejected
+                 *     * `sent_back` - Sent back
+                 */
+                state?: "pending" | "accepted" | "rejected" | "sent_back";
+                /** @description Submitted on or before this day. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReviewItemOutputList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields to blame. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not do this (or a CSRF refusal). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one the caller may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
