@@ -6,6 +6,9 @@ urlpatterns = [
     path("models/", models.ModelListRegisterApi.as_view(), name="models"),
     path("models/endpoints/", endpoints.EndpointRegisterApi.as_view(), name="model-endpoints"),
     path("models/<int:model_id>/merge/", models.ModelMergeApi.as_view(), name="model-merge"),
+    path(
+        "models/<int:model_id>/download/", models.ModelDownloadApi.as_view(), name="model-download"
+    ),
     path("merge-jobs/<int:job_id>/", models.MergeJobDetailApi.as_view(), name="merge-job"),
     path("run-kinds/", runs.RunKindListApi.as_view(), name="run-kinds"),
     path("training-runs/", runs.TrainingRunListCreateApi.as_view(), name="training-runs"),

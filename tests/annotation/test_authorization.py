@@ -254,6 +254,12 @@ MATRIX = [
         {ANON: 401, ANNOTATOR: 403, REVIEWER: 200, ADMIN: 200},
     ),
     ("get", "/api/v1/models/", None, {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 200}),
+    (  # the world's models have no directory on this server's storage
+        "get",
+        "/api/v1/models/{adapter}/download/",
+        None,
+        {ANON: 401, ANNOTATOR: 403, REVIEWER: 403, ADMIN: 409},
+    ),
     (
         "post",
         "/api/v1/models/",

@@ -138,15 +138,23 @@ def test_a_non_json_error_body_still_gives_its_status_and_text():
     assert refused.value.errors == {}
 
 
-def test_download_model_says_why_when_the_weights_are_not_reachable():
-    model = {"id": 7, "storage_path": "/nowhere/models/7", "endpoint": None}
-
+def test_download_model_says_why_when_the_server_holds_no_weights(tmp_path):
     def server(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"count": 1, "next": None, "results": [model]})
+        if request.url.path == "/api/v1/models/7/download/":
+            return httpx.Response(
+                409,
+                json={
+                    "detail": "m7 is served by an endpoint; its weights are not held here.",
+                    "code": "no_weights",
+                    "errors": {},
+                },
+            )
+        return httpx.Response(200, json={"count": 0, "next": None, "results": []})
 
     with Client("http://flywheel.test", "t", transport=httpx.MockTransport(server)) as client:
-        with pytest.raises(DownloadUnavailable, match="no endpoint that serves model weights"):
-            client.download_model(7, "/tmp/never-written")
+        with pytest.raises(DownloadUnavailable, match="its weights are not held here"):
+            client.download_model(7, tmp_path / "m7")
+        assert not (tmp_path / "m7").exists()  # nothing left behind
         with pytest.raises(ApiError) as missing:
             client.model(8)
     assert missing.value.status == 404

@@ -3,8 +3,13 @@ merging an adapter version into a full one (a merge job)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import Count, Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +23,7 @@ from flywheel.serializers import ModelOutput
 from ..models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
 from ..services.merge import merge_job_create
 from ..services.registry import model_version_register
+from ..weights_archive import archive_chunks, archive_members, archive_size
 
 
 class ModelVersionOutput(ModelOutput):
@@ -160,3 +166,55 @@ class MergeJobDetailApi(APIView):
     @extend_schema(responses={200: MergeJobOutput})
     def get(self, request: Request, job_id: int) -> Response:
         return Response(MergeJobOutput(get_merge_job_or_404(job_id)).data)
+
+
+def _weights_dir(model: ModelVersion) -> Path:
+    """The version's directory, when its weights are on this server's storage inside the model
+    roots; a 409 that says why not otherwise (nothing is sent from elsewhere)."""
+    if model.endpoint:
+        raise ApplicationError(
+            f"{model.name} is served by an endpoint ({model.endpoint.get('base_url', '')}); its "
+            "weights are not held here.",
+            status=409,
+            code="no_weights",
+        )
+    directory = Path(model.storage_path).resolve()
+    roots = [Path(root).resolve() for root in settings.FLYWHEEL_MODEL_ROOTS]
+    if not model.storage_path or not any(directory.is_relative_to(r) for r in roots):
+        raise ApplicationError(
+            f"{model.name}'s directory is outside the model roots; it is not sent.",
+            status=409,
+            code="no_weights",
+        )
+    if not directory.is_dir():
+        raise ApplicationError(
+            f"{model.name}'s directory {directory} is not on this server's storage.",
+            status=409,
+            code="no_weights",
+        )
+    return directory
+
+
+class ModelDownloadApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        responses={
+            (200, "application/x-tar"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="A tar archive of the version's directory (its files, relative "
+                "names). An adapter version holds the adapter only: load its "
+                "``adapter_base`` first, or merge it (``POST /models/{id}/merge/``).",
+            ),
+            409: OpenApiResponse(description="The weights are not held on this server."),
+        }
+    )
+    def get(self, request: Request, model_id: int) -> StreamingHttpResponse:
+        """Download a model version's weights, tokenizer and config as a tar archive, streamed
+        (admins). ``Content-Length`` is exact; the same version always gives the same bytes."""
+        model = found_or_404(ModelVersion.objects.filter(pk=model_id).first(), "model")
+        members = archive_members(_weights_dir(model))
+        response = StreamingHttpResponse(archive_chunks(members), content_type="application/x-tar")
+        response["Content-Length"] = str(archive_size(members))
+        response["Content-Disposition"] = f'attachment; filename="model-{model.pk}.tar"'
+        return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -89,6 +90,7 @@ OPERATIONS: dict[str, Operation] = {
     "run": Operation("get", "/api/v1/training-runs/{run_id}/", TrainingRunDetail),
     "run_cancel": Operation("post", "/api/v1/training-runs/{run_id}/cancel/", TrainingRun),
     "models": Operation("get", "/api/v1/models/", ModelVersion, paginated=True, query=("adapter",)),
+    "model_download": Operation("get", "/api/v1/models/{model_id}/download/", None),
 }
 
 
@@ -342,23 +344,27 @@ class Client:
         raise ApiError(404, "No such model version.", code="not_found")
 
     def download_model(self, model_id: int, dest: str | os.PathLike) -> Path:
-        """Copy a model version's Hugging Face directory to ``dest`` (which must not exist).
-
-        The API serves no model weights: this works where the server's model storage is
-        mounted at the same path here (one machine, or a shared filesystem), and raises
-        ``DownloadUnavailable`` otherwise, or for an endpoint model (weights held elsewhere)."""
-        model = self.model(model_id)
-        if model.get("endpoint"):
-            raise DownloadUnavailable(
-                f"model version {model_id} is served by an endpoint; it has no weights here"
-            )
-        source = Path(model["storage_path"])
-        if not source.is_dir():
-            raise DownloadUnavailable(
-                f"model version {model_id} is stored at {source} on the server, which is not "
-                "mounted here, and the API has no endpoint that serves model weights"
-            )
-        return Path(shutil.copytree(source, dest))
+        """Admin. Download a model version's directory (weights, config, tokenizer) into
+        ``dest``, which must not exist, streamed as a tar archive and unpacked as it arrives
+        (nothing outside ``dest`` is ever written: tarfile's ``data`` filter). An adapter
+        version holds the adapter only. ``DownloadUnavailable`` when the server holds no
+        weights for it (an endpoint model, or a directory not on its storage)."""
+        dest = Path(dest)
+        if dest.exists():
+            raise FileExistsError(f"{dest} exists; download_model writes a new directory")
+        try:
+            with self._stream("model_download", {}, model_id=model_id) as response:
+                dest.mkdir(parents=True)
+                with tarfile.open(fileobj=_ResponseReader(response), mode="r|") as archive:
+                    archive.extractall(dest, filter="data")
+        except ApiError as refused:
+            if refused.status == 409:
+                raise DownloadUnavailable(f"model version {model_id}: {refused.detail}") from None
+            raise
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+        return dest
 
     # --- Transport --------------------------------------------------------------------------
 
@@ -393,6 +399,27 @@ class Client:
                 response.read()
                 _raise_for_status(response)
             yield response
+
+
+class _ResponseReader(io.RawIOBase):
+    """A streamed response's body as a readable file, for ``tarfile``'s stream mode."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._chunks = response.iter_bytes()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 def _raise_for_status(response: httpx.Response) -> None:
