@@ -154,7 +154,7 @@ def test_an_admin_creates_an_account_that_can_sign_in(live_server, page: Page, b
     expect(page.locator("tr", has_text="root")).to_contain_text("admin")
 
     page.get_by_label("Username").fill("newbie")
-    password = page.get_by_label("Password")
+    password = page.get_by_label("Password", exact=True)
     password.fill("12345")
     page.get_by_label("Role").select_option("reviewer")
     page.get_by_role("button", name="Create account").click()
@@ -174,6 +174,47 @@ def test_an_admin_creates_an_account_that_can_sign_in(live_server, page: Page, b
         sign_in(newbie, live_server.url, "newbie")
         expect(newbie.get_by_role("link", name="Datasets")).to_be_visible()
         expect(newbie.get_by_role("link", name="Users")).to_have_count(0)
+    finally:
+        other.close()
+
+
+def test_an_admin_deactivates_an_account_and_sets_a_new_password(live_server, page: Page, browser):
+    """Deactivating signs the user out everywhere (their session is revoked); a new password
+    is validated at its field, and once set the user signs in with it, not the old one."""
+    user_create(username="root", password=PASSWORD, role="admin")
+    user_create(username="leaver", password=PASSWORD, role="annotator")
+    other = browser.new_context(viewport={"width": 1000, "height": 720})
+    try:
+        leaver = other.new_page()
+        sign_in(leaver, live_server.url, "leaver")
+        sign_in(page, live_server.url, "root")
+        page.get_by_role("link", name="Users").click()
+        row = page.locator("tr", has_text="leaver")
+        row.get_by_role("button", name="Deactivate leaver").click()
+        expect(page.get_by_test_id("users-status")).to_have_text(
+            "Deactivated leaver: their tokens and sessions are revoked."
+        )
+        expect(row.locator("td").nth(3)).to_have_text("no")
+        assert not User.objects.get(username="leaver").is_active
+        leaver.reload()
+        expect(leaver.get_by_role("button", name="Sign in")).to_be_visible()
+
+        row.get_by_role("button", name="Reactivate leaver").click()
+        expect(row.locator("td").nth(3)).to_have_text("yes")
+        row.get_by_role("button", name="Set password for leaver").click()
+        new_password = row.get_by_label("New password for leaver")
+        new_password.fill("123")
+        row.get_by_role("button", name="Save password").click()
+        expect(new_password).to_have_accessible_description(re.compile("too short|numeric"))
+        assert User.objects.get(username="leaver").check_password(PASSWORD)
+        if AXE.exists():
+            assert axe_violations(page) == []
+        new_password.fill("a-brand-new-passphrase")
+        row.get_by_role("button", name="Save password").click()
+        expect(page.get_by_test_id("users-status")).to_have_text(
+            "Set a new password for leaver: their tokens and sessions are revoked."
+        )
+        assert User.objects.get(username="leaver").check_password("a-brand-new-passphrase")
     finally:
         other.close()
 

@@ -1,5 +1,5 @@
 /** The calls of the admin's set-up pages: read a project's settings, create or change a
- * project, upload a file of prompts or candidate sets, list and create users, register a
+ * project, upload a file of prompts or candidate sets, list, create and change users, register a
  * model directory. */
 
 import { request } from "../api";
@@ -16,7 +16,7 @@ import {
 import { type ModelRegisterPayload } from "./modelRegistration";
 import { type ModelVersion, parseModel } from "./models";
 import { type Loaded, fieldErrors, loadedFrom } from "./resource";
-import { type UserPayload, type UserRow, parseUser, parseUserPage } from "./users";
+import { type UserPayload, type UserRow, type UserUpdatePayload, parseUser, parseUserPage } from "./users";
 
 const UNREACHABLE = { kind: "failed", status: 0, message: "the server could not be reached" } as const;
 
@@ -94,4 +94,10 @@ export async function fetchUsers(): Promise<Loaded<{ count: number; users: UserR
 
 export function createUser(payload: UserPayload): Promise<Saved<UserRow>> {
   return send("/api/v1/users/", "POST", payload, parseUser, 201);
+}
+
+/** Deactivate or reactivate an account, or set its password: either revokes every token and
+ * session of the user (the server's doing). */
+export function updateUser(userId: number, payload: UserUpdatePayload): Promise<Saved<UserRow>> {
+  return send(`/api/v1/users/${userId}/`, "PATCH", payload, parseUser, 200);
 }

@@ -44,6 +44,7 @@ export interface UserForm {
 }
 
 export type UserPayload = Schemas["UserInputRequest"];
+export type UserUpdatePayload = Schemas["PatchedUserUpdateInputRequest"];
 
 export function emptyUserForm(): UserForm {
   return { username: "", password: "", role: "annotator", email: "" };

@@ -1,10 +1,12 @@
-/** `#/users` (admins): every account with its role, and a form to create one. */
+/** `#/users` (admins): every account with its role, a form to create one, and on each row
+ * deactivate / reactivate and set a new password (either revokes the user's tokens and
+ * sessions). */
 
 import { useEffect, useState } from "react";
-import { createUser, fetchUsers } from "../../review/projectAdminApi";
+import { createUser, fetchUsers, updateUser } from "../../review/projectAdminApi";
 import { dateTime } from "../../review/resource";
 import { useLoaded } from "../../review/useLoaded";
-import { USER_ROLES, type UserForm, emptyUserForm, userPayload } from "../../review/users";
+import { USER_ROLES, type UserForm, type UserRow, emptyUserForm, userPayload } from "../../review/users";
 import { FieldError, LoadNotice } from "../shared/LoadNotice";
 
 function CreateUserForm({ onCreated, onSignedOut }: { onCreated: (username: string) => void; onSignedOut: () => void }) {
@@ -98,8 +100,96 @@ function CreateUserForm({ onCreated, onSignedOut }: { onCreated: (username: stri
   );
 }
 
+function UserActions({
+  user,
+  onChanged,
+  onSignedOut,
+}: {
+  user: UserRow;
+  onChanged: (message: string) => void;
+  onSignedOut: () => void;
+}) {
+  const [setting, setSetting] = useState(false);
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const apply = (payload: { is_active?: boolean; password?: string }, done: string) => {
+    setBusy(true);
+    setError("");
+    void updateUser(user.id, payload).then((result) => {
+      setBusy(false);
+      if (result.kind === "signed-out") return onSignedOut();
+      if (result.kind === "loaded") {
+        setSetting(false);
+        setPassword("");
+        return onChanged(done);
+      }
+      const fieldMessage = result.kind === "invalid" ? (result.errors.password ?? result.errors.is_active) : undefined;
+      setError(fieldMessage ?? result.message);
+    });
+  };
+
+  const inputId = `password-${user.id}`;
+  return (
+    <div className="row-actions">
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        aria-label={`${user.isActive ? "Deactivate" : "Reactivate"} ${user.username}`}
+        onClick={() =>
+          apply(
+            { is_active: !user.isActive },
+            user.isActive
+              ? `Deactivated ${user.username}: their tokens and sessions are revoked.`
+              : `Reactivated ${user.username}.`,
+          )
+        }
+      >
+        {user.isActive ? "Deactivate" : "Reactivate"}
+      </button>
+      {!setting && (
+        <button type="button" className="secondary" aria-label={`Set password for ${user.username}`} onClick={() => setSetting(true)}>
+          Set password
+        </button>
+      )}
+      {setting && (
+        <form
+          className="inline-form"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (password === "") return setError("Type the new password.");
+            apply({ password }, `Set a new password for ${user.username}: their tokens and sessions are revoked.`);
+          }}
+        >
+          <label htmlFor={inputId}>New password for {user.username}</label>
+          <input
+            id={inputId}
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${inputId}-err` : undefined}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <button type="submit" disabled={busy}>
+            Save password
+          </button>
+          <button type="button" className="secondary" onClick={() => (setSetting(false), setError(""), setPassword(""))}>
+            Cancel
+          </button>
+        </form>
+      )}
+      <FieldError id={`${inputId}-err`} message={error} />
+    </div>
+  );
+}
+
 export function UsersPage({ onSignedOut }: { onSignedOut: () => void }) {
   const [users, reload] = useLoaded(fetchUsers, "users", onSignedOut);
+  const [changed, setChanged] = useState("");
   useEffect(() => {
     document.title = "Users · Flywheel";
   }, []);
@@ -108,6 +198,9 @@ export function UsersPage({ onSignedOut }: { onSignedOut: () => void }) {
       <h1 id="users-heading">Users</h1>
       <CreateUserForm onCreated={reload} onSignedOut={onSignedOut} />
       <h2>Accounts</h2>
+      <p role="status" className="form-status" data-testid="users-status">
+        {changed}
+      </p>
       <LoadNotice state={users} what="the users" />
       {users?.kind === "loaded" && (
         <>
@@ -119,6 +212,9 @@ export function UsersPage({ onSignedOut }: { onSignedOut: () => void }) {
                 <th scope="col">Email</th>
                 <th scope="col">Active</th>
                 <th scope="col">Joined</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -129,6 +225,16 @@ export function UsersPage({ onSignedOut }: { onSignedOut: () => void }) {
                   <td>{u.email || "–"}</td>
                   <td>{u.isActive ? "yes" : "no"}</td>
                   <td>{dateTime(u.dateJoined)}</td>
+                  <td>
+                    <UserActions
+                      user={u}
+                      onSignedOut={onSignedOut}
+                      onChanged={(message) => {
+                        setChanged(message);
+                        reload();
+                      }}
+                    />
+                  </td>
                 </tr>
               ))}
             </tbody>
