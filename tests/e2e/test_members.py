@@ -4,6 +4,8 @@ removes a member; the annotator sees only the projects they are a member of."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -14,7 +16,7 @@ from annotation.services.users import user_create
 from tests.conftest import set_rows
 
 from .support import PASSWORD, sign_in
-from .test_accessibility import AXE, axe_violations
+from .test_accessibility import AXE, SCREENSHOTS, axe_violations
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.members_only]
 
@@ -61,6 +63,9 @@ def test_an_admin_adds_and_removes_members_and_the_annotator_sees_only_theirs(
     }
     if AXE.exists():
         assert axe_violations(page) == []
+    if os.environ.get("FLYWHEEL_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        members.screenshot(path=str(SCREENSHOTS / "members.png"))
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server.url, "ann1")
