@@ -90,7 +90,7 @@ class ReviewItemOutput(ModelOutput):
             for m in ranking.candidate_set.members.all()
         ]
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_set_agreement(self, ranking: Ranking) -> float | None:
         return self.context["queue"].agreements.get(ranking.candidate_set_id)
 

@@ -21,6 +21,7 @@ import { RunDetailPage } from "./components/runs/RunDetailPage";
 import { RunsPage } from "./components/runs/RunsPage";
 import { SetReview } from "./components/sets/SetReview";
 import { SetsPage } from "./components/sets/SetsPage";
+import { ReviewQueuePage } from "./components/review/ReviewQueuePage";
 import { WebhooksPage } from "./components/webhooks/WebhooksPage";
 import { canSee } from "./navigation";
 import { type Route, parseRoute } from "./router";
@@ -44,6 +45,8 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
       return <ProjectDashboard key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
     case "sets":
       return <SetsPage key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
+    case "review":
+      return <ReviewQueuePage key={route.projectId} projectId={route.projectId} onSignedOut={onSignedOut} />;
     case "generate":
       return <GenerationPage key={route.projectId} projectId={route.projectId} me={me} onSignedOut={onSignedOut} />;
     case "loop":
@@ -67,7 +70,7 @@ function ReviewPage({ route, me, onSignedOut }: { route: Route; me: Me; onSigned
   }
 }
 
-const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "generate", "loop", "set", "datasets", "dataset", "runs", "run", "models", "webhooks"];
+const REVIEW_ROUTES: readonly Route["name"][] = ["dashboard", "sets", "review", "generate", "loop", "set", "datasets", "dataset", "runs", "run", "models", "webhooks"];
 
 type AppSession =
   | { kind: "checking" }

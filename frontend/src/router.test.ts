@@ -26,6 +26,7 @@ describe("parseRoute", () => {
     const cases: [string, unknown][] = [
       ["#/projects/3/dashboard", { name: "dashboard", projectId: 3 }],
       ["#/projects/3/sets", { name: "sets", projectId: 3 }],
+      ["#/projects/3/review", { name: "review", projectId: 3 }],
       ["#/projects/3/generate", { name: "generate", projectId: 3 }],
       ["#/projects/3/loop", { name: "loop", projectId: 3 }],
       ["#/sets/9", { name: "set", setId: 9 }],

@@ -1,7 +1,7 @@
 /**
  * Hash routes, so Django serves only `/`: `#/projects` (the default), `#/projects/:id/rank`
  * (annotators), the admin's setup pages `#/projects/new`, `#/projects/:id/settings` and `#/users`,
- * and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`,
+ * and the reviewer/admin pages: `#/projects/:id/dashboard`, `#/projects/:id/sets`, `#/projects/:id/review`,
  * `#/projects/:id/generate`, `#/projects/:id/loop`, `#/sets/:id`, `#/datasets`, `#/datasets/:id`, `#/runs`, `#/runs/:id`,
  * `#/models` and `#/models/:id` (the lineage with that model picked out), and `#/tokens` (the
  * signed-in user's API tokens, every role), and `#/webhooks` (admins).
@@ -15,6 +15,7 @@ export type Route =
   | { name: "rank"; projectId: number }
   | { name: "dashboard"; projectId: number }
   | { name: "sets"; projectId: number }
+  | { name: "review"; projectId: number }
   | { name: "generate"; projectId: number }
   | { name: "loop"; projectId: number }
   | { name: "set"; setId: number }
@@ -41,10 +42,10 @@ export function parseRoute(hash: string): Route {
   if (path === "/models") return { name: "models" };
   if (path === "/tokens") return { name: "tokens" };
   if (path === "/webhooks") return { name: "webhooks" };
-  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|generate|loop)$`).exec(path);
+  const project = new RegExp(`^/projects/${ID}/(rank|dashboard|sets|review|generate|loop)$`).exec(path);
   if (project) {
     const projectId = Number(project[1]);
-    const page = project[2] as "rank" | "dashboard" | "sets" | "generate" | "loop";
+    const page = project[2] as "rank" | "dashboard" | "sets" | "review" | "generate" | "loop";
     return { name: page, projectId };
   }
   const one = new RegExp(`^/(sets|datasets|runs|models)/${ID}$`).exec(path);
@@ -77,6 +78,7 @@ export function routeHref(route: Route): string {
     case "rank":
     case "dashboard":
     case "sets":
+    case "review":
     case "generate":
     case "loop":
       return `#/projects/${route.projectId}/${route.name}`;
@@ -99,6 +101,7 @@ export function navSection(route: Route): string {
     case "rank":
     case "dashboard":
     case "sets":
+    case "review":
     case "set":
     case "generate":
     case "loop":

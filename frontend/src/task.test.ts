@@ -27,6 +27,12 @@ describe("parseTask", () => {
     expect(task?.candidates.map((c) => c.id)).toEqual([10, 12]);
   });
 
+  it("reads a reviewer's comment on a set sent back to the annotator", () => {
+    expect(parseTask(body)?.reviewComment).toBeNull();
+    expect(parseTask({ ...body, review_comment: null })?.reviewComment).toBeNull();
+    expect(parseTask({ ...body, review_comment: "Rank <b>b</b> last." })?.reviewComment).toBe("Rank <b>b</b> last.");
+  });
+
   it("reads the AI suggestion only when it ranks exactly the task's candidates", () => {
     expect(parseTask(body)?.suggestion).toBeNull();
     expect(parseTask({ ...body, suggestion: null })?.suggestion).toBeNull();

@@ -17,6 +17,8 @@ export interface Task {
   /** A reward model's ranking (tiers of candidate ids, best first), where the project shows AI
    * suggestions; null otherwise, or when it does not rank exactly these candidates. */
   suggestion: number[][] | null;
+  /** When a reviewer sent this set back to the annotator: their comment (issue 18). */
+  reviewComment?: string | null;
 }
 
 function isId(value: unknown): value is number {
@@ -74,6 +76,7 @@ export function parseTask(body: unknown): Task | null {
     prompt,
     candidates,
     suggestion: parseSuggestion(b.suggestion, candidates),
+    reviewComment: typeof b.review_comment === "string" && b.review_comment ? b.review_comment : null,
   };
 }
 

@@ -32,6 +32,7 @@ export function ProjectDashboard({ projectId, onSignedOut }: { projectId: number
     <section aria-labelledby="dashboard-heading">
       <p className="breadcrumb">
         <a href="#/projects">Projects</a> › <a href={`#/projects/${projectId}/sets`}>Sets of this project</a> ·{" "}
+        <a href={`#/projects/${projectId}/review`}>Review queue</a> ·{" "}
         <a href={`#/projects/${projectId}/generate`}>Generation jobs</a> · <a href={`#/projects/${projectId}/loop`}>Loop</a> ·{" "}
         <a href={`#/datasets`}>Datasets</a>
       </p>

@@ -66,6 +66,9 @@ export function ProjectsPage({ me, onSignedOut }: { me: Me; onSignedOut: () => v
                     <a href={`#/projects/${project.id}/sets`} aria-label={`Sets: ${project.name}`}>
                       Sets
                     </a>
+                    <a href={`#/projects/${project.id}/review`} aria-label={`Review queue: ${project.name}`}>
+                      Review
+                    </a>
                     <a href={`#/projects/${project.id}/generate`} aria-label={`Generation: ${project.name}`}>
                       Generation
                     </a>

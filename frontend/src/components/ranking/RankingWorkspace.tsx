@@ -14,7 +14,9 @@ import { AllDonePanel } from "./AllDonePanel";
 import { BoardSection } from "./BoardSection";
 import { CompareView } from "./CompareView";
 import { GuidelinesPanel } from "./GuidelinesPanel";
+import { MyReviewsPanel } from "./MyReviewsPanel";
 import { NoticeArea } from "./NoticeArea";
+import { SentBackNotice } from "./SentBackNotice";
 import { ShortcutsDialog } from "./ShortcutsDialog";
 import { useRankingWorkspace } from "./useRankingWorkspace";
 import { WorkspaceHeader } from "./WorkspaceHeader";
@@ -45,6 +47,7 @@ export function RankingWorkspace({ projectId, onSignedOut }: { projectId: number
       )}
       {phase.kind === "done" && <AllDonePanel onCheckAgain={() => void loadNext(null)} />}
 
+      {task?.reviewComment && <SentBackNotice comment={task.reviewComment} />}
       {task && ranking && (
         <div className="workspace-body">
           <aside className="workspace-context" aria-label="Prompt and guidelines">
@@ -72,6 +75,8 @@ export function RankingWorkspace({ projectId, onSignedOut }: { projectId: number
           onSubmit={() => void submit()}
         />
       )}
+
+      <MyReviewsPanel projectId={projectId} refreshKey={task?.assignment ?? 0} onSignedOut={onSignedOut} />
 
       {state.showHelp && <ShortcutsDialog onClose={() => update((s) => showHelp(s, false))} />}
       {state.compareOpen && left && right && ranking && (
