@@ -2404,7 +2404,7 @@ export interface components {
              * Format: double
              * @description Pair agreement of the set's rankings that count; null below two.
              */
-            readonly set_agreement: number;
+            readonly set_agreement: number | null;
             readonly disputed: boolean;
             /** @description The annotator fails the project's gold sets. */
             readonly gold_failed: boolean;
