@@ -75,6 +75,7 @@ class RMAccuracy(NamedTuple):
     accuracy: float
     length_baseline: float
     ties: int
+    margins: tuple[float, ...] = ()  # chosen − rejected score, per pair
 
 
 class WinRate(NamedTuple):
@@ -192,7 +193,8 @@ def accuracy_from_scores(
     RM is 50 % and "longer is better" ≈ 55 % on human data (RLHF-NOTES)."""
     wins, losses, ties = _tally(chosen_scores, rejected_scores)
     n = wins + losses + ties
-    return RMAccuracy(n, (wins + ties / 2) / n, length_baseline, ties)
+    margins = tuple(float(c - r) for c, r in zip(chosen_scores, rejected_scores, strict=True))
+    return RMAccuracy(n, (wins + ties / 2) / n, length_baseline, ties, margins)
 
 
 def reward_model_accuracy(

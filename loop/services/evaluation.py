@@ -16,11 +16,15 @@ Evaluation, recorded on the round (``LoopRound.evaluation``):
   split, which neither the round's reward model nor the policy trained on) and its accuracy on
   the round's train pairs beside their length baseline; or ``{"model_version": null,
   "reason": …}`` when the round has none.
-- ``independent_win_rate``: the same sample pairs judged by the judge, with a 95 %
-  cluster-bootstrap interval over prompts (``ci_low``, ``ci_high``); the self-judged
-  ``win_rate`` carries the same interval.
-- ``length_controlled_win_rate``: the judge's outcomes regressed on the length difference,
-  σ(intercept) (AlpacaEval-LC, ``loop/services/win_rates.py``).
+- ``independent_win_rate``: the same sample pairs judged by the judge, as the annotators'
+  expected preference: each pair's score difference through the judge's calibration (a
+  logistic slope fitted on its margins over the round's train pairs, ``judge.calibration_slope``),
+  averaged, so a judge that learnt nothing reports ½ whatever it leans towards
+  (``hard_win_rate``: its plain wins, ties ½). A 95 % interval resampling prompts (clusters)
+  and the calibration pairs (``ci_low``, ``ci_high``); the self-judged ``win_rate`` carries a
+  cluster-bootstrap interval too.
+- ``length_controlled_win_rate``: the judge's calibrated outcomes regressed on the length
+  difference, σ(intercept) (AlpacaEval-LC, ``loop/services/win_rates.py``).
 - ``comparisons``: the new policy against every earlier policy of the project whose samples an
   earlier round stored, judged by this round's reward model, as ``[a, b, outcome, prompt]`` for
   the Bradley–Terry leaderboard (`loop.selectors.leaderboard`).
@@ -46,7 +50,14 @@ from annotation.models import CandidateSet, Prompt
 from training.weights import weights_path
 
 from ..models import LoopRound, Oracle, PromptSelection
-from .win_rates import length_controlled_win_rate, outcomes_from_scores, win_rate_interval
+from .win_rates import (
+    calibrated_outcomes,
+    calibrated_win_rate,
+    judge_calibration,
+    length_controlled_win_rate,
+    outcomes_from_scores,
+    win_rate_interval,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -143,12 +154,16 @@ def _stored_samples(loop_round: LoopRound, prompts: list[Messages]) -> dict[int,
     return found
 
 
-def _accuracy(model, pairs) -> dict[str, Any]:
+def _accuracy(model, pairs, margins: list[float] | None = None) -> dict[str, Any]:
+    """The model's accuracy on ``pairs`` beside their length baseline; its score margins
+    (chosen − rejected) are appended to ``margins`` when given."""
     from training.evaluation import reward_model_accuracy
 
     if not pairs:
         return {"pairs": 0, "accuracy": None, "length_baseline": None}
     accuracy = reward_model_accuracy(model, pairs, cpu_threads=_threads())
+    if margins is not None:
+        margins.extend(accuracy.margins)
     return {
         "pairs": accuracy.n,
         "accuracy": accuracy.accuracy,
@@ -157,7 +172,8 @@ def _accuracy(model, pairs) -> dict[str, Any]:
 
 
 def _judge(loop_round: LoopRound):
-    """The round's judge reward model, loaded, and what the evaluation says of it."""
+    """The round's judge reward model, loaded, what the evaluation says of it, and its score
+    margins on the round's train pairs (its calibration, ``win_rates.judge_calibration``)."""
     from training.evaluation import load_reward_model
 
     if loop_round.judge_model is None:
@@ -166,10 +182,12 @@ def _judge(loop_round: LoopRound):
             reason = "the snapshot's test split is empty, so nothing was held out to train one on"
         else:
             reason = f"the judge run {run.pk} {run.status}"
-        return None, {"model_version": None, "reason": reason}
+        return None, {"model_version": None, "reason": reason}, []
     judge_dir = load_reward_model(weights_path(loop_round.judge_model))
-    measured = _accuracy(judge_dir, heldout_pairs(loop_round, split="train"))
-    return judge_dir, {"model_version": loop_round.judge_model_id} | measured
+    margins: list[float] = []
+    measured = _accuracy(judge_dir, heldout_pairs(loop_round, split="train"), margins)
+    calibration = {"calibration_slope": judge_calibration(margins)}
+    return judge_dir, {"model_version": loop_round.judge_model_id} | measured | calibration, margins
 
 
 def _win_rate(new: list[float], old: list[float], groups: list[int], seed: int) -> dict:
@@ -195,7 +213,7 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
     rm_dir = load_reward_model(weights_path(loop_round.reward_model))  # loaded once
     threads = _threads()
     result: dict[str, Any] = {"reward": _accuracy(rm_dir, heldout_pairs(loop_round))}
-    judge_dir, result["judge"] = _judge(loop_round)
+    judge_dir, result["judge"], judge_margins = _judge(loop_round)
 
     prompts = evaluation_prompts(loop_round)
     result["prompts"] = prompts
@@ -241,9 +259,11 @@ def evaluate(loop_round: LoopRound) -> dict[str, Any]:
         _, old_texts = _flat(prompts, every[base.pk])
         judged_new = reward_scores(judge_dir, flat_prompts, new_texts, cpu_threads=threads)
         judged_old = reward_scores(judge_dir, flat_prompts, old_texts, cpu_threads=threads)
-        result["independent_win_rate"] = _win_rate(judged_new, judged_old, groups, seed)
+        result["independent_win_rate"] = calibrated_win_rate(
+            judged_new, judged_old, groups, judge_margins, seed=seed
+        )
         result["length_controlled_win_rate"] = length_controlled_win_rate(
-            outcomes_from_scores(judged_new, judged_old),
+            calibrated_outcomes(judged_new, judged_old, judge_margins),
             [len(a) - len(b) for a, b in zip(new_texts, old_texts, strict=True)],
             groups,
             seed=seed,

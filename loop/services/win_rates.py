@@ -118,6 +118,94 @@ def length_controlled_win_rate(
     return row
 
 
+CALIBRATION_RIDGE = 1.0
+
+
+def judge_calibration(margins: Sequence[float], *, ridge: float = CALIBRATION_RIDGE) -> float:
+    """The slope b ≥ 0 of P(annotators prefer the response the judge scores higher) =
+    σ(b · d / s), fitted on pairs the judge did not train on: ``margins`` are its score
+    differences d = chosen − rejected (annotators chose the first), s their root mean square.
+    Both orders of each pair are one observation each way, so no intercept; a weak L2 penalty
+    keeps a judge that orders every pair right finite. A judge at chance gets b ≈ 0; one that
+    orders pairs against the annotators gets 0, no information (never a reversed judge)."""
+    d = np.asarray(margins, dtype=float)
+    scale = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
+    if scale == 0.0:
+        return 0.0
+    x = d / scale
+    b = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-b * x))
+        gradient = float(np.sum(x * (1 - p))) - ridge * b
+        curvature = float(np.sum(x**2 * p * (1 - p))) + ridge
+        step = gradient / curvature
+        b += step
+        if abs(step) < 1e-10:
+            break
+    return max(b, 0.0)
+
+
+def calibrated_win_rate(
+    new: Sequence[float],
+    old: Sequence[float],
+    groups: Sequence[Any],
+    margins: Sequence[float],
+    *,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The judge's win-rate of ``new`` over ``old`` as the annotators' expected preference: the
+    mean of σ(b · (new − old) / s), b and s from ``judge_calibration`` on the judge's validation
+    ``margins``. A judge that knows nothing gives ½ whatever it happens to lean towards; a
+    sharp one gives its hard win-rate (``hard_win_rate``: wins + ties ½, over n). The 95 %
+    interval resamples both the evaluation prompts (clusters) and the validation pairs (the
+    slope's own uncertainty)."""
+    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+    m = np.asarray(margins, dtype=float)
+    scale = float(np.sqrt(np.mean(m**2))) if len(m) else 0.0
+    slope = judge_calibration(m)
+
+    def rate(b: float, rows) -> float:
+        if scale == 0.0:
+            return 0.5
+        return float(np.mean(1.0 / (1.0 + np.exp(-b * diff[rows] / scale))))
+
+    hard = np.asarray(outcomes_from_scores(new, old), dtype=float)
+    row: dict[str, Any] = {
+        "n": len(diff),
+        "wins": int(np.sum(hard == 1.0)),
+        "losses": int(np.sum(hard == 0.0)),
+        "ties": int(np.sum(hard == 0.5)),
+        "hard_win_rate": float(hard.mean()) if len(hard) else None,
+        "calibration_slope": slope,
+        "win_rate": rate(slope, slice(None)),
+        "ci_low": None,
+        "ci_high": None,
+    }
+    if len(set(groups)) >= 2 and len(m):
+        rng = np.random.default_rng(seed + 1)
+        rates = [
+            rate(judge_calibration(m[rng.integers(0, len(m), size=len(m))]), rows)
+            for rows in _resamples(groups, n_bootstrap, seed)
+        ]
+        low, high = np.percentile(rates, [2.5, 97.5])
+        row |= {"ci_low": float(low), "ci_high": float(high)}
+    return row
+
+
+def calibrated_outcomes(
+    new: Sequence[float], old: Sequence[float], margins: Sequence[float]
+) -> list[float]:
+    """Per aligned sample pair, the calibrated probability that ``new`` is preferred."""
+    m = np.asarray(margins, dtype=float)
+    scale = float(np.sqrt(np.mean(m**2))) if len(m) else 0.0
+    if scale == 0.0:
+        return [0.5] * len(new)
+    b = judge_calibration(m)
+    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+    return [float(v) for v in 1.0 / (1.0 + np.exp(-b * diff / scale))]
+
+
 def accuracy_margin_noise(accuracy: float, pairs: int) -> float:
     """Two binomial standard errors of an accuracy measured on ``pairs`` pairs."""
     return 2 * float(np.sqrt(max(accuracy * (1 - accuracy), 0.0) / max(pairs, 1)))

@@ -59,7 +59,7 @@ describe("parsing rounds", () => {
     expect(r?.evaluation.reward).toEqual({ pairs: 30, accuracy: 0.9, lengthBaseline: 0.55 });
     expect(r?.evaluation.policy?.traitRate).toBe(0.95);
     expect(r?.evaluation.basePolicy?.meanReward).toBe(-0.4);
-    expect(r?.evaluation.winRate).toEqual({ n: 24, wins: 20, losses: 3, ties: 1, winRate: 0.854, ciLow: null, ciHigh: null });
+    expect(r?.evaluation.winRate).toEqual({ n: 24, wins: 20, losses: 3, ties: 1, winRate: 0.854, ciLow: null, ciHigh: null, hardWinRate: null });
     expect(r?.evaluation.prompts).toBe(6);
     expect(r?.selection).toEqual({ method: "uncertainty", pool: 40, chosen: 10, meanMarginChosen: 0.1, meanMarginPool: 0.4 });
   });

@@ -35,7 +35,7 @@ const BODY = {
     reward: { pairs: 60, accuracy: 0.52, length_baseline: 0.5 },
     win_rate: { n: 48, wins: 30, losses: 14, ties: 4, win_rate: 0.667, ci_low: 0.55, ci_high: 0.77 },
     judge: { model_version: 33, pairs: 240, accuracy: 0.81, length_baseline: 0.52 },
-    independent_win_rate: { n: 48, wins: 22, losses: 22, ties: 4, win_rate: 0.5, ci_low: 0.38, ci_high: 0.62 },
+    independent_win_rate: { n: 48, wins: 28, losses: 16, ties: 4, hard_win_rate: 0.625, calibration_slope: 0.1, win_rate: 0.5, ci_low: 0.38, ci_high: 0.62 },
     length_controlled_win_rate: { n: 48, win_rate: 0.48, ci_low: 0.35, ci_high: 0.6, length_slope: 0.4 },
   },
   step_seconds: {},
@@ -47,7 +47,7 @@ describe("a round's verdict", () => {
     expect(r).toMatchObject({ verdict: "unconfirmed", decision: "", decidedBy: null, judgeRun: 23, judgeModel: 33 });
     expect(r?.reasons).toHaveLength(2);
     expect(r?.evaluation.winRate).toMatchObject({ winRate: 0.667, ciLow: 0.55, ciHigh: 0.77 });
-    expect(r?.evaluation.independentWinRate).toMatchObject({ wins: 22, winRate: 0.5, ciLow: 0.38 });
+    expect(r?.evaluation.independentWinRate).toMatchObject({ wins: 28, winRate: 0.5, ciLow: 0.38, hardWinRate: 0.625 });
     expect(r?.evaluation.judge).toEqual({ modelVersion: 33, reason: "", pairs: 240, accuracy: 0.81, lengthBaseline: 0.52 });
     expect(r?.evaluation.lengthControlledWinRate).toEqual({ winRate: 0.48, ciLow: 0.35, ciHigh: 0.6, lengthSlope: 0.4 });
   });

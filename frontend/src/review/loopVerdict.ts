@@ -20,6 +20,9 @@ export interface WinRate {
   /** 95 % cluster-bootstrap interval over prompts; null for rounds evaluated before it. */
   ciLow: number | null;
   ciHigh: number | null;
+  /** The judge's win-rate: its plain wins (ties ½) beside the calibrated `winRate`; null for
+   * the self-judged win-rate and for rounds evaluated before calibration. */
+  hardWinRate: number | null;
 }
 
 export interface Judge {
@@ -87,6 +90,7 @@ export function parseWinRate(value: unknown): WinRate | null {
     winRate: num(w.win_rate),
     ciLow: num(w.ci_low),
     ciHigh: num(w.ci_high),
+    hardWinRate: num(w.hard_win_rate),
   };
 }
 

@@ -22,6 +22,11 @@ function IndependentWinRate({ e }: { e: RoundEvaluation }) {
         <span className="hint">
           ({win.wins} / {win.losses} / {win.ties})
         </span>
+        {win.hardWinRate !== null && (
+          <span className="hint small block" data-hard-win-rate>
+            calibrated; plain wins {rate(win.hardWinRate)}
+          </span>
+        )}
         {e.judge?.accuracy != null && (
           <span className="hint small block">
             judge {rate(e.judge.accuracy)} ({rate(e.judge.lengthBaseline)}) on {e.judge.pairs} train pairs
