@@ -96,10 +96,13 @@ class SnapshotExportQuery(ExportQuery):
     split = serializers.ChoiceField(choices=["train", "test"], required=False)
 
 
-def _parse_query(serializer_class, request: Request):
-    """Query parameters, strictly: an unknown parameter is an error, not silently ignored."""
+def _parse_query(serializer_class, request: Request, *, paged: bool = False):
+    """Query parameters, strictly: an unknown parameter is an error, not silently ignored.
+    ``paged``: ``limit`` and ``offset`` are the paginator's (which forgives bad values)."""
     params = {}
     for key in request.query_params:
+        if paged and key in ("limit", "offset"):
+            continue
         values = request.query_params.getlist(key)
         params[key] = ",".join(values).split(",") if key == "exclude_annotators" else values[-1]
     data = serializer_class(data=params)

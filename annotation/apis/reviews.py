@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flywheel.ids import MAX_ID, IdField, query_id
+from flywheel.ids import IdField, query_id
 from flywheel.serializers import ModelOutput
 
 from ..enums import ReviewAction, ReviewState
@@ -39,8 +39,6 @@ class ReviewQueueQuery(serializers.Serializer):
     annotator = IdField(required=False, help_text="Only this annotator's rankings (user id).")
     since = serializers.DateField(required=False, help_text="Submitted on or after this day.")
     until = serializers.DateField(required=False, help_text="Submitted on or before this day.")
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID)
 
     def filters(self) -> QueueFilters:
         v = self.validated_data
@@ -114,7 +112,7 @@ class ReviewQueueApi(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Ranking.objects.none()
         project = get_project_or_404(self.kwargs["project_id"])
-        filters = _parse_query(ReviewQueueQuery, self.request).filters()
+        filters = _parse_query(ReviewQueueQuery, self.request, paged=True).filters()
         self.queue = queue_context(project=project)
         return review_queue(project=project, filters=filters, context=self.queue)
 
