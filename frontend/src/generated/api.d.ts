@@ -7035,7 +7035,9 @@ export interface operations {
                 flagged?: boolean;
                 /** @description Only rankings by annotators who fail the project's gold sets. */
                 gold_failed?: boolean;
+                /** @description Number of results to return per page. */
                 limit?: number;
+                /** @description The initial index from which to return the results. */
                 offset?: number;
                 /** @description Submitted on or after this day. */
                 since?: string;
