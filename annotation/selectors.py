@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from flywheel.sql import Statements, columns, fetch_one, instance
 
-from .enums import CandidateSetState
+from .enums import CandidateSetState, ReviewState
 from .models import CandidateSet, Project, ProjectMembership, Prompt
 
 
@@ -37,7 +37,9 @@ def project_list(
         qs = qs.annotate(
             my_ranking_count=Count(
                 "candidate_sets__rankings",
-                filter=Q(candidate_sets__rankings__annotator=annotator),
+                # A ranking sent back is replaced by its re-submission: counted once.
+                filter=Q(candidate_sets__rankings__annotator=annotator)
+                & ~Q(candidate_sets__rankings__review_state=ReviewState.SENT_BACK),
                 distinct=True,
             )
         )

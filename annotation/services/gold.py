@@ -14,7 +14,7 @@ from ..enums import CandidateSetState, GoldSource
 from ..exports.rows import SetRecord, set_consensus
 from ..exports.source import set_records
 from ..honeypots import degraded_copies
-from ..models import Candidate, CandidateSet, CandidateSetMember, Project, Ranking
+from ..models import COUNTED, Candidate, CandidateSet, CandidateSetMember, Project, Ranking
 from ..validation import check_gold_ranking
 from .imports import NumberedRows, candidate_sets_import, raise_row_errors
 
@@ -72,7 +72,7 @@ def honeypots_create(*, project: Project, count: int, seed: int = 0) -> list[Can
     if not 1 <= count <= MAX_HONEYPOTS_PER_CALL:
         raise ApplicationError(f"Must be from 1 to {MAX_HONEYPOTS_PER_CALL}.", field="count")
     rankings = Ranking.objects.filter(
-        candidate_set__project=project, candidate_set__gold_tiers__isnull=True
+        COUNTED, candidate_set__project=project, candidate_set__gold_tiers__isnull=True
     )
     records = [r for r in set_records(rankings, salt=project.pseudonym_salt) if r.usable_tiers()]
     if not records:

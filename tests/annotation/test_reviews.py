@@ -250,6 +250,7 @@ def test_a_sent_back_set_comes_back_to_its_annotator_first_with_the_comment(
     again = review(reviewer, project, original.pk, action="accept")
     assert again.status_code == 409
     assert mine.post(f"/api/v1/projects/{project.pk}/next-task/").status_code == 204
+    assert mine.get(f"/api/v1/projects/{project.pk}/").json()["my_ranking_count"] == 1
     # Only the re-submission is exported.
     rows = export_rows(client_for(Role.ADMIN), project, view="ranked")
     assert [r["tiers"] for r in rows if r["set_id"] == first.pk] == [[[0], [2], [1]]]
