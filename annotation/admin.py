@@ -75,10 +75,17 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Ranking)
 class RankingAdmin(admin.ModelAdmin):
-    list_display = ("id", "candidate_set", "annotator", "not_rankable", "created_at")
-    list_filter = ("not_rankable",)
+    list_display = (
+        "id",
+        "candidate_set",
+        "annotator",
+        "not_rankable",
+        "review_state",
+        "created_at",
+    )
+    list_filter = ("not_rankable", "review_state")
     search_fields = ("annotator__username", "idempotency_key")
-    raw_id_fields = ("assignment", "candidate_set", "annotator")
+    raw_id_fields = ("assignment", "candidate_set", "annotator", "reviewed_by")
     readonly_fields = ("created_at", "request_fingerprint")
 
 
