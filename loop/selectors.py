@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from annotation.enums import AssignmentState, CandidateSetState
-from annotation.models import Assignment, Candidate, CandidateSet, Ranking
+from annotation.models import COUNTED, Assignment, Candidate, CandidateSet, Ranking
 from annotation.preference.agreement import kendall_tau_b
 from training.models import ModelVersion
 
@@ -83,6 +83,7 @@ def human_comparisons(project_id: int) -> list:
     )
     rows = []
     rankings = Ranking.objects.filter(
+        COUNTED,  # not rejected or sent back by a reviewer (issue 18)
         candidate_set__project_id=project_id,
         candidate_set__gold_tiers__isnull=True,
         not_rankable=False,

@@ -8,7 +8,7 @@ import logging
 from django.db.models import Max, QuerySet
 
 from annotation.enums import CandidateSetState, SetPurpose
-from annotation.models import CandidateSet, Ranking
+from annotation.models import COUNTED, CandidateSet, Ranking
 from flywheel.errors import ApplicationError
 
 from ..models import Loop, RoundStatus, Trigger
@@ -45,7 +45,9 @@ def latest_round_complete(loop: Loop) -> bool:
 
 
 def rankings_since_last_round(loop: Loop) -> int:
+    """New rankings that count (a reviewer's rejected or sent-back ones do not: issue 18)."""
     rankings = Ranking.objects.filter(
+        COUNTED,
         candidate_set__project_id=loop.project_id,
         candidate_set__gold_tiers__isnull=True,
         candidate_set__purpose=SetPurpose.PREFERENCE,

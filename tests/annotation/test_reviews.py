@@ -20,6 +20,8 @@ from annotation.services.imports import candidate_sets_import
 from annotation.services.reviews import candidate_set_adjudicate
 from annotation.services.snapshots import snapshot_create
 from annotation.services.users import token_for
+from loop.services.settings import loop_for
+from loop.services.triggers import rankings_since_last_round
 from tests.annotation.ranking_helpers import canonical_ids, rank_next
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +179,8 @@ def test_rejected_rankings_leave_exports_snapshots_and_agreement(client_for, dis
     snapshot = snapshot_create(project=project, name="after", filters=ExportFilters())
     assert snapshot.items.count() == 2
     assert not snapshot.items.filter(ranking=by_b).exists()
+    # Nor toward the loop's "new rankings" trigger.
+    assert rankings_since_last_round(loop_for(project)) == 2
     # No longer disputed: one ranking of the set counts.
     assert queue(client, project, disputed="true")["count"] == 0
     assert [r["id"] for r in queue(client, project, state="rejected")["results"]] == [by_b.pk]
