@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { biasIsNotable, flagsText, parseAnnotators, parseProgress } from "./dashboard";
 import { emptySnapshotForm, exportHref, snapshotPayload } from "./datasets";
 import { fieldErrors, loadedFrom } from "./resource";
-import { candidateLetters, parseSetDetail, tiersText } from "./sets";
+import { candidateLetters, parseSetDetail, reviewNote, tiersText } from "./sets";
 
 describe("snapshotPayload", () => {
   it("sends only what was filled in", () => {
@@ -84,6 +84,13 @@ describe("sets", () => {
     expect(tiersText(s.rankings[0]!.tiers, letters)).toBe("C = A > B");
     expect(tiersText(s.consensus!.tiers, letters)).toBe("C > A > B");
     expect(s.goldTiers).toBeNull();
+  });
+
+  it("says how a reviewer judged each ranking", () => {
+    expect(reviewNote("pending", "")).toBe("");
+    expect(reviewNote("accepted", "")).toBe("Accepted");
+    expect(reviewNote("rejected", "Too fast.")).toBe("Rejected (not counted): Too fast.");
+    expect(reviewNote("sent_back", "Redo B.")).toBe("Sent back (not counted): Redo B.");
   });
 
 });

@@ -62,6 +62,9 @@ export interface SetRanking {
   seconds: number | null;
   qcFlags: string[];
   createdAt: string | null;
+  /** "pending", "accepted", "rejected" or "sent_back"; the last two do not count (issue 18). */
+  reviewState: string;
+  reviewComment: string;
 }
 
 export interface Consensus {
@@ -114,6 +117,8 @@ export function parseSetDetail(body: unknown): SetDetail | null {
         seconds: num(r.time_spent_seconds),
         qcFlags: parseQcFlags(r.qc_flags),
         createdAt: typeof r.created_at === "string" ? r.created_at : null,
+        reviewState: str(r.review_state, "pending"),
+        reviewComment: str(r.review_comment),
       });
     }
   }
@@ -134,6 +139,13 @@ export function parseSetDetail(body: unknown): SetDetail | null {
 /** Letters for candidates in canonical order (A, B, C…), so tiers read as "A = C > B". */
 export function candidateLetters(candidates: SetCandidate[]): Map<number, string> {
   return new Map(candidates.map((c, i) => [c.id, String.fromCharCode(65 + i)]));
+}
+
+/** "Rejected: too fast" / "Sent back" / "Accepted"; "" for a ranking not reviewed. */
+export function reviewNote(state: string, comment: string): string {
+  const label = { accepted: "Accepted", rejected: "Rejected (not counted)", sent_back: "Sent back (not counted)" }[state];
+  if (!label) return "";
+  return comment ? `${label}: ${comment}` : label;
 }
 
 /** "A = C > B" (ties with "=", tiers best first with ">"). */

@@ -4,7 +4,7 @@
 import { useEffect } from "react";
 import { dateTime, fixed } from "../../review/resource";
 import { fetchSet } from "../../review/reviewApi";
-import { type SetCandidate, candidateLetters, tiersText } from "../../review/sets";
+import { type SetCandidate, candidateLetters, reviewNote, tiersText } from "../../review/sets";
 import { useLoaded } from "../../review/useLoaded";
 import { LoadNotice } from "../shared/LoadNotice";
 import { Markdown } from "../shared/Markdown";
@@ -113,6 +113,7 @@ export function SetReview({ setId, onSignedOut }: { setId: number; onSignedOut: 
                         .join("; ")}`
                     : "",
                   r.qcFlags.length ? `QC: ${r.qcFlags.join(", ")}` : "",
+                  reviewNote(r.reviewState, r.reviewComment),
                   dateTime(r.createdAt),
                 ]
                   .filter(Boolean)
