@@ -51,6 +51,10 @@ class UserRef(serializers.Field):
         return value
 
 
+class MembersAddedOutput(serializers.Serializer):
+    members = MemberOutput(many=True, help_text="The users named, as members now.")
+
+
 class MembersAddInput(serializers.Serializer):
     users = serializers.ListField(
         child=UserRef(),
@@ -89,14 +93,14 @@ class MemberListAddApi(generics.ListAPIView):
             return ProjectMembership.objects.none()
         return _members(get_project_or_404(self.kwargs["project_id"]))
 
-    @extend_schema(request=MembersAddInput, responses={201: MemberOutput(many=True)})
+    @extend_schema(request=MembersAddInput, responses={201: MembersAddedOutput})
     def post(self, request: Request, project_id: int) -> Response:
         project = get_project_or_404(project_id)
         data = MembersAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         added = members_add(project=project, by=request.user, **data.validated_data)
         shown = _members(project).filter(pk__in=[m.pk for m in added])
-        return Response(MemberOutput(shown, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(MembersAddedOutput({"members": shown}).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailApi(APIView):

@@ -73,8 +73,8 @@ def test_a_round_without_a_test_split_trains_no_judge_and_its_verdict_says_so(
         snapshot_swap_splits(snapshot=loop_round.snapshot, name="judge")
     assert "snapshot" in refused.value.errors
 
-    judge_dir, judge = evaluation._judge(loop_round)
-    assert judge_dir is None and judge["model_version"] is None
+    judge_dir, judge, margins = evaluation._judge(loop_round)
+    assert judge_dir is None and judge["model_version"] is None and margins == []
     verdict, reasons = round_verdict({"reward": {"pairs": 0}, "judge": judge})
     assert verdict == "unconfirmed"
     assert "No independent judge: the snapshot's test split is empty" in reasons[1]

@@ -38,7 +38,7 @@ def test_a_new_annotator_sees_no_project_until_added(team, client_for, admin_cli
         format="json",
     )
     assert added.status_code == 201, added.json()
-    assert [(m["username"], m["role"], m["account_role"]) for m in added.json()] == [
+    assert [(m["username"], m["role"], m["account_role"]) for m in added.json()["members"]] == [
         (annotator.user.username, "annotator", "annotator")
     ]
     listed = annotator.get("/api/v1/projects/").json()["results"]
@@ -84,7 +84,7 @@ def test_bulk_add_is_all_or_nothing_and_names_each_refusal(team, make_user, admi
         format="json",
     )
     assert response.status_code == 201
-    assert sorted(m["user"] for m in response.json()) == sorted(u.pk for u in annotators)
+    assert sorted(m["user"] for m in response.json()["members"]) == sorted(u.pk for u in annotators)
     assert ProjectMembership.objects.filter(project=a, role="annotator").count() == 3
 
 

@@ -1763,6 +1763,10 @@ export interface components {
             /** @default annotator */
             role: components["schemas"]["ProjectRoleEnum"];
         };
+        MembersAddedOutput: {
+            /** @description The users named, as members now. */
+            members: components["schemas"]["MemberOutput"][];
+        };
         MergeInputRequest: {
             /** @description The new model version's name. */
             name: string;
@@ -6268,12 +6272,7 @@ export interface operations {
     };
     projects_members_create: {
         parameters: {
-            query?: {
-                /** @description Number of results to return per page. */
-                limit?: number;
-                /** @description The initial index from which to return the results. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 project_id: number;
@@ -6292,7 +6291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedMemberOutputList"];
+                    "application/json": components["schemas"]["MembersAddedOutput"];
                 };
             };
             /** @description Invalid input; `errors` names the fields to blame. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { membersPayload, parseMember, parseMemberPage, usernamesIn } from "./members";
+import { membersPayload, parseMember, parseMemberList, parseMemberPage, usernamesIn } from "./members";
 
 const row = {
   user: 4,
@@ -25,6 +25,11 @@ describe("parseMember", () => {
   it("refuses a role that is not a project role, and a missing user", () => {
     expect(parseMember({ ...row, role: "admin" })).toBeNull();
     expect(parseMember({ ...row, user: "4" })).toBeNull();
+  });
+
+  it("reads the bulk add's answer", () => {
+    expect(parseMemberList({ members: [row] })?.map((m) => m.username)).toEqual(["ann"]);
+    expect(parseMemberList([row])).toBeNull();
   });
 
   it("reads a page, and refuses one with a bad row", () => {

@@ -39,9 +39,11 @@ export function parseMemberPage(body: unknown): { count: number; members: Member
   return { count: int(o.count, members.length), members: members as Member[] };
 }
 
+/** The bulk add's answer `{"members": [...]}`: the users named, as members now. */
 export function parseMemberList(body: unknown): Member[] | null {
-  if (!Array.isArray(body)) return null;
-  const members = body.map(parseMember);
+  const o = asObj(body);
+  if (!o || !Array.isArray(o.members)) return null;
+  const members = o.members.map(parseMember);
   return members.some((m) => m === null) ? null : (members as Member[]);
 }
 
