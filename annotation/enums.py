@@ -46,6 +46,9 @@ class AssignmentState(models.TextChoices):
     # A reviewer sent its ranking back (issue 18): the set is offered to this annotator again,
     # first, and the slot stays theirs meanwhile.
     RETURNED = "returned", "Sent back"
+    # A reviewer rejected its ranking: the slot is free for another annotator (the set reopens),
+    # and the set is never offered to this annotator again.
+    REJECTED = "rejected", "Rejected"
 
 
 class GoldSource(models.TextChoices):

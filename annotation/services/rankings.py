@@ -181,9 +181,9 @@ WHERE a.id = %(assignment)s AND a.annotator_id = %(annotator)s
 # ranking is the set's last one, complete the set (gold sets are shown to every annotator once,
 # so they never complete). Answers the new ranking's id (NULL when nothing was written), the
 # assignment's state and expiry, the caller's earlier ranking with this key, and the set's id
-# when this ranking completed it (NULL otherwise); rankings a reviewer sent back do not count
-# toward completion (their re-submission does). Every column of Ranking is written here, or has
-# a database default (the review fields).
+# when this ranking completed it (NULL otherwise); rankings a reviewer sent back or rejected do
+# not count toward completion (a re-submission, or another annotator's ranking, does). Every
+# column of Ranking is written here, or has a database default (the review fields).
 _WRITE = Statements(
     """
 SELECT 1 FROM annotation_candidateset WHERE id = (
@@ -223,7 +223,7 @@ WITH assignment AS (
       AND s.state = %(open)s AND s.gold_tiers IS NULL
       AND p.annotations_per_set <= 1 + (
           SELECT count(*) FROM annotation_ranking r
-          WHERE r.candidate_set_id = s.id AND r.review_state <> %(sent_back)s)
+          WHERE r.candidate_set_id = s.id AND r.review_state NOT IN (%(sent_back)s, %(rejected)s))
     RETURNING s.id
 )
 SELECT (SELECT id FROM ranking), a.state, a.lease_expires_at, (SELECT id FROM earlier),
@@ -334,6 +334,7 @@ def _write_params(ranking: Ranking) -> dict:
         "submitted": AssignmentState.SUBMITTED.value,
         "complete": CandidateSetState.COMPLETE.value,
         "sent_back": ReviewState.SENT_BACK.value,
+        "rejected": ReviewState.REJECTED.value,
     }
 
 

@@ -27,7 +27,7 @@ from ..enums import (
     ReviewState,
     SetPurpose,
 )
-from ..models import Assignment, CandidateSet, Ranking
+from ..models import COUNTED, Assignment, CandidateSet, Ranking
 from ..validation import check_ranking
 
 MAX_REVIEW_COMMENT_CHARS = 2000
@@ -75,7 +75,11 @@ def ranking_review(
     )
     if set_id is None:
         raise ApplicationError("No such ranking.", code="not_found", status=404)
-    candidate_set = CandidateSet.objects.select_for_update().get(pk=set_id)
+    candidate_set = (
+        CandidateSet.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .get(pk=set_id)
+    )
     ranking = Ranking.objects.select_for_update().get(pk=ranking_id)
     if ranking.review_state == ReviewState.SENT_BACK:
         raise ApplicationError(
@@ -88,15 +92,32 @@ def ranking_review(
     ranking.reviewed_by = reviewer
     ranking.reviewed_at = timezone.now()
     ranking.save(update_fields=["review_state", "review_comment", "reviewed_by", "reviewed_at"])
+    assignment = Assignment.objects.filter(pk=ranking.assignment_id)
     if action == ReviewAction.SEND_BACK:
-        Assignment.objects.filter(pk=ranking.assignment_id).update(
-            state=AssignmentState.RETURNED, finished_at=None
-        )
-        if candidate_set.state == CandidateSetState.COMPLETE:
-            candidate_set.state = CandidateSetState.OPEN
-            candidate_set.completed_at = None
-            candidate_set.save(update_fields=["state", "completed_at"])
+        assignment.update(state=AssignmentState.RETURNED, finished_at=None)
+    elif action == ReviewAction.REJECT:
+        # its slot is free for another annotator; the set is never offered to this one again
+        assignment.update(state=AssignmentState.REJECTED)
+    else:  # accepted (again): the ranking counts, and holds its slot
+        assignment.filter(state=AssignmentState.REJECTED).update(state=AssignmentState.SUBMITTED)
+    _recount(candidate_set)
     return ranking
+
+
+def _recount(candidate_set: CandidateSet) -> None:
+    """Open a complete set whose counted rankings fell below its overlap, complete an open one
+    that has them again (a rejection taken back). Gold and retired sets stay as they are."""
+    if candidate_set.is_gold or candidate_set.state == CandidateSetState.RETIRED:
+        return
+    counted = candidate_set.rankings.filter(COUNTED).count()
+    enough = counted >= candidate_set.project.annotations_per_set
+    if candidate_set.state == CandidateSetState.COMPLETE and not enough:
+        candidate_set.state, candidate_set.completed_at = CandidateSetState.OPEN, None
+    elif candidate_set.state == CandidateSetState.OPEN and enough:
+        candidate_set.state, candidate_set.completed_at = CandidateSetState.COMPLETE, timezone.now()
+    else:
+        return
+    candidate_set.save(update_fields=["state", "completed_at"])
 
 
 @transaction.atomic

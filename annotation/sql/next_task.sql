@@ -13,7 +13,8 @@
 -- the set's candidates in a random display order, or renew the annotator's own earlier lease of
 -- it, which ran out, keeping its order. With an overlap, only when the set's occupied slots
 -- (submitted, or leased and not expired), re-counted here after the lock was granted, leave one
--- free (a 'returned' assignment, sent back by a reviewer, keeps its slot for its annotator).
+-- free (a 'returned' assignment, sent back by a reviewer, keeps its slot for its annotator; a
+-- 'rejected' one frees it for someone else and is never leased to its annotator again).
 -- NULLs when it is full.
 CREATE OR REPLACE FUNCTION flywheel_lease(
     p_set bigint, p_annotator integer, p_now timestamptz, p_expires timestamptz,
@@ -36,7 +37,7 @@ BEGIN
     ON CONFLICT (candidate_set_id, annotator_id) DO UPDATE
         SET state = EXCLUDED.state, leased_at = EXCLUDED.leased_at,
             lease_expires_at = EXCLUDED.lease_expires_at
-        WHERE a.state NOT IN ('submitted', 'skipped')
+        WHERE a.state NOT IN ('submitted', 'skipped', 'rejected')
     RETURNING a.id, a.display_order INTO o_assignment, o_order;
 END
 $lease$;
@@ -140,7 +141,7 @@ BEGIN
                                   OR (a.state = 'leased' AND a.lease_expires_at > p_now)) AS n,
                            count(*) FILTER (
                                WHERE a.annotator_id = p_annotator
-                                 AND a.state IN ('submitted', 'skipped')) AS mine
+                                 AND a.state IN ('submitted', 'skipped', 'rejected')) AS mine
                     FROM annotation_assignment a WHERE a.candidate_set_id = w.id
                 ) slots
                 WHERE w.project_id = p_project AND w.state = 'open' AND w.gold_tiers IS NULL
@@ -160,7 +161,7 @@ BEGIN
                   AND NOT EXISTS (
                       SELECT 1 FROM annotation_assignment seen
                       WHERE seen.candidate_set_id = s.id AND seen.annotator_id = p_annotator
-                        AND seen.state IN ('submitted', 'skipped'))
+                        AND seen.state IN ('submitted', 'skipped', 'rejected'))
                 ORDER BY random() LIMIT 1;
                 IF FOUND THEN
                     SELECT * INTO v_assignment, v_order

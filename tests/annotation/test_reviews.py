@@ -204,6 +204,46 @@ def test_accept_is_recorded_and_may_be_changed_to_reject(client_for, disputed):
     assert changed.json()["review_state"] == "rejected"
 
 
+def test_a_rejected_ranking_frees_its_slot_for_another_annotator(
+    client_for, make_project, make_user
+):
+    """Overlap 1: the set was complete; its ranking rejected, it reopens and goes to another
+    annotator (never back to the rejected one), whose ranking completes it again and is the
+    only one exported. Taking the rejection back (accept) while the set is open completes it
+    with the annotator's ranking again."""
+    project = make_project(k=3, annotations_per_set=1)
+    first = import_set(project, "first")
+    rejected_one, other = make_user(Role.ANNOTATOR), make_user(Role.ANNOTATOR)
+    original = rank_next(project, rejected_one, [[0], [1], [2]])
+    reviewer = client_for(Role.REVIEWER)
+    response = review(reviewer, project, original.pk, action="reject", comment="Random clicks.")
+    assert response.status_code == 200, response.content
+    first.refresh_from_db()
+    assert first.state == CandidateSetState.OPEN and first.completed_at is None
+    assert Assignment.objects.get(pk=original.assignment_id).state == AssignmentState.REJECTED
+    assert (
+        client_for(user=rejected_one).post(f"/api/v1/projects/{project.pk}/next-task/").status_code
+        == 204
+    )
+
+    # Taken back before anyone else ranked it: the set is complete again with that ranking.
+    assert review(reviewer, project, original.pk, action="accept").status_code == 200
+    first.refresh_from_db()
+    assert first.state == CandidateSetState.COMPLETE
+    assert Assignment.objects.get(pk=original.assignment_id).state == AssignmentState.SUBMITTED
+    assert (
+        client_for(user=other).post(f"/api/v1/projects/{project.pk}/next-task/").status_code == 204
+    )
+
+    review(reviewer, project, original.pk, action="reject", comment="No, really.")
+    replacement = rank_next(project, other, [[2], [1], [0]])
+    assert replacement.candidate_set_id == first.pk
+    first.refresh_from_db()
+    assert first.state == CandidateSetState.COMPLETE
+    rows = export_rows(client_for(Role.ADMIN), project, view="ranked")
+    assert [r["tiers"] for r in rows if r["set_id"] == first.pk] == [[[2], [1], [0]]]
+
+
 def test_a_sent_back_set_comes_back_to_its_annotator_first_with_the_comment(
     client_for, make_project, make_user
 ):
