@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .enums import NOT_COUNTED_REVIEW_STATES, AssignmentState, CandidateSetState
+from .enums import NOT_COUNTED_REVIEW_STATES, AssignmentState, CandidateSetState, ReviewState
 from .models import COUNTED, Assignment, CandidateSet, Project, Ranking
 from .preference.agreement import (
     kendall_tau_b,
@@ -228,14 +228,18 @@ def project_progress(*, project: Project, days: int = 14) -> dict:
         .annotate(n=Count("id"))
         .order_by("day")
     )
-    # not_rankable and flagged count the same rankings as ``rankings`` (normal sets), so they
-    # read as shares of it; gold work shows per annotator in ``annotator_stats``.
-    normal_ranking = Q(candidate_set__gold_tiers__isnull=True)
+    # not_rankable and flagged count the same rankings as ``rankings`` (normal sets, those that
+    # count: not rejected or sent back by a reviewer), so they read as shares of it; gold work
+    # shows per annotator in ``annotator_stats``.
+    normal = Q(candidate_set__gold_tiers__isnull=True)
+    normal_ranking = normal & COUNTED
     counts = Ranking.objects.filter(candidate_set__project=project).aggregate(
         rankings=Count("id", filter=normal_ranking),
         gold_rankings=Count("id", filter=Q(candidate_set__gold_tiers__isnull=False)),
         not_rankable=Count("id", filter=normal_ranking & Q(not_rankable=True)),
         flagged=Count("id", filter=normal_ranking & ~Q(qc_flags=[])),
+        rejected=Count("id", filter=normal & Q(review_state=ReviewState.REJECTED)),
+        sent_back=Count("id", filter=normal & Q(review_state=ReviewState.SENT_BACK)),
     )
     return {
         "sets": sum(by_state.values()),

@@ -277,6 +277,8 @@ def test_progress_of_an_empty_project(client_for, make_project):
         "gold_rankings": 0,
         "not_rankable": 0,
         "flagged": 0,
+        "rejected": 0,
+        "sent_back": 0,
         "rankings_per_day": [],
         "agreement": {
             "krippendorff_alpha_ordinal": None,
@@ -332,6 +334,8 @@ def test_progress_counts_sets_rankings_and_perfect_agreement(
         "gold_rankings": 2,
         "not_rankable": 1,
         "flagged": 1,
+        "rejected": 0,
+        "sent_back": 0,
         "rankings_per_day": [{"day": today, "rankings": 6}],
         # S1: identical rankings → α = 1 and pairwise agreement 1; S2 has one usable ranking.
         "agreement": {

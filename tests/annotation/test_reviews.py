@@ -181,8 +181,11 @@ def test_rejected_rankings_leave_exports_snapshots_and_agreement(client_for, dis
     assert not snapshot.items.filter(ranking=by_b).exists()
     # Nor toward the loop's "new rankings" trigger.
     assert rankings_since_last_round(loop_for(project)) == 2
-    # No longer disputed: one ranking of the set counts.
+    # No longer disputed: one ranking of the set counts; the dashboard counts it apart.
     assert queue(client, project, disputed="true")["count"] == 0
+    progress = client.get(f"/api/v1/projects/{project.pk}/progress/").json()
+    assert (progress["rankings"], progress["rejected"], progress["sent_back"]) == (2, 1, 0)
+    assert (progress["sets_complete"], progress["sets_open"]) == (0, 2)  # the set reopened
     assert [r["id"] for r in queue(client, project, state="rejected")["results"]] == [by_b.pk]
 
 

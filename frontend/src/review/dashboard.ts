@@ -17,6 +17,9 @@ export interface Progress {
   goldRankings: number;
   notRankable: number;
   flagged: number;
+  /** Rankings a reviewer rejected or sent back: not counted in `rankings`. */
+  rejected: number;
+  sentBack: number;
   perDay: { day: string; rankings: number }[];
   agreement: Agreement;
 }
@@ -41,6 +44,8 @@ export function parseProgress(body: unknown): Progress | null {
     goldRankings: int(o.gold_rankings),
     notRankable: int(o.not_rankable),
     flagged: int(o.flagged),
+    rejected: int(o.rejected),
+    sentBack: int(o.sent_back),
     perDay,
     agreement: {
       alpha: num(a.krippendorff_alpha_ordinal),

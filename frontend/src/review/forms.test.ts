@@ -56,10 +56,12 @@ describe("dashboard", () => {
   it("reads progress and annotator rows", () => {
     const p = parseProgress({
       sets: 4, sets_open: 3, sets_complete: 1, gold_sets: 0, rankings: 5, gold_rankings: 0, not_rankable: 1, flagged: 2,
+      rejected: 1, sent_back: 2,
       rankings_per_day: [{ day: "2025-01-02", rankings: 5 }],
       agreement: { krippendorff_alpha_ordinal: 0.5, mean_pairwise_agreement: null, sets_with_overlap: 1 },
     })!;
     expect(p.perDay).toEqual([{ day: "2025-01-02", rankings: 5 }]);
+    expect([p.rankings, p.rejected, p.sentBack]).toEqual([5, 1, 2]);
     expect(p.agreement).toEqual({ alpha: 0.5, meanPairwise: null, setsWithOverlap: 1 });
     const [a] = parseAnnotators({
       results: [{ annotator_id: 2, username: "ann", rankings: 3, flags: { too_fast: 2 },

@@ -51,6 +51,8 @@ export function ProjectDashboard({ projectId, onSignedOut }: { projectId: number
             <Stat id="gold_rankings" label="Gold rankings" value={p.goldRankings} />
             <Stat id="not_rankable" label="All bad" value={p.notRankable} />
             <Stat id="flagged" label="Flagged" value={p.flagged} />
+            <Stat id="rejected" label="Rejected" value={p.rejected} />
+            <Stat id="sent_back" label="Sent back" value={p.sentBack} />
           </dl>
           <h2>Agreement</h2>
           <dl className="stats" aria-label="Agreement">
