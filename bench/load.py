@@ -183,12 +183,15 @@ def prepare(
         "settings.PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher']\n"
         "from annotation.services.users import user_create, token_for\n"
         "from annotation.services.projects import project_create\n"
+        "from annotation.services.memberships import members_add\n"
         f"p = project_create(name='Load', k={K}, annotations_per_set={OVERLAP})\n"
         "print('project', p.pk)\n"
         f"for i in range({annotators}):\n"
         "    u = user_create(username=f'load-annotator-{i}', password='load-pass-123',"
         " role='annotator')\n"
         "    print('token', token_for(user=u))\n"
+        f"members_add(project=p, users=[f'load-annotator-{{i}}' for i in range({annotators})],"
+        " role='annotator', by=None)\n"
     )
     out = manage(env, "shell", "-c", script).splitlines()
     rows = [line.split() for line in out if line.startswith(("project ", "token "))]

@@ -46,6 +46,7 @@ SEED = f"""
 from django.conf import settings
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 from annotation.services.imports import candidate_sets_import
+from annotation.services.memberships import members_add
 from annotation.services.projects import project_create
 from annotation.services.users import token_for, user_create
 project = project_create(name="Restart", k={K}, annotations_per_set={OVERLAP})
@@ -56,9 +57,12 @@ rows = [
 ]
 candidate_sets_import(project=project, rows=rows)
 print("project", project.pk)
+names = []
 for i in range({ANNOTATORS}):
     user = user_create(username=f"restart-{{i}}", password="restart-pass-1234", role="annotator")
+    names.append(user.username)
     print("token", token_for(user=user))
+members_add(project=project, users=names, role="annotator", by=None)
 """
 
 
