@@ -1228,9 +1228,10 @@ export interface components {
          *     * `skipped` - Skipped
          *     * `expired` - Expired
          *     * `returned` - Sent back
+         *     * `rejected` - Rejected
          * @enum {string}
          */
-        AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired" | "returned";
+        AssignmentStateEnum: "leased" | "submitted" | "skipped" | "expired" | "returned" | "rejected";
         /** @enum {unknown} */
         BlankEnum: "";
         CalibrationBinOutput: {
