@@ -57,6 +57,24 @@ def templated_sets(project: Project, tinyworld, n: int, seed: int = 0) -> list:
     return candidate_sets_import(project=project, rows=rows)
 
 
+def _seed_with_split(project: Project, fraction: float) -> int:
+    """The first loop seed whose prompt-hash split of the project's prompts has what the test
+    asks for: some held-out prompts (and some to train on) when ``fraction`` ≥ 0.1, none below
+    (the split hashes prompt ids, which differ run to run: a fixed seed would leave e.g. 6
+    prompts at 0.5 without a held-out one once in 64 runs)."""
+    from annotation.enums import SnapshotSplit
+    from annotation.services.snapshots import prompt_split
+
+    ids = list(project.prompts.values_list("id", flat=True))
+    for seed in range(10_000):
+        held_out = sum(
+            prompt_split(i, seed=seed, test_fraction=fraction) == SnapshotSplit.TEST for i in ids
+        )
+        if (0 < held_out < len(ids)) if fraction >= 0.1 else held_out == 0:
+            return seed
+    raise AssertionError(f"no seed splits {len(ids)} prompts as asked at {fraction}")
+
+
 @pytest.fixture
 def evaluated_round(client_for, tinyworld_project, tinyworld, monkeypatch):
     """A round whose policy has trained, its evaluation about to report ``result`` (the real
@@ -71,6 +89,8 @@ def evaluated_round(client_for, tinyworld_project, tinyworld, monkeypatch):
         project = tinyworld_project(n=0)
         templated_sets(project, tinyworld, 6)
         rank_all(client_for(Role.ANNOTATOR), project)
+        if "test_fraction" in loop_fields and "seed" not in loop_fields:
+            loop_fields["seed"] = _seed_with_split(project, loop_fields["test_fraction"])
         Loop.objects.update_or_create(project=project, defaults=loop_fields)
         loop_round = round_start(project=project)
         round_advance(round_id=loop_round.pk)  # snapshot, then the reward runs are queued
