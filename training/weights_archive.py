@@ -18,8 +18,8 @@ BLOCK = tarfile.BLOCKSIZE
 
 
 def archive_members(root: Path) -> list[tuple[str, Path]]:
-    """(name in the archive, file) for each regular file under ``root``, sorted by name; files
-    reached through a symlink count only if they resolve inside ``root``."""
+    """(name in the archive, file) for each regular file under ``root``, in directory then name
+    order; files reached through a symlink count only if they resolve inside ``root``."""
     root = root.resolve()
     members = []
     for directory, dirs, files in os.walk(root, followlinks=False):
@@ -37,15 +37,15 @@ def archive_size(members: list[tuple[str, Path]]) -> int:
     """The archive's exact length in bytes (a Content-Length, and a progress bar's total)."""
     total = 0
     for name, path in members:
-        total += len(_header(name, path.stat().st_size, 0))
-        total += -(-path.stat().st_size // BLOCK) * BLOCK
+        size = path.stat().st_size
+        total += len(_header(name, size)) + -(-size // BLOCK) * BLOCK
     return total + 2 * BLOCK
 
 
-def _header(name: str, size: int, mtime: float) -> bytes:
+def _header(name: str, size: int) -> bytes:
+    """The member's header: mtime 0 and mode 644, so the same files give the same bytes."""
     info = tarfile.TarInfo(name)
     info.size = size
-    info.mtime = int(mtime)
     info.mode = 0o644
     return info.tobuf(format=tarfile.PAX_FORMAT)
 
@@ -55,7 +55,7 @@ def archive_chunks(members: list[tuple[str, Path]]) -> Iterator[bytes]:
     ends the stream with an error rather than a corrupt archive."""
     for name, path in members:
         size = path.stat().st_size
-        yield _header(name, size, 0)
+        yield _header(name, size)
         sent = 0
         with path.open("rb") as handle:
             while chunk := handle.read(min(CHUNK, size - sent)):

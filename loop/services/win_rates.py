@@ -129,7 +129,7 @@ def judge_calibration(margins: Sequence[float], *, ridge: float = CALIBRATION_RI
     keeps a judge that orders every pair right finite. A judge at chance gets b ≈ 0; one that
     orders pairs against the annotators gets 0, no information (never a reversed judge)."""
     d = np.asarray(margins, dtype=float)
-    scale = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
+    scale = _rms(d)
     if scale == 0.0:
         return 0.0
     x = d / scale
@@ -162,13 +162,11 @@ def calibrated_win_rate(
     slope's own uncertainty)."""
     diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
     m = np.asarray(margins, dtype=float)
-    scale = float(np.sqrt(np.mean(m**2))) if len(m) else 0.0
+    scale = _rms(m)
     slope = judge_calibration(m)
 
     def rate(b: float, rows) -> float:
-        if scale == 0.0:
-            return 0.5
-        return float(np.mean(1.0 / (1.0 + np.exp(-b * diff[rows] / scale))))
+        return float(np.mean(_preference(diff[rows], b, scale)))
 
     hard = np.asarray(outcomes_from_scores(new, old), dtype=float)
     row: dict[str, Any] = {
@@ -198,12 +196,22 @@ def calibrated_outcomes(
 ) -> list[float]:
     """Per aligned sample pair, the calibrated probability that ``new`` is preferred."""
     m = np.asarray(margins, dtype=float)
-    scale = float(np.sqrt(np.mean(m**2))) if len(m) else 0.0
-    if scale == 0.0:
-        return [0.5] * len(new)
-    b = judge_calibration(m)
     diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
-    return [float(v) for v in 1.0 / (1.0 + np.exp(-b * diff / scale))]
+    return [float(v) for v in _preference(diff, judge_calibration(m), _rms(m))]
+
+
+def _rms(values: np.ndarray) -> float:
+    """The root mean square: the scale of a judge's margins (they are not centred: a pair is
+    the same pair in either order)."""
+    return float(np.sqrt(np.mean(values**2))) if len(values) else 0.0
+
+
+def _preference(diff: np.ndarray, slope: float, scale: float) -> np.ndarray:
+    """σ(slope · diff / scale): the calibrated probability that the first is preferred (½ each
+    when the judge has no scale, i.e. no margins)."""
+    if scale == 0.0:
+        return np.full(len(diff), 0.5)
+    return 1.0 / (1.0 + np.exp(-slope * diff / scale))
 
 
 def accuracy_margin_noise(accuracy: float, pairs: int) -> float:

@@ -364,6 +364,17 @@ MATRIX = [
 ]
 
 
+def rank_one(project, annotator):
+    """The annotator takes the project's next set and submits it in the order shown."""
+    leased = assignment_next(project=project, annotator=annotator)
+    ranking, _ = ranking_submit(
+        assignment_id=leased.pk,
+        annotator=annotator,
+        submission=Submission(ranking=[[c] for c in leased.display_order]),
+    )
+    return ranking
+
+
 @pytest.fixture
 def world(make_user, make_project, make_sets):
     """A project with sets, one ranked, a snapshot, one user per role; each test also leases
@@ -371,12 +382,7 @@ def world(make_user, make_project, make_sets):
     project = make_project(k=2, annotations_per_set=1)
     make_sets(project, 4)
     users = {role: make_user(role) for role in (ANNOTATOR, REVIEWER, ADMIN)}
-    ranked = assignment_next(project=project, annotator=users[ANNOTATOR])
-    review_ranking, _ = ranking_submit(
-        assignment_id=ranked.pk,
-        annotator=users[ANNOTATOR],
-        submission=Submission(ranking=[[c] for c in ranked.display_order]),
-    )
+    review_ranking = rank_one(project, users[ANNOTATOR])
     snapshot = snapshot_create(project=project, name="s", filters=ExportFilters())
     model = ModelVersion.objects.create(name="policy", kind=ModelKind.POLICY)
     Project.objects.filter(pk=project.pk).update(current_policy=model)
@@ -502,12 +508,7 @@ def other_project(world, make_project, make_sets):
     _, users, _, ids = world
     project = make_project(k=2, annotations_per_set=1)
     make_sets(project, 2)
-    ranked = assignment_next(project=project, annotator=users[ANNOTATOR])
-    ranking_submit(
-        assignment_id=ranked.pk,
-        annotator=users[ANNOTATOR],
-        submission=Submission(ranking=[[c] for c in ranked.display_order]),
-    )
+    rank_one(project, users[ANNOTATOR])
     ProjectMembership.objects.filter(project=project).delete()  # ranked before leaving B
     model = ModelVersion.objects.get(pk=ids["model"])
     return {

@@ -174,8 +174,6 @@ def test_the_migration_keeps_everyones_access(make_user, make_project):
     executor = MigrationExecutor(connection)
     executor.migrate([("annotation", "0006_evaluation_sets")])
     try:
-        from django.apps import apps as global_apps  # noqa: F401 — the live models below
-
         projects = [make_project(), make_project()]
         annotator, reviewer, admin = (
             make_user(Role.ANNOTATOR),

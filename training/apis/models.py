@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +21,7 @@ from flywheel.serializers import ModelOutput
 
 from ..models import GenerationJob, MergeJob, ModelKind, ModelVersion, TrainingRun
 from ..services.merge import merge_job_create
-from ..services.registry import model_version_register
+from ..services.registry import model_version_register, within_model_roots
 from ..weights_archive import archive_chunks, archive_members, archive_size
 
 
@@ -179,8 +178,7 @@ def _weights_dir(model: ModelVersion) -> Path:
             code="no_weights",
         )
     directory = Path(model.storage_path).resolve()
-    roots = [Path(root).resolve() for root in settings.FLYWHEEL_MODEL_ROOTS]
-    if not model.storage_path or not any(directory.is_relative_to(r) for r in roots):
+    if not model.storage_path or not within_model_roots(directory):
         raise ApplicationError(
             f"{model.name}'s directory is outside the model roots; it is not sent.",
             status=409,

@@ -83,14 +83,22 @@ def confined_model_path(path: str) -> Path:
     if not Path(path).is_absolute():
         raise ApplicationError("Must be an absolute path on the worker's storage.", field="path")
     resolved = Path(path).resolve()
-    roots = [Path(root).resolve() for root in settings.FLYWHEEL_MODEL_ROOTS]
-    if not any(resolved.is_relative_to(root) for root in roots):
+    if not within_model_roots(resolved):
+        roots = [Path(root).resolve() for root in settings.FLYWHEEL_MODEL_ROOTS]
         raise ApplicationError(
             f"{path} is outside the model roots ({', '.join(map(str, roots))}); "
             "FLYWHEEL_MODEL_ROOTS adds more.",
             field="path",
         )
     return resolved
+
+
+def within_model_roots(path: Path) -> bool:
+    """Whether ``path`` (symlinks and ``..`` resolved) lies inside one of the model roots."""
+    resolved = path.resolve()
+    return any(
+        resolved.is_relative_to(Path(root).resolve()) for root in settings.FLYWHEEL_MODEL_ROOTS
+    )
 
 
 @transaction.atomic
